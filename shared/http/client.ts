@@ -1,0 +1,91 @@
+// The client side of every RPC: undici keep-alive pools, JSON control calls checked against the
+// shared route definitions, and transport failures turned into UNAVAILABLE errors naming the peer.
+
+import { Agent, type Dispatcher } from 'undici';
+import { errorFromBody, GfsError } from '../errors.js';
+import { RPC_TIMEOUT_MS } from '../limits.js';
+import type { BodyOf, ReplyOf, RouteDef } from './route.js';
+
+export interface RpcClientOptions {
+  connectionsPerOrigin?: number;
+  timeoutMs?: number;
+}
+
+/** `host:port` or a URL → the origin undici wants. */
+export function originOf(address: string): string {
+  return address.startsWith('http://') || address.startsWith('https://')
+    ? address.replace(/\/+$/, '')
+    : `http://${address}`;
+}
+
+export class RpcClient {
+  readonly dispatcher: Agent;
+  private readonly timeoutMs: number;
+
+  constructor(options: RpcClientOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? RPC_TIMEOUT_MS;
+    this.dispatcher = new Agent({
+      connections: options.connectionsPerOrigin ?? 32,
+      keepAliveTimeout: 30_000,
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+    });
+  }
+
+  /** Calls a JSON route. `urlPath` overrides the definition's URL when it has parameters. */
+  async call<R extends RouteDef>(address: string, def: R, body: BodyOf<R>, urlPath = def.url): Promise<ReplyOf<R>> {
+    const response = await this.request(
+      address,
+      def.method === 'GET'
+        ? { method: 'GET', path: urlPath }
+        : {
+            method: def.method,
+            path: urlPath,
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          },
+    );
+    const text = await response.body.text().catch((error: unknown) => {
+      throw unavailable(address, error);
+    });
+    const parsed: unknown = text === '' ? {} : JSON.parse(text);
+    if (response.statusCode >= 400) throw errorFromBody(response.statusCode, parsed, address);
+    return parsed as ReplyOf<R>;
+  }
+
+  /** A raw request (data paths); transport failures become UNAVAILABLE. Non-2xx is left to the caller. */
+  async request(address: string, options: Omit<Dispatcher.RequestOptions, 'origin'>): Promise<Dispatcher.ResponseData> {
+    try {
+      return await this.dispatcher.request({
+        origin: originOf(address),
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+        ...options,
+      });
+    } catch (error) {
+      throw unavailable(address, error);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+}
+
+/** Reads an error reply of a raw request into a GfsError. */
+export async function errorFromResponse(response: Dispatcher.ResponseData, address: string): Promise<GfsError> {
+  const text = await response.body.text().catch(() => '');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = { message: text.slice(0, 200) || `HTTP ${response.statusCode}` };
+  }
+  return errorFromBody(response.statusCode, parsed, address);
+}
+
+function unavailable(address: string, error: unknown): GfsError {
+  if (error instanceof GfsError) return error;
+  const reason = (error as { code?: string; message?: string }).code ?? (error as Error).message ?? 'unreachable';
+  return new GfsError('UNAVAILABLE', `cannot reach server (${reason})`, address);
+}

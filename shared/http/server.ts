@@ -1,0 +1,70 @@
+// Builds the fastify instance every role serves on: JSON control routes validated against the
+// shared protocol schemas, raw octet-stream bodies passed through as streams, and one error
+// handler that turns any failure into `{code, message}` with the status the code maps to.
+
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { GfsError } from '../errors.js';
+import { CONTROL_BODY_BYTES_MAX, PIECE_BYTES_MAX } from '../limits.js';
+import type { BodyOf, ReplyOf, RouteDef } from './route.js';
+
+export function createRpcServer(logger: Logger): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: CONTROL_BODY_BYTES_MAX,
+    keepAliveTimeout: 65_000,
+    // Ajv must not coerce or strip: a malformed request is refused, never reinterpreted.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+  // Data bodies stay streams: handlers consume them piece by piece with bounded memory.
+  app.addContentTypeParser('application/octet-stream', { bodyLimit: PIECE_BYTES_MAX }, (_request, payload, done) => {
+    done(null, payload);
+  });
+  app.setErrorHandler((error: unknown, request, reply) => {
+    const gfsError = toGfsError(error, request.url);
+    if (gfsError.code === 'INTERNAL') request.log.error({ err: error, url: request.url }, 'request failed');
+    void reply.status(gfsError.httpStatus).send(gfsError.toJSON());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply
+      .status(404)
+      .send(new GfsError('NOT_FOUND', 'no such route', `${request.method} ${request.url}`).toJSON());
+  });
+  return app;
+}
+
+function toGfsError(error: unknown, url: string): GfsError {
+  if (error instanceof GfsError) return error;
+  const candidate = error as { statusCode?: number; validation?: unknown; message?: string; code?: string };
+  if (candidate.validation !== undefined) {
+    return new GfsError('INVALID_ARGUMENT', `malformed request: ${candidate.message ?? 'invalid'}`, url);
+  }
+  if (typeof candidate.statusCode === 'number' && candidate.statusCode >= 400 && candidate.statusCode < 500) {
+    if (candidate.statusCode === 413) return new GfsError('INVALID_ARGUMENT', 'request body too large', url);
+    return new GfsError('INVALID_ARGUMENT', `malformed request: ${candidate.message ?? 'bad request'}`, url);
+  }
+  return new GfsError('INTERNAL', candidate.message ?? 'internal error', url);
+}
+
+/** Registers a JSON control route from its shared definition; the handler sees typed input. */
+export function serveRoute<R extends RouteDef>(
+  app: FastifyInstance,
+  def: R,
+  handler: (body: BodyOf<R>, request: FastifyRequest) => Promise<ReplyOf<R>>,
+): void {
+  app.route({
+    method: def.method,
+    url: def.url,
+    schema: def.method === 'GET' ? { response: { 200: def.reply } } : { body: def.body, response: { 200: def.reply } },
+    handler: async (request: FastifyRequest, _reply: FastifyReply) => handler(request.body as BodyOf<R>, request),
+  });
+}
+
+/** Listens and returns the bound `host:port` (port 0 picks a free one). */
+export async function listen(app: FastifyInstance, host: string, port: number): Promise<string> {
+  await app.listen({ host, port });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
+  return `${host}:${address.port}`;
+}

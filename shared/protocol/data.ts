@@ -1,0 +1,84 @@
+// Client / master ↔ chunkserver: data push, mutations in the primary's order, reads (DESIGN §3, §6).
+//
+// Data flow is separate from control flow:
+//   PUT  /push/:dataId?chain=a:1,b:2   octet-stream body; stored in the bounded push buffer and
+//                                      forwarded to the first address of `chain` (with the rest of
+//                                      the chain) while it is still arriving. Replies PushReply once
+//                                      this server and everyone down the chain hold the data.
+//   POST /chunk/write                  client → primary: apply pushed data at an offset.
+//   POST /chunk/apply                  primary → secondary: the same mutation with its serial number.
+//   GET  /chunk/:handle?version=&offset=&length=
+//                                      octet-stream of exactly `length` bytes (zeros past the replica's
+//                                      end); every 64 KiB block is CRC-checked before it is sent.
+//   POST /chunk/grant                  master → replica: new version (creates a new chunk) and, for the
+//                                      primary, a lease.
+//   POST /chunk/sync                   fsync a chunk file and its metadata (SDK `sync()`).
+
+import { type Static, Type } from '@sinclair/typebox';
+import { defineRoute } from '../http/route.js';
+import { AddressSchema, Empty, HandleSchema, VersionSchema } from './common.js';
+
+/** Client-chosen id for pushed data: unique per push (random), safe in a URL. */
+export const DataIdSchema = Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' });
+
+export const PUSH_URL_PREFIX = '/push/';
+export const READ_URL_PREFIX = '/chunk/';
+
+export const PushReplySchema = Type.Object({ bytes: Type.Integer({ minimum: 0 }), crc32c: Type.Integer() });
+export type PushReply = Static<typeof PushReplySchema>;
+
+export function pushPath(dataId: string, chain: readonly string[]): string {
+  const query = chain.length === 0 ? '' : `?chain=${encodeURIComponent(chain.join(','))}`;
+  return `${PUSH_URL_PREFIX}${dataId}${query}`;
+}
+
+export function readPath(handle: string, version: number, offsetBytes: number, lengthBytes: number): string {
+  return `${READ_URL_PREFIX}${handle}?version=${version}&offset=${offsetBytes}&length=${lengthBytes}`;
+}
+
+const MutationFields = {
+  handle: HandleSchema,
+  version: VersionSchema,
+  offset: Type.Integer({ minimum: 0 }),
+  dataId: DataIdSchema,
+  /** Bytes pushed under dataId, checked against what arrived (pair check). */
+  length: Type.Integer({ minimum: 0 }),
+};
+
+export const writeRoute = defineRoute(
+  'POST',
+  '/chunk/write',
+  Type.Object({ ...MutationFields, secondaries: Type.Array(AddressSchema) }, { additionalProperties: false }),
+  Type.Object({ serial: Type.Integer({ minimum: 1 }) }),
+);
+
+export const applyRoute = defineRoute(
+  'POST',
+  '/chunk/apply',
+  Type.Object({ ...MutationFields, serial: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+  Empty,
+);
+
+export const grantRoute = defineRoute(
+  'POST',
+  '/chunk/grant',
+  Type.Object(
+    {
+      handle: HandleSchema,
+      version: VersionSchema,
+      /** Present only for the primary: lease duration from receipt. */
+      leaseMs: Type.Optional(Type.Integer({ minimum: 1 })),
+      /** True when the chunk is new: the replica creates an empty chunk instead of expecting one. */
+      create: Type.Boolean(),
+    },
+    { additionalProperties: false },
+  ),
+  Empty,
+);
+
+export const syncRoute = defineRoute(
+  'POST',
+  '/chunk/sync',
+  Type.Object({ handle: HandleSchema }, { additionalProperties: false }),
+  Empty,
+);
