@@ -1,0 +1,35 @@
+// Timing helpers for the benchmark: wall-clock seconds of an async action, commands run to
+// completion, and a fixed number of operations kept at a given number in flight.
+
+import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+
+export async function seconds(action: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await action();
+  return (performance.now() - started) / 1000;
+}
+
+/** Runs a command; stdout goes to `stdoutPath`'s fd when given (e.g. /dev/null), else ignored. */
+export async function run(command: string, args: readonly string[], stdoutFd?: number): Promise<void> {
+  const child = spawn(command, args, { stdio: ['ignore', stdoutFd ?? 'ignore', 'inherit'] });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${code}`);
+}
+
+/** Runs `count` operations with `inFlight` of them outstanding at any time; returns ops/s. */
+export async function opsPerSecond(
+  count: number,
+  inFlight: number,
+  operation: (i: number) => Promise<unknown>,
+): Promise<number> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await operation(next++);
+  };
+  const elapsed = await seconds(() => Promise.all(Array.from({ length: inFlight }, worker)));
+  return count / elapsed;
+}

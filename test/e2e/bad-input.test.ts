@@ -1,0 +1,114 @@
+// Bad input gets a clear one-line error, and no request, however malformed, takes a server down
+// or makes it touch files outside its data directory.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestCluster } from '../harness/cluster.js';
+import { freePort } from '../harness/free-port.js';
+import { runGfs } from '../harness/gfs-cli.js';
+
+let cluster: TestCluster;
+
+beforeAll(async () => {
+  cluster = await TestCluster.start({ chunkSize: '1MiB' });
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+function oneLine(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  return lines[0] ?? '';
+}
+
+async function post(url: string, body: string, contentType = 'application/json'): Promise<number> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+async function allHealthy(): Promise<void> {
+  for (const node of [cluster.master, ...cluster.chunkservers]) {
+    const response = await fetch(`http://127.0.0.1:${node.port}/healthz`);
+    expect(response.status, node.name).toBe(200);
+  }
+}
+
+describe('CLI errors', () => {
+  it('a missing file', async () => {
+    const result = await cluster.gfs(['cat', 'gfs:/no/such/file']);
+    expect(result.code).toBe(1);
+    expect(oneLine(result.stderr)).toMatch(/^gfs: .*: \/no\/such\/file$/);
+  });
+
+  it('a path under a file', async () => {
+    expect((await cluster.gfs(['cp', '-', 'gfs:/plain'], { input: 'x' })).code).toBe(0);
+    const result = await cluster.gfs(['mkdir', 'gfs:/plain/sub']);
+    expect(result.code).toBe(1);
+    expect(oneLine(result.stderr)).toMatch(/^gfs: .*\/plain/);
+    const write = await cluster.gfs(['cp', '-', 'gfs:/plain/sub'], { input: 'y' });
+    expect(write.code).toBe(1);
+    expect(oneLine(write.stderr)).toMatch(/^gfs: /);
+  });
+
+  it('an unreachable master', async () => {
+    const port = await freePort();
+    const result = await runGfs(['--master', `http://127.0.0.1:${port}`, 'ls', 'gfs:/']);
+    expect(result.code).toBe(1);
+    expect(oneLine(result.stderr)).toMatch(new RegExp(`^gfs: .*127\\.0\\.0\\.1:${port}`));
+  });
+
+  it('a bad flag, an unknown command and a relative cluster path', async () => {
+    const badFlag = await cluster.gfs(['ls', '--no-such-flag', 'gfs:/']);
+    expect(badFlag.code).toBe(2);
+    oneLine(badFlag.stderr);
+    const unknown = await cluster.gfs(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    oneLine(unknown.stderr);
+    const dotdot = await cluster.gfs(['ls', 'gfs:/a/../b']);
+    expect(dotdot.code).toBe(1);
+    expect(oneLine(dotdot.stderr)).toContain('/a/../b');
+  });
+});
+
+describe('malformed requests', () => {
+  it('the master answers 4xx and keeps serving', async () => {
+    const master = cluster.masterUrl;
+    expect(await post(`${master}/ns/stat`, '{not json')).toBe(400);
+    expect(await post(`${master}/ns/stat`, JSON.stringify({ path: 42 }))).toBe(400);
+    expect(await post(`${master}/ns/mkdir`, JSON.stringify({ path: '/x/../../etc', recursive: true }))).toBe(400);
+    expect(await post(`${master}/ns/create`, JSON.stringify({ path: 'relative', overwrite: true }))).toBe(400);
+    expect(await post(`${master}/chunks/lease`, JSON.stringify({ path: '/nope', index: -1 }))).toBe(400);
+    expect(await post(`${master}/cs/heartbeat`, JSON.stringify({ id: '../../x' }))).toBe(400);
+    expect(await post(`${master}/ns/stat`, 'x'.repeat(100), 'text/plain')).toBeGreaterThanOrEqual(400);
+    await allHealthy();
+  });
+
+  it('a chunkserver answers 4xx, never reads outside its directory, and keeps serving', async () => {
+    const chunkserver = `http://127.0.0.1:${cluster.chunkservers[0]?.port}`;
+    for (const path of [
+      '/chunk/..%2F..%2Fetc%2Fpasswd?version=1&offset=0&length=10',
+      '/chunk/1?version=1&offset=-5&length=10',
+      '/chunk/1?version=x&offset=0&length=10',
+      '/chunk/1?version=1&offset=0&length=999999999999',
+    ]) {
+      const response = await fetch(`${chunkserver}${path}`);
+      await response.arrayBuffer();
+      expect(response.status, path).toBeGreaterThanOrEqual(400);
+      expect(response.status, path).toBeLessThan(500);
+    }
+    expect(await post(`${chunkserver}/chunk/write`, '{"handle":"1"')).toBe(400);
+    expect(await post(`${chunkserver}/chunk/grant`, JSON.stringify({ handle: '../x', version: 1, create: true }))).toBe(
+      400,
+    );
+    const push = await fetch(`${chunkserver}/push/..%2F..%2Fx`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: 'data',
+    });
+    await push.arrayBuffer();
+    expect(push.status).toBe(400);
+    await allHealthy();
+  });
+});

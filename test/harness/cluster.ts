@@ -1,0 +1,190 @@
+// A real multi-process cluster for integration tests: a master and N chunkservers spawned as
+// `gfs` processes on loopback, which a test can SIGKILL and restart. Every process it starts is
+// stopped by PID in `stop()`, and its data directory removed, even when the test failed.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './free-port.js';
+import { type CliResult, GFS_BIN, runGfs } from './gfs-cli.js';
+import { waitFor } from './wait.js';
+
+export interface ClusterOptions {
+  chunkservers?: number;
+  chunkSize?: string;
+  replication?: number;
+  lease?: string;
+  deadAfter?: string;
+  heartbeat?: string;
+  startupWait?: string;
+}
+
+interface Node {
+  name: string;
+  port: number;
+  dataDir: string;
+  args: string[];
+  process: ChildProcess | undefined;
+  stderr: string;
+}
+
+export class TestCluster {
+  readonly root: string;
+  readonly master: Node;
+  readonly chunkservers: Node[];
+
+  private constructor(root: string, master: Node, chunkservers: Node[]) {
+    this.root = root;
+    this.master = master;
+    this.chunkservers = chunkservers;
+  }
+
+  static async start(options: ClusterOptions = {}): Promise<TestCluster> {
+    const root = await mkdtemp(join(tmpdir(), 'gfs-test-'));
+    const masterPort = await freePort();
+    const masterArgs = [
+      'master',
+      '--port',
+      String(masterPort),
+      '--data',
+      join(root, 'master'),
+      '--chunk-size',
+      options.chunkSize ?? '1MiB',
+      '--replication',
+      String(options.replication ?? 3),
+      '--lease',
+      options.lease ?? '5s',
+      '--dead-after',
+      options.deadAfter ?? '2s',
+      '--startup-wait',
+      options.startupWait ?? '5s',
+    ];
+    const master: Node = {
+      name: 'master',
+      port: masterPort,
+      dataDir: join(root, 'master'),
+      args: masterArgs,
+      process: undefined,
+      stderr: '',
+    };
+    const chunkservers: Node[] = [];
+    for (let i = 1; i <= (options.chunkservers ?? 3); i++) {
+      const port = await freePort();
+      const dataDir = join(root, `cs${i}`);
+      chunkservers.push({
+        name: `cs${i}`,
+        port,
+        dataDir,
+        args: [
+          'chunkserver',
+          '--master',
+          `http://127.0.0.1:${masterPort}`,
+          '--port',
+          String(port),
+          '--data',
+          dataDir,
+          '--heartbeat',
+          options.heartbeat ?? '200ms',
+        ],
+        process: undefined,
+        stderr: '',
+      });
+    }
+    const cluster = new TestCluster(root, master, chunkservers);
+    try {
+      cluster.spawn(master);
+      for (const node of chunkservers) cluster.spawn(node);
+      await cluster.waitReady();
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  get masterUrl(): string {
+    return `http://127.0.0.1:${this.master.port}`;
+  }
+
+  /** Runs a client command against this cluster's master. */
+  gfs(args: readonly string[], options: { input?: Buffer | string; cwd?: string } = {}): Promise<CliResult> {
+    return runGfs(['--master', this.masterUrl, ...args], options);
+  }
+
+  async waitReady(): Promise<void> {
+    await this.waitHealthy(this.master);
+    await this.waitAlive(this.chunkservers.filter((node) => node.process !== undefined).length);
+  }
+
+  /** Waits until the master reports exactly `count` live chunkservers. */
+  async waitAlive(count: number, deadlineMs = 30_000): Promise<void> {
+    await waitFor(
+      `${count} live chunkservers`,
+      async () => {
+        const status = await this.status();
+        return status.chunkservers.filter((cs) => cs.alive).length === count ? true : undefined;
+      },
+      deadlineMs,
+    );
+  }
+
+  async status(): Promise<{
+    chunkservers: { id: string; address: string; alive: boolean; chunks: number }[];
+    underReplicated: number;
+  }> {
+    const response = await fetch(`${this.masterUrl}/status`);
+    if (!response.ok) throw new Error(`status ${response.status}`);
+    return (await response.json()) as {
+      chunkservers: { id: string; address: string; alive: boolean; chunks: number }[];
+      underReplicated: number;
+    };
+  }
+
+  async kill(node: Node): Promise<void> {
+    const child = node.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    node.process = undefined;
+  }
+
+  async restart(node: Node): Promise<void> {
+    await this.kill(node);
+    this.spawn(node);
+    await this.waitHealthy(node);
+  }
+
+  async waitHealthy(node: Node, deadlineMs = 30_000): Promise<void> {
+    await waitFor(
+      `${node.name} /healthz`,
+      async () => {
+        if (node.process === undefined || node.process.exitCode !== null) {
+          throw new Error(`${node.name} exited: ${node.stderr.slice(-2000)}`);
+        }
+        const response = await fetch(`http://127.0.0.1:${node.port}/healthz`).catch(() => undefined);
+        return response?.ok ? true : undefined;
+      },
+      deadlineMs,
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.master, ...this.chunkservers].map((node) => this.kill(node)));
+    await rm(this.root, { recursive: true, force: true });
+  }
+
+  private spawn(node: Node): void {
+    const child = spawn(process.execPath, [GFS_BIN, ...node.args], {
+      env: { ...process.env, GFS_LOG_LEVEL: process.env.GFS_TEST_LOG_LEVEL ?? 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    node.stderr = '';
+    child.stderr?.on('data', (piece: Buffer) => {
+      // Keep the tail only: enough to explain a failure, bounded in memory.
+      node.stderr = (node.stderr + piece.toString()).slice(-20_000);
+    });
+    node.process = child;
+  }
+}
