@@ -2,7 +2,13 @@
 // shared protocol schemas, raw octet-stream bodies passed through as streams, and one error
 // handler that turns any failure into `{code, message}` with the status the code maps to.
 
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { Logger } from 'pino';
 import { GfsError } from '../errors.js';
 import { CONTROL_BODY_BYTES_MAX, PIECE_BYTES_MAX } from '../limits.js';
@@ -11,7 +17,8 @@ import type { BodyOf, ReplyOf, RouteDef } from './route.js';
 export function createRpcServer(logger: Logger): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request log lines would dominate the data path; errors are logged by the handler below.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: CONTROL_BODY_BYTES_MAX,
     keepAliveTimeout: 65_000,
     // Ajv must not coerce or strip: a malformed request is refused, never reinterpreted.

@@ -1,0 +1,135 @@
+// The chunkserver table and chunk locations (DESIGN §2, §4). Locations are learned only from
+// registration and heartbeat reports and from grant acks, never logged. A chunkserver is alive
+// while its last heartbeat is within deadAfterMs; a dead one's replicas are not handed out.
+
+export interface ChunkserverInfo {
+  id: string;
+  address: string;
+  rack: string;
+  capacityBytes: number;
+  usedBytes: number;
+  lastHeartbeatMs: number;
+  /** Replicas this server holds at the master's current version (its up-to-date chunks). */
+  chunks: Set<string>;
+  /** Replicas this server should delete, sent with the next register/heartbeat reply. */
+  pendingDeletes: Set<string>;
+}
+
+/** Bound on deletions queued for one server; the rest are found again from later reports. */
+const PENDING_DELETES_MAX = 100_000;
+
+export class ChunkserverRegistry {
+  readonly servers = new Map<string, ChunkserverInfo>();
+  /** handle → ids of the servers holding an up-to-date replica. */
+  private readonly locations = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly clock: () => number,
+    private readonly deadAfterMs: number,
+  ) {}
+
+  /** Adds or refreshes a server after registration; its previous locations are forgotten. */
+  register(fields: Omit<ChunkserverInfo, 'chunks' | 'pendingDeletes' | 'lastHeartbeatMs'>): ChunkserverInfo {
+    const previous = this.servers.get(fields.id);
+    if (previous !== undefined) for (const handle of previous.chunks) this.locations.get(handle)?.delete(previous.id);
+    const info: ChunkserverInfo = {
+      ...fields,
+      lastHeartbeatMs: this.clock(),
+      chunks: new Set(),
+      pendingDeletes: previous?.pendingDeletes ?? new Set(),
+    };
+    this.servers.set(info.id, info);
+    return info;
+  }
+
+  heartbeat(id: string, capacityBytes: number, usedBytes: number): ChunkserverInfo | undefined {
+    const info = this.servers.get(id);
+    if (info === undefined) return undefined;
+    info.capacityBytes = capacityBytes;
+    info.usedBytes = usedBytes;
+    info.lastHeartbeatMs = this.clock();
+    return info;
+  }
+
+  isAlive(info: ChunkserverInfo | undefined, now = this.clock()): info is ChunkserverInfo {
+    return info !== undefined && now - info.lastHeartbeatMs <= this.deadAfterMs;
+  }
+
+  isAliveId(id: string, now = this.clock()): boolean {
+    return this.isAlive(this.servers.get(id), now);
+  }
+
+  liveServers(now = this.clock()): ChunkserverInfo[] {
+    const live: ChunkserverInfo[] = [];
+    for (const info of this.servers.values()) if (this.isAlive(info, now)) live.push(info);
+    return live;
+  }
+
+  /** Live servers holding an up-to-date replica of a chunk. */
+  liveHolders(handle: string, now = this.clock()): ChunkserverInfo[] {
+    const ids = this.locations.get(handle);
+    if (ids === undefined) return [];
+    const live: ChunkserverInfo[] = [];
+    for (const id of ids) {
+      const info = this.servers.get(id);
+      if (this.isAlive(info, now)) live.push(info);
+    }
+    return live;
+  }
+
+  holderIds(handle: string): ReadonlySet<string> {
+    return this.locations.get(handle) ?? new Set();
+  }
+
+  hasAnyHolder(handle: string): boolean {
+    return (this.locations.get(handle)?.size ?? 0) > 0;
+  }
+
+  addLocation(handle: string, id: string): void {
+    const info = this.servers.get(id);
+    if (info === undefined) return;
+    info.chunks.add(handle);
+    let ids = this.locations.get(handle);
+    if (ids === undefined) {
+      ids = new Set();
+      this.locations.set(handle, ids);
+    }
+    ids.add(id);
+  }
+
+  removeLocation(handle: string, id: string): void {
+    this.servers.get(id)?.chunks.delete(handle);
+    const ids = this.locations.get(handle);
+    if (ids === undefined) return;
+    ids.delete(id);
+    if (ids.size === 0) this.locations.delete(handle);
+  }
+
+  /** After a version bump: exactly `ids` hold the current version; every other holder is stale. */
+  setHolders(handle: string, ids: readonly string[]): void {
+    for (const id of [...this.holderIds(handle)]) if (!ids.includes(id)) this.removeLocation(handle, id);
+    for (const id of ids) this.addLocation(handle, id);
+  }
+
+  /** Queues the deletion of a replica on a server (stale, orphaned, corrupt). */
+  scheduleDelete(id: string, handle: string): void {
+    const info = this.servers.get(id);
+    if (info !== undefined && info.pendingDeletes.size < PENDING_DELETES_MAX) info.pendingDeletes.add(handle);
+  }
+
+  /** A chunk left the chunk table: every holder deletes it. */
+  dropChunk(handle: string): void {
+    for (const id of [...this.holderIds(handle)]) {
+      this.removeLocation(handle, id);
+      this.scheduleDelete(id, handle);
+    }
+  }
+
+  takeDeletes(id: string): string[] {
+    const info = this.servers.get(id);
+    if (info === undefined || info.pendingDeletes.size === 0) return [];
+    const handles = [...info.pendingDeletes];
+    info.pendingDeletes.clear();
+    return handles;
+  }
+}

@@ -1,0 +1,29 @@
+// Chunk routes for clients (shared/protocol/chunks.ts): locations for reads, leases for
+// mutations, and the per-chunk list of `gfs stat --chunks`.
+
+import type { FastifyInstance } from 'fastify';
+import { GfsError } from '../../shared/errors.js';
+import { serveRoute } from '../../shared/http/server.js';
+import { normalizePath } from '../../shared/paths.js';
+import { fileChunksRoute, leaseRoute, locateRoute } from '../../shared/protocol/chunks.js';
+import { fileChunks, locateChunks } from '../chunkservers/locate.js';
+import type { MasterNode } from '../master-node.js';
+
+export function serveChunkRoutes(app: FastifyInstance, node: MasterNode): void {
+  serveRoute(app, locateRoute, async (body) => {
+    const path = normalizePath(body.path);
+    if (!node.gate.isReady()) throw new GfsError('NOT_READY', 'master is waiting for chunk reports', path);
+    const barrier = node.readBarrier();
+    if (barrier !== undefined) await barrier;
+    return locateChunks(node.state, node.registry, body, path);
+  });
+
+  serveRoute(app, leaseRoute, async (body) => node.leases.lease(normalizePath(body.path), body.index));
+
+  serveRoute(app, fileChunksRoute, async (body) => {
+    const path = normalizePath(body.path);
+    const barrier = node.readBarrier();
+    if (barrier !== undefined) await barrier;
+    return fileChunks(node.state, node.registry, path);
+  });
+}

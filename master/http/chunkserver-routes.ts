@@ -1,0 +1,75 @@
+// Chunkserver routes (shared/protocol/heartbeat.ts): registration with a full chunk report,
+// heartbeats (lease extensions, deletions), corruption reports, and the cluster status.
+
+import type { FastifyInstance } from 'fastify';
+import { GfsError } from '../../shared/errors.js';
+import { serveRoute } from '../../shared/http/server.js';
+import { corruptRoute, heartbeatRoute, registerRoute, statusRoute } from '../../shared/protocol/heartbeat.js';
+import type { MasterNode } from '../master-node.js';
+
+export function serveChunkserverRoutes(app: FastifyInstance, node: MasterNode, masterAddress: () => string): void {
+  const { registry } = node;
+  const logger = node.options.logger;
+
+  serveRoute(app, registerRoute, async (body) => {
+    const known = registry.servers.has(body.id);
+    const deleteHandles = await node.register(
+      {
+        id: body.id,
+        address: body.address,
+        rack: body.rack,
+        capacityBytes: body.capacityBytes,
+        usedBytes: body.usedBytes,
+      },
+      body.chunks,
+    );
+    logger.info(
+      `chunkserver registered id=${body.id} address=${body.address} rack=${body.rack} chunks=${body.chunks.length} again=${known}`,
+    );
+    return { chunkSize: node.state.chunkSizeBytes, deleteHandles };
+  });
+
+  serveRoute(app, heartbeatRoute, async (body) => {
+    const info = registry.heartbeat(body.id, body.capacityBytes, body.usedBytes);
+    if (info === undefined) {
+      throw new GfsError('UNKNOWN_CHUNKSERVER', 'unknown chunkserver: register again with a full report', body.id);
+    }
+    if (body.chunks !== undefined) await node.processReport(body.id, body.chunks);
+    const leases = node.leases.extend(body.id, body.extendLeases);
+    return { leases, deleteHandles: registry.takeDeletes(body.id) };
+  });
+
+  serveRoute(app, corruptRoute, async (body) => {
+    if (!registry.servers.has(body.id)) {
+      throw new GfsError('UNKNOWN_CHUNKSERVER', 'unknown chunkserver: register again with a full report', body.id);
+    }
+    registry.removeLocation(body.handle, body.id);
+    registry.scheduleDelete(body.id, body.handle);
+    logger.warn(`corrupt replica reported handle=${body.handle} server=${body.id}`);
+    return {};
+  });
+
+  serveRoute(app, statusRoute, async () => {
+    const now = node.options.clock();
+    return {
+      master: masterAddress(),
+      ready: node.gate.isReady(),
+      chunkSize: node.state.chunkSizeBytes,
+      chunkservers: [...registry.servers.values()]
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map((info) => ({
+          id: info.id,
+          address: info.address,
+          rack: info.rack,
+          alive: registry.isAlive(info, now),
+          chunks: info.chunks.size,
+          bytesUsed: info.usedBytes,
+          capacityBytes: info.capacityBytes,
+          lastHeartbeatMs: info.lastHeartbeatMs,
+        })),
+      files: node.state.fileCount,
+      chunks: node.state.chunks.size,
+      underReplicated: node.underReplicatedChunks(),
+    };
+  });
+}

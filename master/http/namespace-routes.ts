@@ -1,0 +1,89 @@
+// Namespace routes (shared/protocol/namespace.ts). Mutations answer after their record is
+// durable; reads answer from memory once every mutation applied before them is durable.
+
+import type { FastifyInstance } from 'fastify';
+import { GfsError } from '../../shared/errors.js';
+import { serveRoute } from '../../shared/http/server.js';
+import { LIST_ENTRIES_MAX } from '../../shared/limits.js';
+import { joinPath, normalizePath } from '../../shared/paths.js';
+import {
+  createRoute,
+  deleteRoute,
+  type Entry,
+  extendRoute,
+  listRoute,
+  mkdirRoute,
+  renameRoute,
+  statRoute,
+} from '../../shared/protocol/namespace.js';
+import type { MasterNode } from '../master-node.js';
+import { DIR_MODE_DEFAULT, FILE_MODE_DEFAULT } from '../state/types.js';
+import { entryView } from './entry-view.js';
+
+export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode): void {
+  const clock = node.options.clock;
+
+  serveRoute(app, mkdirRoute, async (body) => {
+    const path = normalizePath(body.path);
+    await node.commit({ op: 'mkdir', path, parents: body.recursive, mode: DIR_MODE_DEFAULT, mtimeMs: clock() });
+    return {};
+  });
+
+  serveRoute(app, createRoute, async (body) => {
+    const path = normalizePath(body.path);
+    const replication = body.replication ?? node.options.replication;
+    const mode = body.mode ?? FILE_MODE_DEFAULT;
+    const mtimeMs = clock();
+    await node.commit({ op: 'create', path, overwrite: body.overwrite, replication, mode, mtimeMs });
+    return entryView(path, { type: 'file', chunks: [], length: 0, mtimeMs, mode, replication });
+  });
+
+  serveRoute(app, statRoute, async (body) => {
+    const path = normalizePath(body.path);
+    const barrier = node.readBarrier();
+    if (barrier !== undefined) await barrier;
+    const entry = node.state.entries.get(path);
+    if (entry === undefined) throw new GfsError('NOT_FOUND', 'no such file or directory', path);
+    return entryView(path, entry);
+  });
+
+  serveRoute(app, listRoute, async (body) => {
+    const path = normalizePath(body.path);
+    const barrier = node.readBarrier();
+    if (barrier !== undefined) await barrier;
+    const entry = node.state.entries.get(path);
+    if (entry === undefined) throw new GfsError('NOT_FOUND', 'no such file or directory', path);
+    if (entry.type !== 'dir') throw new GfsError('NOT_A_DIRECTORY', 'not a directory', path);
+    const names = [...(node.state.children.get(path) ?? [])].sort();
+    if (names.length > LIST_ENTRIES_MAX) {
+      throw new GfsError('INVALID_ARGUMENT', `directory has more than ${LIST_ENTRIES_MAX} entries`, path);
+    }
+    const entries: Entry[] = [];
+    for (const name of names) {
+      const childPath = joinPath(path, name);
+      const child = node.state.entries.get(childPath);
+      if (child !== undefined) entries.push(entryView(childPath, child, name));
+    }
+    return { entries };
+  });
+
+  serveRoute(app, renameRoute, async (body) => {
+    const from = normalizePath(body.from);
+    const to = normalizePath(body.to);
+    await node.commit({ op: 'rename', from, to, mtimeMs: clock() });
+    return {};
+  });
+
+  serveRoute(app, deleteRoute, async (body) => {
+    const path = normalizePath(body.path);
+    await node.commit({ op: 'delete', path, recursive: body.recursive, mtimeMs: clock() });
+    return {};
+  });
+
+  serveRoute(app, extendRoute, async (body) => {
+    const path = normalizePath(body.path);
+    await node.commit({ op: 'extend', path, length: body.length, mtimeMs: clock() });
+    const entry = node.state.entries.get(path);
+    return { size: entry?.type === 'file' ? entry.length : body.length };
+  });
+}

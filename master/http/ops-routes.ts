@@ -1,0 +1,55 @@
+// Operational routes every server has: GET /healthz (200 once ready, 503 NOT_READY during the
+// start-up wait) and GET /metrics in Prometheus text format.
+
+import type { FastifyInstance } from 'fastify';
+import { GfsError } from '../../shared/errors.js';
+import type { MasterNode } from '../master-node.js';
+
+export function serveOpsRoutes(app: FastifyInstance, node: MasterNode): void {
+  app.get('/healthz', async () => {
+    if (!node.gate.isReady()) {
+      throw new GfsError('NOT_READY', `waiting for chunk reports (${node.gate.waitingFor} chunks unreported)`);
+    }
+    return { ok: true };
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    void reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8');
+    return metricsText(node);
+  });
+}
+
+export function metricsText(node: MasterNode): string {
+  const state = node.state;
+  const gauges: Array<[string, string, 'gauge' | 'counter', number]> = [
+    ['gfs_master_ready', 'Whether the master has finished its start-up wait', 'gauge', node.gate.isReady() ? 1 : 0],
+    ['gfs_master_files', 'Files in the namespace', 'gauge', state.fileCount],
+    ['gfs_master_directories', 'Directories in the namespace', 'gauge', state.entries.size - state.fileCount],
+    ['gfs_master_chunks', 'Chunks in the chunk table', 'gauge', state.chunks.size],
+    ['gfs_master_chunkservers', 'Registered chunkservers', 'gauge', node.registry.servers.size],
+    [
+      'gfs_master_chunkservers_alive',
+      'Chunkservers with a recent heartbeat',
+      'gauge',
+      node.registry.liveServers().length,
+    ],
+    ['gfs_master_leases', 'Entries in the lease table', 'gauge', node.leases.leases.size],
+    ['gfs_master_log_seq', 'Sequence number of the last logged record', 'gauge', node.stateLog.seq],
+    [
+      'gfs_master_log_records_total',
+      'Records appended to the operation log by this process',
+      'counter',
+      node.stateLog.recordsAppended,
+    ],
+    [
+      'gfs_master_under_replicated_chunks',
+      'Chunks with fewer live replicas than their replication',
+      'gauge',
+      node.underReplicatedChunks(),
+    ],
+  ];
+  let text = '';
+  for (const [name, help, type, value] of gauges)
+    text += `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}\n`;
+  return text;
+}

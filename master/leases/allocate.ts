@@ -1,0 +1,94 @@
+// Allocation of new chunks at the end of a file, up to the chunk a client wants to mutate (the
+// chunks before it too, so files can have holes). Each new chunk is placed on
+// min(replication, live chunkservers) servers and granted to them at version 1 (the lease goes
+// to the target chunk's primary); the servers that ack form its replica set; THEN addChunk is
+// logged. A chunk no server took ends the allocation with UNAVAILABLE.
+
+import { GfsError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
+import type { ChunkserverRegistry } from '../chunkservers/registry.js';
+import type { FileEntry, LogRecord } from '../state/types.js';
+import { type GrantCaller, grantAll } from './grants.js';
+import type { HandleAllocator } from './handle-allocator.js';
+import type { LeaseTable } from './lease-table.js';
+import { placeReplicas } from './placement.js';
+
+/** Chunks allocated per step: a far-away write allocates its holes in bounded batches. */
+export const ALLOCATE_CHUNKS_MAX = 256;
+
+export interface AllocationContext {
+  commit(record: LogRecord): Promise<unknown>;
+  registry: ChunkserverRegistry;
+  grant: GrantCaller;
+  clock: () => number;
+  leaseMs: number;
+  logger: Logger;
+  leases: LeaseTable;
+  handles: HandleAllocator;
+  /** Chunks with a grant in flight (reports leave them alone). */
+  busy: Map<string, Promise<unknown>>;
+}
+
+export async function allocateChunks(
+  ctx: AllocationContext,
+  path: string,
+  file: FileEntry,
+  targetIndex: number,
+): Promise<void> {
+  const firstIndex = file.chunks.length;
+  const count = Math.min(targetIndex - firstIndex + 1, ALLOCATE_CHUNKS_MAX);
+  const live = ctx.registry.liveServers();
+  if (live.length === 0) throw new GfsError('UNAVAILABLE', 'no live chunkserver to place a new chunk on', path);
+  const handles = await ctx.handles.allocate(count);
+  let release: () => void = () => undefined;
+  const marker = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  for (const handle of handles) ctx.busy.set(handle, marker);
+  try {
+    const plans = handles.map((handle, i) => ({
+      handle,
+      index: firstIndex + i,
+      servers: placeReplicas(live, Math.min(file.replication, live.length)),
+    }));
+    const acks = await Promise.all(
+      plans.map((plan) =>
+        grantAll(ctx.grant, plan.servers, (info) => ({
+          handle: plan.handle,
+          version: 1,
+          create: true,
+          ...(plan.index === targetIndex && info === plan.servers[0] ? { leaseMs: ctx.leaseMs } : {}),
+        })),
+      ),
+    );
+    const grantedAtMs = ctx.clock();
+    // Issued in one turn, in index order: the records share a commit and each check sees the last.
+    const commits: Promise<unknown>[] = [];
+    for (const [i, plan] of plans.entries()) {
+      if ((acks[i] ?? []).length === 0) break;
+      commits.push(ctx.commit({ op: 'addChunk', path, index: plan.index, handle: plan.handle, version: 1 }));
+    }
+    await Promise.all(commits);
+    for (const [i, plan] of plans.slice(0, commits.length).entries()) {
+      const acked = acks[i] ?? [];
+      for (const info of acked) ctx.registry.addLocation(plan.handle, info.id);
+      const primary = plan.servers[0];
+      if (plan.index === targetIndex && primary !== undefined && acked.includes(primary)) {
+        ctx.leases.set({
+          handle: plan.handle,
+          primaryId: primary.id,
+          replicaIds: acked.map((info) => info.id),
+          version: 1,
+          expiresAtMs: grantedAtMs + ctx.leaseMs,
+        });
+        ctx.logger.info(`lease granted handle=${plan.handle} primary=${primary.id} version=1 new=true`);
+      }
+    }
+    if (commits.length < plans.length) {
+      throw new GfsError('UNAVAILABLE', 'no chunkserver accepted the new chunk', path);
+    }
+  } finally {
+    for (const handle of handles) ctx.busy.delete(handle);
+    release();
+  }
+}

@@ -1,0 +1,194 @@
+// The master's half of the mutation protocol (DESIGN §3 step 2): finds or allocates the chunk a
+// client wants to mutate and makes sure one replica holds a lease on it.
+//
+// Order of a version bump: tell the replicas first, log second. If the master dies in between,
+// the replicas report the higher version at restart and the master adopts it (reports.ts); a
+// replica that did not ack stays at the old version and is stale forever.
+
+import { GfsError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
+import type { LeaseGrant } from '../../shared/protocol/chunks.js';
+import type { ChunkserverInfo, ChunkserverRegistry } from '../chunkservers/registry.js';
+import type { StartupGate } from '../chunkservers/startup-gate.js';
+import type { FileEntry, LogRecord, MasterState } from '../state/types.js';
+import { allocateChunks } from './allocate.js';
+import { type GrantCaller, grantAll } from './grants.js';
+import { HandleAllocator } from './handle-allocator.js';
+import { LeaseTable } from './lease-table.js';
+
+export interface LeaseManagerDeps {
+  state: MasterState;
+  commit(record: LogRecord): Promise<unknown>;
+  registry: ChunkserverRegistry;
+  gate: StartupGate;
+  grant: GrantCaller;
+  clock: () => number;
+  leaseMs: number;
+  logger: Logger;
+}
+
+/** Bound on re-tries of a bump within one request when the chosen primary does not ack. */
+const BUMP_ATTEMPTS_MAX = 3;
+
+export class LeaseManager {
+  readonly leases = new LeaseTable();
+  readonly handles: HandleAllocator;
+  /** Chunks with a grant in flight → the request doing it; others wait for it, then look again. */
+  private readonly busy = new Map<string, Promise<unknown>>();
+  /** Files with a chunk allocation in flight. */
+  private readonly allocating = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly deps: LeaseManagerDeps) {
+    this.handles = new HandleAllocator(deps.state, deps.commit);
+  }
+
+  isBusy(handle: string): boolean {
+    return this.busy.has(handle);
+  }
+
+  /** The chunk at (path, index) with its primary and secondaries, allocating it when needed. */
+  async lease(path: string, index: number): Promise<LeaseGrant> {
+    if (!this.deps.gate.isReady()) throw new GfsError('NOT_READY', 'master is waiting for chunk reports', path);
+    for (;;) {
+      const file = this.requireFile(path);
+      const handle = file.chunks[index];
+      if (handle !== undefined) return this.leaseExisting(path, handle);
+      const pending = this.allocating.get(path);
+      if (pending !== undefined) {
+        await pending.catch(() => undefined);
+        continue;
+      }
+      const allocation = allocateChunks(this.allocationContext(), path, file, index);
+      this.allocating.set(path, allocation);
+      try {
+        await allocation;
+      } finally {
+        this.allocating.delete(path);
+      }
+    }
+  }
+
+  /** Lease extensions asked for in a heartbeat: only for chunks this server is the current primary of. */
+  extend(serverId: string, handles: readonly string[]): Array<{ handle: string; version: number; leaseMs: number }> {
+    const now = this.deps.clock();
+    const extended: Array<{ handle: string; version: number; leaseMs: number }> = [];
+    for (const handle of handles) {
+      const meta = this.deps.state.chunks.get(handle);
+      if (meta === undefined) continue;
+      const lease = this.leases.valid(handle, meta.version, now);
+      if (lease === undefined || lease.primaryId !== serverId || this.busy.has(handle)) continue;
+      lease.expiresAtMs = now + this.deps.leaseMs;
+      extended.push({ handle, version: lease.version, leaseMs: this.deps.leaseMs });
+    }
+    return extended;
+  }
+
+  private requireFile(path: string): FileEntry {
+    const entry = this.deps.state.entries.get(path);
+    if (entry === undefined) throw new GfsError('NOT_FOUND', 'no such file', path);
+    if (entry.type !== 'file') throw new GfsError('IS_A_DIRECTORY', 'is a directory', path);
+    return entry;
+  }
+
+  private allocationContext() {
+    return { ...this.deps, leases: this.leases, handles: this.handles, busy: this.busy };
+  }
+
+  private async leaseExisting(path: string, handle: string): Promise<LeaseGrant> {
+    for (;;) {
+      const pending = this.busy.get(handle);
+      if (pending === undefined) break;
+      await pending.catch(() => undefined);
+    }
+    const meta = this.deps.state.chunks.get(handle);
+    if (meta === undefined) throw new GfsError('NOT_FOUND', 'chunk no longer belongs to the file', path);
+    const now = this.deps.clock();
+    const lease = this.leases.valid(handle, meta.version, now);
+    if (lease !== undefined) {
+      if (!this.deps.registry.isAliveId(lease.primaryId, now)) {
+        throw new GfsError('UNAVAILABLE', 'lease held by dead primary, retry', handle);
+      }
+      if (lease.replicaIds.every((id) => this.deps.registry.isAliveId(id, now))) return this.reply(lease, now);
+      // A secondary died: bump the version so it becomes stale instead of coming back current
+      // but missing writes.
+    }
+    const bump = this.bump(handle, lease?.primaryId);
+    this.busy.set(handle, bump);
+    try {
+      return await bump;
+    } finally {
+      this.busy.delete(handle);
+    }
+  }
+
+  /** Version bump + lease grant to the live up-to-date replicas; tell them first, log second. */
+  private async bump(handle: string, preferredPrimary: string | undefined): Promise<LeaseGrant> {
+    const { registry, clock, leaseMs, logger } = this.deps;
+    let preferred = preferredPrimary;
+    for (let attempt = 0; attempt < BUMP_ATTEMPTS_MAX; attempt++) {
+      const meta = this.deps.state.chunks.get(handle);
+      if (meta === undefined) throw new GfsError('NOT_FOUND', 'chunk was deleted', handle);
+      const replicas = registry.liveHolders(handle);
+      if (replicas.length === 0) throw new GfsError('UNAVAILABLE', 'no live up-to-date replica of the chunk', handle);
+      const primary = choosePrimary(replicas, preferred);
+      const version = meta.version + 1;
+      const acked = await grantAll(this.deps.grant, replicas, (info) => ({
+        handle,
+        version,
+        create: false,
+        ...(info === primary ? { leaseMs } : {}),
+      }));
+      if (acked.length === 0) throw new GfsError('UNAVAILABLE', 'no replica accepted the new version', handle);
+      const grantedAtMs = clock();
+      await this.deps.commit({ op: 'setVersion', handle, version });
+      registry.setHolders(
+        handle,
+        acked.map((info) => info.id),
+      );
+      if (!acked.includes(primary)) {
+        logger.warn(`primary did not ack grant handle=${handle} primary=${primary.id} version=${version}`);
+        preferred = undefined;
+        continue;
+      }
+      const lease = {
+        handle,
+        primaryId: primary.id,
+        replicaIds: acked.map((info) => info.id),
+        version,
+        expiresAtMs: grantedAtMs + leaseMs,
+      };
+      this.leases.set(lease);
+      logger.info(`lease granted handle=${handle} primary=${primary.id} version=${version} replicas=${acked.length}`);
+      return this.reply(lease, grantedAtMs);
+    }
+    throw new GfsError('UNAVAILABLE', 'no primary accepted the lease, retry', handle);
+  }
+
+  private reply(
+    lease: { primaryId: string; replicaIds: string[]; handle: string; version: number; expiresAtMs: number },
+    now: number,
+  ): LeaseGrant {
+    const { registry } = this.deps;
+    const primary = registry.servers.get(lease.primaryId) as ChunkserverInfo;
+    const secondaries: string[] = [];
+    for (const id of lease.replicaIds) {
+      if (id === lease.primaryId) continue;
+      const info = registry.servers.get(id);
+      if (info !== undefined) secondaries.push(info.address);
+    }
+    return {
+      handle: lease.handle,
+      version: lease.version,
+      primary: primary.address,
+      secondaries,
+      leaseMs: Math.max(0, lease.expiresAtMs - now),
+      chunkSize: this.deps.state.chunkSizeBytes,
+    };
+  }
+}
+
+function choosePrimary(replicas: readonly ChunkserverInfo[], preferredId: string | undefined): ChunkserverInfo {
+  const preferred = replicas.find((info) => info.id === preferredId);
+  if (preferred !== undefined) return preferred;
+  return [...replicas].sort((a, b) => a.usedBytes - b.usedBytes || (a.id < b.id ? -1 : 1))[0] as ChunkserverInfo;
+}

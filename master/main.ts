@@ -1,0 +1,99 @@
+// The master's composition root: opens the data dir and the durable state, wires the registry,
+// the start-up gate and the lease manager (MasterNode), and serves the protocol routes over HTTP.
+
+import { RpcClient } from '../shared/http/client.js';
+import { createRpcServer, listen } from '../shared/http/server.js';
+import { createLogger, type Logger } from '../shared/log.js';
+import { grantRoute } from '../shared/protocol/data.js';
+import { serveChunkRoutes } from './http/chunk-routes.js';
+import { serveChunkserverRoutes } from './http/chunkserver-routes.js';
+import { serveNamespaceRoutes } from './http/namespace-routes.js';
+import { serveOpsRoutes } from './http/ops-routes.js';
+import { MasterNode } from './master-node.js';
+import { openDataDir } from './oplog/data-dir.js';
+
+export interface MasterOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  chunkSizeBytes?: number;
+  replication: number;
+  leaseMs: number;
+  deadAfterMs: number;
+  trashRetentionMs: number;
+  startupWaitMs: number;
+  checkpointEveryRecords?: number;
+  logger?: Logger;
+}
+
+export interface RunningMaster {
+  /** host:port actually bound (port 0 → a free port). */
+  address: string;
+  /** http://host:port */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A grant is a small local operation on the chunkserver; one that takes longer than this is
+ * treated as not acked (that replica becomes stale) rather than stalling the lease for a full RPC timeout.
+ */
+export const GRANT_TIMEOUT_MS = 5_000;
+
+export async function startMaster(options: MasterOptions): Promise<RunningMaster> {
+  const logger = options.logger ?? createLogger({ role: 'master' });
+  const chunkSizeBytes = await openDataDir(options.dataDir, options.chunkSizeBytes);
+  const rpc = new RpcClient({ timeoutMs: GRANT_TIMEOUT_MS });
+  let node: MasterNode;
+  try {
+    node = await MasterNode.open({
+      dataDir: options.dataDir,
+      chunkSizeBytes,
+      replication: options.replication,
+      leaseMs: options.leaseMs,
+      deadAfterMs: options.deadAfterMs,
+      trashRetentionMs: options.trashRetentionMs,
+      startupWaitMs: options.startupWaitMs,
+      checkpointEveryRecords: options.checkpointEveryRecords,
+      clock: Date.now,
+      grant: async (address, body) => {
+        await rpc.call(address, grantRoute, body);
+      },
+      logger,
+    });
+  } catch (error) {
+    await rpc.close();
+    throw error;
+  }
+  const app = createRpcServer(logger);
+  let address = `${options.host}:${options.port}`;
+  serveNamespaceRoutes(app, node);
+  serveChunkRoutes(app, node);
+  serveChunkserverRoutes(app, node, () => address);
+  serveOpsRoutes(app, node);
+  try {
+    address = await listen(app, options.host, options.port);
+  } catch (error) {
+    await app.close();
+    await rpc.close();
+    await node.close();
+    throw error;
+  }
+  logger.info(
+    `master listening address=${address} dataDir=${options.dataDir} chunkSize=${chunkSizeBytes} files=${node.state.fileCount} chunks=${node.state.chunks.size}`,
+  );
+  let closing: Promise<void> | undefined;
+  return {
+    address,
+    url: `http://${address}`,
+    close: () => {
+      closing ??= (async () => {
+        await app.close();
+        await rpc.close();
+        await node.close();
+        logger.info(`master stopped address=${address}`);
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,131 @@
+// The master's modules wired together, without HTTP: the durable state, the chunkserver
+// registry, the start-up gate and the lease manager. Every mutation goes through commit(), which
+// answers after the record is durable and then carries out its effects (replica deletions).
+
+import type { Logger } from '../shared/log.js';
+import { ChunkserverRegistry } from './chunkservers/registry.js';
+import { processFullReport, type ReportContext } from './chunkservers/reports.js';
+import { StartupGate } from './chunkservers/startup-gate.js';
+import type { GrantCaller } from './leases/grants.js';
+import { LeaseManager } from './leases/lease-manager.js';
+import { StateLog } from './oplog/state-log.js';
+import type { ApplyEffects, LogRecord, MasterState } from './state/types.js';
+
+export interface MasterNodeOptions {
+  dataDir: string;
+  chunkSizeBytes: number;
+  replication: number;
+  leaseMs: number;
+  deadAfterMs: number;
+  trashRetentionMs: number;
+  startupWaitMs: number;
+  checkpointEveryRecords?: number;
+  overlappingSync?: boolean;
+  clock: () => number;
+  grant: GrantCaller;
+  logger: Logger;
+}
+
+export class MasterNode {
+  readonly registry: ChunkserverRegistry;
+  readonly gate: StartupGate;
+  readonly leases: LeaseManager;
+  readonly reportContext: ReportContext;
+
+  private constructor(
+    readonly stateLog: StateLog,
+    readonly options: MasterNodeOptions,
+  ) {
+    const { clock, logger } = options;
+    this.registry = new ChunkserverRegistry(clock, options.deadAfterMs);
+    this.gate = new StartupGate(stateLog.state.chunks.keys(), clock, options.startupWaitMs);
+    const commit = (record: LogRecord) => this.commit(record);
+    this.leases = new LeaseManager({
+      state: stateLog.state,
+      commit,
+      registry: this.registry,
+      gate: this.gate,
+      grant: options.grant,
+      clock,
+      leaseMs: options.leaseMs,
+      logger: logger.child({ module: 'leases' }),
+    });
+    this.reportContext = {
+      state: stateLog.state,
+      registry: this.registry,
+      gate: this.gate,
+      commit,
+      isBusy: (handle) => this.leases.isBusy(handle),
+      logger: logger.child({ module: 'reports' }),
+    };
+  }
+
+  static async open(options: MasterNodeOptions): Promise<MasterNode> {
+    const stateLog = await StateLog.open({
+      dataDir: options.dataDir,
+      chunkSizeBytes: options.chunkSizeBytes,
+      checkpointEveryRecords: options.checkpointEveryRecords,
+      overlappingSync: options.overlappingSync,
+      logger: options.logger.child({ module: 'oplog' }),
+    });
+    return new MasterNode(stateLog, options);
+  }
+
+  get state(): MasterState {
+    return this.stateLog.state;
+  }
+
+  /** Logs a record durably, then drops the replicas of chunks no file references any more. */
+  async commit(record: LogRecord): Promise<ApplyEffects | undefined> {
+    const effects = await this.stateLog.commit(record);
+    if (effects !== undefined) {
+      for (const handle of effects.droppedHandles) {
+        this.registry.dropChunk(handle);
+        this.leases.leases.forget(handle);
+        this.gate.reported(handle);
+      }
+    }
+    return effects;
+  }
+
+  /** Resolves when every mutation applied to memory so far is durable (reads call it first). */
+  readBarrier(): Promise<void> | undefined {
+    return this.stateLog.readBarrier();
+  }
+
+  /**
+   * A chunkserver registers with a full report. It has restarted (or the master has): any lease it
+   * held is gone with it, so the next lease request re-grants at once instead of waiting it out.
+   */
+  async register(
+    fields: Parameters<ChunkserverRegistry['register']>[0],
+    reports: Parameters<typeof processFullReport>[2],
+  ): Promise<string[]> {
+    this.leases.leases.forgetPrimary(fields.id);
+    this.registry.register(fields);
+    await this.processReport(fields.id, reports);
+    return this.registry.takeDeletes(fields.id);
+  }
+
+  async processReport(serverId: string, reports: Parameters<typeof processFullReport>[2]): Promise<void> {
+    const info = this.registry.servers.get(serverId);
+    if (info !== undefined) await processFullReport(this.reportContext, info, reports);
+  }
+
+  /** Chunks with fewer live up-to-date replicas than their file's replication. */
+  underReplicatedChunks(): number {
+    const now = this.options.clock();
+    let count = 0;
+    for (const entry of this.state.entries.values()) {
+      if (entry.type !== 'file') continue;
+      for (const handle of entry.chunks) {
+        if (this.registry.liveHolders(handle, now).length < entry.replication) count++;
+      }
+    }
+    return count;
+  }
+
+  async close(): Promise<void> {
+    await this.stateLog.close();
+  }
+}

@@ -1,0 +1,73 @@
+// The operation log: records in LMDB keyed by sequence number. append() resolves only once the
+// record is durable on disk. Puts issued in the same event-loop turn share one LMDB transaction
+// and one sync (group commit), so callers must not serialise appends behind each other.
+
+import { join } from 'node:path';
+import { open, type RootDatabase } from 'lmdb';
+import type { LogRecord } from '../state/types.js';
+
+export interface OpLogOptions {
+  /**
+   * false: LMDB syncs inside the commit and put() resolves after the sync. true (lmdb-js's default
+   * on Linux): put() resolves at commit, before the sync, so append() also awaits `db.flushed`.
+   */
+  overlappingSync?: boolean;
+}
+
+export const OPLOG_FILE = 'oplog.mdb';
+
+export class OpLog {
+  private readonly db: RootDatabase<LogRecord, number>;
+  private readonly overlappingSync: boolean;
+
+  constructor(dataDir: string, options: OpLogOptions = {}) {
+    this.overlappingSync = options.overlappingSync ?? false;
+    this.db = open<LogRecord, number>({
+      path: join(dataDir, OPLOG_FILE),
+      overlappingSync: this.overlappingSync,
+      // Durability is the point of this log: never skip the sync or the meta-page sync.
+      noSync: false,
+      noMetaSync: false,
+      encoding: 'msgpack',
+      cache: false,
+    });
+  }
+
+  /** Resolves once the record is committed AND flushed to disk. */
+  async append(seq: number, record: LogRecord): Promise<void> {
+    const written = await this.db.put(seq, record);
+    if (!written) throw new Error(`op log: put of record ${seq} failed`);
+    if (this.overlappingSync) await this.db.flushed;
+  }
+
+  /** Records with a sequence number above `afterSeq`, in order. */
+  *recordsAfter(afterSeq: number): Generator<{ seq: number; record: LogRecord }> {
+    for (const { key, value } of this.db.getRange({ start: afterSeq + 1 })) {
+      yield { seq: key, record: value };
+    }
+  }
+
+  /** Lowest and highest sequence numbers held, or undefined when the log is empty. */
+  bounds(): { first: number; last: number } | undefined {
+    let first: number | undefined;
+    for (const key of this.db.getKeys({ limit: 1 })) first = key;
+    let last: number | undefined;
+    for (const key of this.db.getKeys({ reverse: true, limit: 1 })) last = key;
+    return first === undefined || last === undefined ? undefined : { first, last };
+  }
+
+  /** Deletes every record with a sequence number up to `seq` (they are covered by a checkpoint). */
+  async trimThrough(seq: number): Promise<number> {
+    const keys = [...this.db.getKeys({ end: seq + 1 })];
+    if (keys.length === 0) return 0;
+    await this.db.transaction(() => {
+      for (const key of keys) this.db.remove(key);
+    });
+    return keys.length;
+  }
+
+  async close(): Promise<void> {
+    await this.db.flushed;
+    await this.db.close();
+  }
+}

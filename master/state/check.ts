@@ -1,0 +1,143 @@
+// Validation of a record against the current state, BEFORE it is logged: a record that passes
+// check() always applies cleanly, so apply() never fails on the log. Pure, like apply().
+// Returns false when the record would change nothing (e.g. `mkdir -p` of an existing directory),
+// so the caller need not log it.
+
+import { GfsError } from '../../shared/errors.js';
+import { REPLICATION_MAX } from '../../shared/limits.js';
+import { ancestorsOf, isSameOrBelow, parentPath, ROOT_PATH } from '../../shared/paths.js';
+import type { LogRecord, MasterState } from './types.js';
+
+export function check(state: MasterState, record: LogRecord): boolean {
+  switch (record.op) {
+    case 'mkdir':
+      return checkMkdir(state, record.path, record.parents);
+    case 'create':
+      return checkCreate(state, record.path, record.overwrite, record.replication, record.mode);
+    case 'rename':
+      return checkRename(state, record.from, record.to);
+    case 'delete':
+      return checkDelete(state, record.path, record.recursive);
+    case 'addChunk': {
+      const file = requireFile(state, record.path);
+      if (file.chunks.length !== record.index) {
+        throw new GfsError('INVALID_ARGUMENT', `chunk ${record.index} is not the next chunk of the file`, record.path);
+      }
+      if (state.chunks.has(record.handle) || BigInt(record.handle) >= state.nextHandle) {
+        throw new GfsError('INVALID_ARGUMENT', 'chunk handle not available', record.handle);
+      }
+      requireVersion(record.version, 0, record.handle);
+      return true;
+    }
+    case 'setVersion': {
+      const meta = state.chunks.get(record.handle);
+      if (meta === undefined) throw new GfsError('NOT_FOUND', 'no such chunk', record.handle);
+      requireVersion(record.version, meta.version, record.handle);
+      return true;
+    }
+    case 'extend': {
+      const file = requireFile(state, record.path);
+      if (!Number.isSafeInteger(record.length) || record.length < 0) {
+        throw new GfsError('INVALID_ARGUMENT', 'length must be a non-negative integer', record.path);
+      }
+      if (record.length > file.chunks.length * state.chunkSizeBytes) {
+        throw new GfsError('INVALID_ARGUMENT', `length ${record.length} lies past the file's chunks`, record.path);
+      }
+      return true;
+    }
+    case 'reserveHandles':
+      if (BigInt(record.nextHandle) < state.nextHandle) {
+        throw new GfsError('INVALID_ARGUMENT', 'the handle counter only grows', record.nextHandle);
+      }
+      return true;
+  }
+}
+
+function requireVersion(version: number, above: number, handle: string): void {
+  if (!Number.isSafeInteger(version) || version <= above) {
+    throw new GfsError('INVALID_ARGUMENT', `version ${version} must be above ${above}`, handle);
+  }
+}
+
+function requireFile(state: MasterState, path: string) {
+  const entry = state.entries.get(path);
+  if (entry === undefined) throw new GfsError('NOT_FOUND', 'no such file', path);
+  if (entry.type !== 'file') throw new GfsError('IS_A_DIRECTORY', 'is a directory', path);
+  return entry;
+}
+
+/** The parent of `path` must be an existing directory. */
+function requireParentDir(state: MasterState, path: string): void {
+  const parent = state.entries.get(parentPath(path));
+  if (parent?.type === 'dir') return;
+  if (parent?.type === 'file') throw new GfsError('NOT_A_DIRECTORY', 'parent is not a directory', path);
+  for (const ancestor of ancestorsOf(path)) {
+    if (state.entries.get(ancestor)?.type === 'file') {
+      throw new GfsError('NOT_A_DIRECTORY', `${ancestor} is not a directory`, path);
+    }
+  }
+  throw new GfsError('NOT_FOUND', 'parent directory does not exist', path);
+}
+
+function checkMkdir(state: MasterState, path: string, parents: boolean): boolean {
+  const existing = state.entries.get(path);
+  if (existing !== undefined) {
+    if (parents && existing.type === 'dir') return false;
+    throw new GfsError('ALREADY_EXISTS', 'path exists', path);
+  }
+  if (!parents) {
+    requireParentDir(state, path);
+    return true;
+  }
+  for (const ancestor of ancestorsOf(path)) {
+    if (state.entries.get(ancestor)?.type === 'file') {
+      throw new GfsError('NOT_A_DIRECTORY', `${ancestor} is not a directory`, path);
+    }
+  }
+  return true;
+}
+
+function checkCreate(state: MasterState, path: string, overwrite: boolean, replication: number, mode: number): boolean {
+  if (!Number.isInteger(replication) || replication < 1 || replication > REPLICATION_MAX) {
+    throw new GfsError('INVALID_ARGUMENT', `replication must be 1..${REPLICATION_MAX}`, path);
+  }
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new GfsError('INVALID_ARGUMENT', 'bad mode', path);
+  const existing = state.entries.get(path);
+  if (existing?.type === 'dir') throw new GfsError('IS_A_DIRECTORY', 'is a directory', path);
+  if (existing !== undefined && !overwrite) throw new GfsError('ALREADY_EXISTS', 'file exists', path);
+  if (existing === undefined) requireParentDir(state, path);
+  return true;
+}
+
+function checkRename(state: MasterState, from: string, to: string): boolean {
+  if (from === ROOT_PATH || to === ROOT_PATH) {
+    throw new GfsError('INVALID_ARGUMENT', 'cannot rename the root directory', from === ROOT_PATH ? from : to);
+  }
+  const source = state.entries.get(from);
+  if (source === undefined) throw new GfsError('NOT_FOUND', 'no such file or directory', from);
+  if (from === to) return false;
+  if (source.type === 'dir' && isSameOrBelow(to, from)) {
+    throw new GfsError('INVALID_ARGUMENT', 'cannot move a directory into itself', to);
+  }
+  const target = state.entries.get(to);
+  if (target === undefined) {
+    requireParentDir(state, to);
+    return true;
+  }
+  if (source.type === 'file' && target.type === 'dir') throw new GfsError('IS_A_DIRECTORY', 'is a directory', to);
+  if (source.type === 'dir' && target.type === 'file') throw new GfsError('NOT_A_DIRECTORY', 'not a directory', to);
+  if (target.type === 'dir' && (state.children.get(to)?.size ?? 0) > 0) {
+    throw new GfsError('NOT_EMPTY', 'directory not empty', to);
+  }
+  return true;
+}
+
+function checkDelete(state: MasterState, path: string, recursive: boolean): boolean {
+  if (path === ROOT_PATH) throw new GfsError('INVALID_ARGUMENT', 'cannot delete the root directory', path);
+  const entry = state.entries.get(path);
+  if (entry === undefined) throw new GfsError('NOT_FOUND', 'no such file or directory', path);
+  if (entry.type === 'dir' && !recursive && (state.children.get(path)?.size ?? 0) > 0) {
+    throw new GfsError('NOT_EMPTY', 'directory not empty', path);
+  }
+  return true;
+}

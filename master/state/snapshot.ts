@@ -1,0 +1,52 @@
+// The state as plain JSON for checkpoints (and for comparing states in tests). Derived indexes
+// (children, file count) are not stored: they are rebuilt when a snapshot is loaded.
+
+import { assert } from '../../shared/assert.js';
+import { ROOT_PATH } from '../../shared/paths.js';
+import { putEntry } from './namespace-table.js';
+import type { ChunkMeta, MasterState, NamespaceEntry } from './types.js';
+
+export interface StateSnapshot {
+  chunkSizeBytes: number;
+  nextHandle: string;
+  /** Parents before children, so loading can insert in order. */
+  entries: Array<[string, NamespaceEntry]>;
+  chunks: Array<[string, ChunkMeta]>;
+}
+
+export function toSnapshot(state: MasterState): StateSnapshot {
+  const entries = [...state.entries];
+  // Sorting by depth (then name) keeps parents first without walking the tree.
+  entries.sort(([a], [b]) => depthOf(a) - depthOf(b) || (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    chunkSizeBytes: state.chunkSizeBytes,
+    nextHandle: state.nextHandle.toString(),
+    entries,
+    chunks: [...state.chunks].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  };
+}
+
+export function fromSnapshot(snapshot: StateSnapshot): MasterState {
+  const state: MasterState = {
+    chunkSizeBytes: snapshot.chunkSizeBytes,
+    entries: new Map(),
+    children: new Map(),
+    chunks: new Map(),
+    nextHandle: BigInt(snapshot.nextHandle),
+    fileCount: 0,
+  };
+  for (const [path, entry] of snapshot.entries) {
+    const copy: NamespaceEntry = entry.type === 'file' ? { ...entry, chunks: [...entry.chunks] } : { ...entry };
+    putEntry(state, path, copy);
+  }
+  assert(state.entries.get(ROOT_PATH)?.type === 'dir', 'a snapshot holds the root directory');
+  for (const [handle, meta] of snapshot.chunks) state.chunks.set(handle, { ...meta });
+  return state;
+}
+
+function depthOf(path: string): number {
+  if (path === ROOT_PATH) return 0;
+  let depth = 0;
+  for (let i = 0; i < path.length; i++) if (path.charCodeAt(i) === 47) depth++;
+  return depth;
+}

@@ -1,0 +1,79 @@
+// Drives the pure master state machine from small text scripts, one operation a line:
+//   mkdir [-p] PATH · create [-f] PATH [replication] · mv FROM TO · rm [-r] PATH
+//   chunk PATH INDEX HANDLE VERSION · version HANDLE VERSION · extend PATH LENGTH · reserve N
+// Each line is checked (as the live master does before logging) and, when it passes, applied.
+// Time is the line number, so scripts are deterministic.
+
+import { apply } from '../../../master/state/apply.js';
+import { check } from '../../../master/state/check.js';
+import type { LogRecord, MasterState } from '../../../master/state/types.js';
+import { GfsError } from '../../../shared/errors.js';
+
+export function parseLine(line: string, mtimeMs: number): LogRecord {
+  const words = line.trim().split(/\s+/);
+  const flag = (name: string) => words.includes(name);
+  const args = words.slice(1).filter((word) => !word.startsWith('-'));
+  const arg = (i: number) => args[i] ?? '';
+  switch (words[0]) {
+    case 'mkdir':
+      return { op: 'mkdir', path: arg(0), parents: flag('-p'), mode: 0o755, mtimeMs };
+    case 'create':
+      return {
+        op: 'create',
+        path: arg(0),
+        overwrite: flag('-f'),
+        replication: Number(args[1] ?? 3),
+        mode: 0o644,
+        mtimeMs,
+      };
+    case 'mv':
+      return { op: 'rename', from: arg(0), to: arg(1), mtimeMs };
+    case 'rm':
+      return { op: 'delete', path: arg(0), recursive: flag('-r'), mtimeMs };
+    case 'chunk':
+      return { op: 'addChunk', path: arg(0), index: Number(arg(1)), handle: arg(2), version: Number(arg(3)) };
+    case 'version':
+      return { op: 'setVersion', handle: arg(0), version: Number(arg(1)) };
+    case 'extend':
+      return { op: 'extend', path: arg(0), length: Number(arg(1)), mtimeMs };
+    case 'reserve':
+      return { op: 'reserveHandles', nextHandle: arg(0) };
+    default:
+      throw new Error(`unknown script line: ${line}`);
+  }
+}
+
+/** Runs a script; returns the records that were logged and one outcome line per script line. */
+export function runScript(state: MasterState, script: string): { records: LogRecord[]; outcomes: string[] } {
+  const records: LogRecord[] = [];
+  const outcomes: string[] = [];
+  const lines = script
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  for (const [i, line] of lines.entries()) {
+    const record = parseLine(line, 1000 + i);
+    try {
+      if (check(state, record)) {
+        const effects = apply(state, record);
+        records.push(record);
+        outcomes.push(effects.droppedHandles.length > 0 ? `ok dropped=${effects.droppedHandles.join(',')}` : 'ok');
+      } else {
+        outcomes.push('noop');
+      }
+    } catch (error) {
+      if (!(error instanceof GfsError)) throw error;
+      outcomes.push(error.code);
+    }
+  }
+  return { records, outcomes };
+}
+
+/** The namespace as sorted `path type [length chunks]` lines, for compact assertions. */
+export function listing(state: MasterState): string[] {
+  return [...state.entries]
+    .map(([path, entry]) =>
+      entry.type === 'dir' ? `${path} dir` : `${path} file ${entry.length} [${entry.chunks.join(',')}]`,
+    )
+    .sort();
+}
