@@ -1,0 +1,46 @@
+// `gfs chunkserver --master URL --port P --data DIR [...]`: runs a chunkserver in the foreground.
+
+import type { Command } from 'commander';
+import { HEARTBEAT_MS_DEFAULT } from '../../../shared/limits.js';
+import { createLogger } from '../../../shared/log.js';
+import { runInForeground } from '../foreground.js';
+import { durationOption, portOption } from '../options.js';
+import { resolveMaster } from '../targets.js';
+
+interface ChunkserverFlags {
+  port: number;
+  data: string;
+  host: string;
+  advertise?: string;
+  rack: string;
+  heartbeat: number;
+}
+
+export function registerChunkserver(program: Command): void {
+  program
+    .command('chunkserver')
+    .description('run a chunkserver')
+    .requiredOption('--port <port>', 'port to listen on', portOption)
+    .requiredOption('--data <dir>', 'directory for chunk replicas (and this server’s identity)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--advertise <host:port>', 'address clients and peers should use')
+    .option('--rack <rack>', 'rack name for replica placement', '')
+    .option('--heartbeat <duration>', 'heartbeat interval', durationOption, HEARTBEAT_MS_DEFAULT)
+    .action(async (flags: ChunkserverFlags, command: Command) => {
+      // `--master` is the program-wide option (accepted before or after the command name).
+      const masterUrl = resolveMaster(command.optsWithGlobals<{ master?: string }>().master);
+      const { startChunkserver } = await import('../../../chunkserver/main.js');
+      await runInForeground(() =>
+        startChunkserver({
+          masterUrl,
+          host: flags.host,
+          port: flags.port,
+          dataDir: flags.data,
+          ...(flags.advertise === undefined ? {} : { advertise: flags.advertise }),
+          rack: flags.rack,
+          heartbeatMs: flags.heartbeat,
+          logger: createLogger({ role: 'chunkserver' }),
+        }),
+      );
+    });
+}

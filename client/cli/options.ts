@@ -1,0 +1,40 @@
+// Option-value parsers for commander: sizes, durations, ports and counts (shared/units.ts);
+// a bad value is a usage error (exit 2), reported in one line like every other.
+
+import { InvalidArgumentError } from 'commander';
+import { parseDuration, parseSize } from '../../shared/units.js';
+
+export function sizeOption(text: string): number {
+  return wrap(() => parseSize(text));
+}
+
+export function durationOption(text: string): number {
+  return wrap(() => parseDuration(text));
+}
+
+export function portOption(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65_535) throw new InvalidArgumentError('not a port number (0-65535)');
+  return port;
+}
+
+export function countOption(text: string): number {
+  const count = Number(text);
+  if (!/^\d+$/.test(text) || count < 1 || !Number.isSafeInteger(count)) {
+    throw new InvalidArgumentError('not a positive whole number');
+  }
+  return count;
+}
+
+function wrap<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+/** Writes lines to stdout in one call, each ending in a newline. */
+export function printLines(lines: readonly string[]): void {
+  if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
+}

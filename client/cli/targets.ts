@@ -1,0 +1,51 @@
+// What a command-line path names: a file in a cluster (`gfs:/a`, `gfs://host:port/a`), a local
+// file, or stdin/stdout (`-`); and which master a command talks to (DESIGN §7 addressing).
+
+import { GfsError } from '../../shared/errors.js';
+import { normalizePath, parseClusterPath } from '../../shared/paths.js';
+
+export const DEFAULT_MASTER = 'http://127.0.0.1:7070';
+
+export type Target =
+  | { kind: 'stdio'; display: string }
+  | { kind: 'local'; path: string; display: string }
+  | { kind: 'cluster'; master: string; path: string; display: string };
+
+export type ClusterTarget = Extract<Target, { kind: 'cluster' }>;
+
+/** `--master` wins over GFS_MASTER, which wins over the default; `host:port` becomes a URL. */
+export function resolveMaster(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = option ?? (env.GFS_MASTER === undefined || env.GFS_MASTER === '' ? DEFAULT_MASTER : env.GFS_MASTER);
+  return masterUrl(chosen);
+}
+
+export function masterUrl(address: string): string {
+  const trimmed = address.trim().replace(/\/+$/, '');
+  return /^https?:\/\//.test(trimmed) ? trimmed : `http://${trimmed}`;
+}
+
+/** Any path argument: `-`, a cluster path (whose own master wins over `defaultMaster`), or local. */
+export function parseTarget(argument: string, defaultMaster: string): Target {
+  if (argument === '-') return { kind: 'stdio', display: '-' };
+  const cluster = parseClusterPath(argument);
+  if (cluster === undefined) return { kind: 'local', path: argument, display: argument };
+  return {
+    kind: 'cluster',
+    master: cluster.master === undefined ? defaultMaster : masterUrl(cluster.master),
+    path: cluster.path,
+    display: argument,
+  };
+}
+
+/**
+ * A path for a command that only works on the cluster (ls, stat, mkdir, rm, mv): `gfs:` paths as
+ * usual, and a plain absolute path is taken as a path in the default cluster.
+ */
+export function parseClusterTarget(argument: string, defaultMaster: string): ClusterTarget {
+  const target = parseTarget(argument, defaultMaster);
+  if (target.kind === 'cluster') return target;
+  if (target.kind === 'local' && argument.startsWith('/')) {
+    return { kind: 'cluster', master: defaultMaster, path: normalizePath(argument), display: argument };
+  }
+  throw new GfsError('INVALID_PATH', 'not a cluster path (use gfs:/path)', argument);
+}

@@ -1,0 +1,86 @@
+// One piece of a write, GFS §3.1 style: ask for the chunk's lease holder, push the bytes along the
+// chain primary → secondaries (data flow), then ask the primary to apply them (control flow).
+// Retried with fresh answers from the master until it works or the retry budget is spent.
+
+import { randomBytes } from 'node:crypto';
+import { crc32cOf } from '../../shared/checksum.js';
+import { GfsError } from '../../shared/errors.js';
+import { errorFromResponse } from '../../shared/http/client.js';
+import { DEAD_AFTER_MS_DEFAULT } from '../../shared/limits.js';
+import { type PushReply, pushPath, writeRoute } from '../../shared/protocol/data.js';
+import type { SdkDeps } from './deps.js';
+import { callRoute, isUnreachable, type LeaseReply, markUnreachable } from './master-api.js';
+import type { Piece } from './pieces.js';
+import { withRetries } from './retry.js';
+
+/** Where a piece was written: its chunk and the replicas that hold it (for `sync()`). */
+export interface WrittenPiece {
+  handle: string;
+  replicas: string[];
+}
+
+/** Writes one piece (inside one chunk), retrying on retryable errors. */
+export async function writePiece(deps: SdkDeps, path: string, piece: Piece, data: Uint8Array): Promise<WrittenPiece> {
+  const written = await withRetries(
+    async () => {
+      const grant = await deps.leases.get(path, piece.chunkIndex);
+      await pushAndWrite(deps, grant, piece.chunkOffsetBytes, data);
+      return { handle: grant.handle, replicas: [grant.primary, ...grant.secondaries] };
+    },
+    {
+      onRetry: () => {
+        deps.leases.invalidate(path, piece.chunkIndex);
+        deps.locator.cache.invalidate(path, piece.chunkIndex);
+      },
+      // While a dead primary still holds its lease, the master keeps naming it (or answers
+      // UNAVAILABLE) until the server is declared dead and the lease runs out: wait that long.
+      patienceMs: (error) =>
+        isUnreachable(error) && error.subject === deps.master.address
+          ? 0
+          : 2 * deps.leases.leaseMsAssumed + DEAD_AFTER_MS_DEFAULT,
+    },
+  );
+  // The chunk's version may have changed and a hole may have become a chunk: forget the location.
+  deps.locator.cache.invalidate(path, piece.chunkIndex);
+  return written;
+}
+
+async function pushAndWrite(deps: SdkDeps, grant: LeaseReply, chunkOffsetBytes: number, data: Uint8Array) {
+  const chain = [grant.primary, ...grant.secondaries];
+  const dataId = randomBytes(18).toString('base64url');
+  await push(deps, chain, dataId, data);
+  await callRoute(deps.rpc, grant.primary, writeRoute, {
+    handle: grant.handle,
+    version: grant.version,
+    offset: chunkOffsetBytes,
+    dataId,
+    length: data.byteLength,
+    secondaries: grant.secondaries,
+  });
+}
+
+/** PUT /push/<dataId> to the head of the chain, which forwards it down the rest. */
+async function push(deps: SdkDeps, chain: readonly string[], dataId: string, data: Uint8Array): Promise<void> {
+  const [head, ...rest] = chain;
+  if (head === undefined) throw new GfsError('UNAVAILABLE', 'no replica to write to', dataId);
+  const response = await deps.rpc.request(head, {
+    method: 'PUT',
+    path: pushPath(dataId, rest),
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(data.byteLength) },
+    body: data,
+  });
+  if (response.statusCode >= 400) throw await errorFromResponse(response, head);
+  let reply: PushReply;
+  try {
+    reply = JSON.parse(await response.body.text()) as PushReply;
+  } catch (error) {
+    throw markUnreachable(
+      error instanceof SyntaxError ? new GfsError('INTERNAL', 'malformed push reply', head) : error,
+      head,
+    );
+  }
+  // Pair check: what the chain holds is what we sent.
+  if (reply.bytes !== data.byteLength || reply.crc32c >>> 0 !== crc32cOf(data)) {
+    throw new GfsError('REPLICA_FAILED', 'pushed data arrived damaged', head);
+  }
+}

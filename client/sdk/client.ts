@@ -1,0 +1,177 @@
+// GfsClient, the SDK's front door: namespace calls go to the master, data goes straight to the
+// chunkservers (DESIGN §1). One undici agent and one set of caches per client.
+
+import { randomInt } from 'node:crypto';
+import { GfsError } from '../../shared/errors.js';
+import { RpcClient } from '../../shared/http/client.js';
+import {
+  LOCATION_CACHE_ENTRIES_MAX,
+  LOCATION_CACHE_TTL_MS,
+  PIECE_BYTES_DEFAULT,
+  PIECES_IN_FLIGHT,
+  READ_AHEAD_CHUNKS,
+} from '../../shared/limits.js';
+import { normalizePath } from '../../shared/paths.js';
+import type { ClusterStatus } from '../../shared/protocol/heartbeat.js';
+import type { Entry } from '../../shared/protocol/namespace.js';
+import type { SdkDeps } from './deps.js';
+import { GfsFileHandle, type OpenMode } from './file-handle.js';
+import { LeaseCache } from './lease-cache.js';
+import { LocationCache } from './location-cache.js';
+import { Locator } from './locator.js';
+import { type FileChunk, MasterApi } from './master-api.js';
+import { PieceWriter } from './piece-writer.js';
+import { splitIntoPieces } from './pieces.js';
+import { readRangeToBuffer } from './range-reader.js';
+import { withRetries } from './retry.js';
+import { GfsReadStream, GfsWriteStream, type ReadStreamOptions } from './streams.js';
+
+export interface GfsClientOptions {
+  /** The master: `http://host:port` or `host:port`. */
+  master: string;
+}
+
+/** Connections per server: every piece in flight of a few concurrent streams gets its own. */
+const CONNECTIONS_PER_ORIGIN = Math.max(32, PIECES_IN_FLIGHT * (READ_AHEAD_CHUNKS + 2));
+
+export class GfsClient {
+  private readonly rpc: RpcClient;
+  private readonly deps: SdkDeps;
+  /** Where this client starts in each chunk's replica list, so clients spread their reads. */
+  private readonly rotation = randomInt(0, 1 << 16);
+
+  constructor(options: GfsClientOptions) {
+    if (typeof options?.master !== 'string' || options.master === '') {
+      throw new GfsError('INVALID_ARGUMENT', 'the master address is required', String(options?.master));
+    }
+    this.rpc = new RpcClient({ connectionsPerOrigin: CONNECTIONS_PER_ORIGIN });
+    const master = new MasterApi(this.rpc, options.master);
+    const locations = new LocationCache({ entriesMax: LOCATION_CACHE_ENTRIES_MAX, ttlMs: LOCATION_CACHE_TTL_MS });
+    this.deps = { rpc: this.rpc, master, locator: new Locator(master, locations), leases: new LeaseCache(master) };
+  }
+
+  /** The master's address as given. */
+  get master(): string {
+    return this.deps.master.address;
+  }
+
+  async close(): Promise<void> {
+    await this.rpc.close();
+  }
+
+  /** Creates or truncates `path` and writes `data` as its whole content. */
+  async writeFile(path: string, data: Uint8Array | string): Promise<void> {
+    const file = await this.createFile(normalizePath(path));
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    const chunkSizeBytes = await this.deps.locator.chunkSize(file);
+    const writer = new PieceWriter(this.deps, file);
+    for (const piece of splitIntoPieces(0, bytes.byteLength, chunkSizeBytes, PIECE_BYTES_DEFAULT)) {
+      await writer.submit(piece, bytes.subarray(piece.fileOffsetBytes, piece.fileOffsetBytes + piece.lengthBytes));
+    }
+    await writer.drain();
+    await withRetries(() => this.deps.master.extend(file, bytes.byteLength));
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    const file = normalizePath(path);
+    const { sizeBytes, chunkSizeBytes } = await this.deps.locator.refresh(file, 0);
+    if (sizeBytes === 0) return Buffer.alloc(0);
+    return readRangeToBuffer(this.deps, file, { startBytes: 0, endBytes: sizeBytes, chunkSizeBytes }, this.rotation);
+  }
+
+  createReadStream(path: string, options: ReadStreamOptions = {}): GfsReadStream {
+    for (const [name, value] of Object.entries(options)) {
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+        throw new GfsError('INVALID_ARGUMENT', `${name} must be a non-negative integer`, path);
+      }
+    }
+    return new GfsReadStream(this.deps, normalizePath(path), options, this.rotation);
+  }
+
+  /** A Writable that creates (or truncates) `path`; the file is complete once 'finish' is emitted. */
+  createWriteStream(path: string): GfsWriteStream {
+    const file = normalizePath(path);
+    return new GfsWriteStream(this.deps, file, async () => {
+      await this.createFile(file);
+    });
+  }
+
+  async open(path: string, mode: OpenMode = 'r'): Promise<GfsFileHandle> {
+    const file = normalizePath(path);
+    let entry: Entry;
+    switch (mode) {
+      case 'r':
+      case 'r+':
+        entry = await this.deps.master.stat(file);
+        break;
+      case 'w':
+        await this.createFile(file);
+        entry = await this.deps.master.stat(file);
+        break;
+      case 'a':
+        entry = await this.createIfMissing(file);
+        break;
+      default:
+        throw new GfsError('INVALID_ARGUMENT', `unknown open mode ${String(mode)}`, file);
+    }
+    if (entry.type === 'dir') throw new GfsError('IS_A_DIRECTORY', 'is a directory', file);
+    return new GfsFileHandle(this.deps, file, mode, entry.size, this.rotation);
+  }
+
+  async mkdir(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+    await this.deps.master.mkdir(normalizePath(path), options.recursive ?? false);
+  }
+
+  async readdir(path: string): Promise<Entry[]> {
+    return this.deps.master.list(normalizePath(path));
+  }
+
+  async stat(path: string): Promise<Entry> {
+    return this.deps.master.stat(normalizePath(path));
+  }
+
+  /** POSIX rename: replaces an existing file at `to` atomically. */
+  async rename(from: string, to: string): Promise<void> {
+    const source = normalizePath(from);
+    const target = normalizePath(to);
+    await this.deps.master.rename(source, target);
+    this.forget(source);
+    this.forget(target);
+  }
+
+  async rm(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+    const file = normalizePath(path);
+    await this.deps.master.delete(file, options.recursive ?? false);
+    this.forget(file);
+  }
+
+  async status(): Promise<ClusterStatus> {
+    return this.deps.master.status();
+  }
+
+  /** Every chunk of a file with its version, size and replica addresses (`gfs stat --chunks`). */
+  async fileChunks(path: string): Promise<FileChunk[]> {
+    return this.deps.master.fileChunks(normalizePath(path));
+  }
+
+  private async createFile(file: string): Promise<string> {
+    await this.deps.master.create(file, true);
+    this.forget(file);
+    return file;
+  }
+
+  private async createIfMissing(file: string): Promise<Entry> {
+    try {
+      return await this.deps.master.create(file, false);
+    } catch (error) {
+      if (error instanceof GfsError && error.code === 'ALREADY_EXISTS') return this.deps.master.stat(file);
+      throw error;
+    }
+  }
+
+  /** Drops cached locations and leases of a path and everything below it. */
+  private forget(path: string): void {
+    this.deps.locator.cache.invalidatePath(path, true);
+    this.deps.leases.invalidatePath(path);
+  }
+}

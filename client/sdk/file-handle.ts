@@ -1,0 +1,119 @@
+// An open file, in the spirit of fs.promises' FileHandle: positioned reads and writes, a file
+// position that advances like fs, append mode, and `sync()` which makes every chunk this handle
+// wrote durable on every replica that holds it.
+
+import { GfsError } from '../../shared/errors.js';
+import { PIECE_BYTES_DEFAULT } from '../../shared/limits.js';
+import { syncRoute } from '../../shared/protocol/data.js';
+import type { SdkDeps } from './deps.js';
+import { callRoute } from './master-api.js';
+import { PieceWriter } from './piece-writer.js';
+import { splitIntoPieces } from './pieces.js';
+import { readRangeToBuffer } from './range-reader.js';
+import { withRetries } from './retry.js';
+
+export type OpenMode = 'r' | 'r+' | 'w' | 'a';
+
+export class GfsFileHandle {
+  private positionBytes = 0;
+  private closed = false;
+  /** Chunk handle → replicas this handle wrote to, for `sync()`. */
+  private readonly written = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly deps: SdkDeps,
+    readonly path: string,
+    readonly mode: OpenMode,
+    private knownSizeBytes: number,
+    private readonly rotation: number,
+  ) {}
+
+  /** Reads up to `length` bytes at `position` (default: the handle's position, which then advances). */
+  async read(length: number, position?: number): Promise<Buffer> {
+    this.checkOpen();
+    checkCount(length, 'length', this.path);
+    const startBytes = position ?? this.positionBytes;
+    checkCount(startBytes, 'position', this.path);
+    const chunkSizeBytes = await this.deps.locator.chunkSize(this.path);
+    // Past what we know of the file: ask the master, another client may have written more.
+    if (startBytes + length > this.knownSizeBytes) {
+      const extent = await this.deps.locator.refresh(this.path, Math.floor(startBytes / chunkSizeBytes));
+      this.knownSizeBytes = Math.max(this.knownSizeBytes, extent.sizeBytes);
+    }
+    const endBytes = Math.min(startBytes + length, this.knownSizeBytes);
+    const data =
+      startBytes >= endBytes
+        ? Buffer.alloc(0)
+        : await readRangeToBuffer(this.deps, this.path, { startBytes, endBytes, chunkSizeBytes }, this.rotation);
+    if (position === undefined) this.positionBytes = startBytes + data.byteLength;
+    return data;
+  }
+
+  /**
+   * Writes `data` at `position` (default: the handle's position; in 'a' mode always the file's
+   * end). Resolves with the bytes written once every replica has them and the master has
+   * recorded the new length.
+   */
+  async write(data: Uint8Array | string, position?: number): Promise<number> {
+    this.checkOpen();
+    if (this.mode === 'r') throw new GfsError('INVALID_ARGUMENT', 'file is open for reading only', this.path);
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    let startBytes: number;
+    if (this.mode === 'a') {
+      startBytes = (await this.deps.master.stat(this.path)).size;
+    } else {
+      startBytes = position ?? this.positionBytes;
+      checkCount(startBytes, 'position', this.path);
+    }
+    const chunkSizeBytes = await this.deps.locator.chunkSize(this.path);
+    const writer = new PieceWriter(this.deps, this.path);
+    for (const piece of splitIntoPieces(startBytes, bytes.byteLength, chunkSizeBytes, PIECE_BYTES_DEFAULT)) {
+      const from = piece.fileOffsetBytes - startBytes;
+      await writer.submit(piece, bytes.subarray(from, from + piece.lengthBytes));
+    }
+    try {
+      await writer.drain();
+    } finally {
+      for (const [handle, replicas] of writer.written) this.remember(handle, replicas);
+    }
+    const endBytes = startBytes + bytes.byteLength;
+    if (bytes.byteLength > 0) {
+      const { size } = await withRetries(() => this.deps.master.extend(this.path, endBytes));
+      this.knownSizeBytes = Math.max(this.knownSizeBytes, size, endBytes);
+    }
+    if (position === undefined || this.mode === 'a') this.positionBytes = endBytes;
+    return bytes.byteLength;
+  }
+
+  /** Flushes every chunk this handle wrote to stable storage on every replica that took the writes. */
+  async sync(): Promise<void> {
+    this.checkOpen();
+    const calls: Promise<unknown>[] = [];
+    for (const [handle, replicas] of this.written) {
+      for (const replica of replicas) {
+        calls.push(withRetries(() => callRoute(this.deps.rpc, replica, syncRoute, { handle }), { retriesMax: 3 }));
+      }
+    }
+    await Promise.all(calls);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private remember(handle: string, replicas: Set<string>): void {
+    const known = this.written.get(handle);
+    if (known === undefined) this.written.set(handle, new Set(replicas));
+    else for (const replica of replicas) known.add(replica);
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new GfsError('INVALID_ARGUMENT', 'file handle is closed', this.path);
+  }
+}
+
+function checkCount(value: number, what: string, path: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new GfsError('INVALID_ARGUMENT', `${what} must be a non-negative integer`, path);
+  }
+}

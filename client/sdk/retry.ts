@@ -1,0 +1,52 @@
+// The SDK's one retry loop: bounded by a count and, where the caller says so, kept going for a
+// minimum time (a write to a dead primary fails until the master has declared it dead and its
+// lease has run out), with a growing back-off between attempts.
+
+import { GfsError, isRetryable } from '../../shared/errors.js';
+import { CLIENT_RETRIES_MAX, CLIENT_RETRY_BACKOFF_MS } from '../../shared/limits.js';
+
+/** Longest single back-off: retries stay frequent enough to notice recovery soon. */
+export const RETRY_BACKOFF_MS_MAX = 2_000;
+
+export interface RetryOptions {
+  /** Called after each failed attempt that will be retried (drop caches here). */
+  onRetry?: (error: GfsError, attempt: number) => void;
+  /** Keep retrying at least this long after the first attempt, whatever the count (0: count only). */
+  patienceMs?: (error: GfsError) => number;
+  retriesMax?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export function isRetryableError(error: unknown): error is GfsError {
+  return error instanceof GfsError && isRetryable(error);
+}
+
+export function backoffMs(attempt: number): number {
+  return Math.min(RETRY_BACKOFF_MS_MAX, CLIENT_RETRY_BACKOFF_MS * 2 ** Math.min(attempt, 16));
+}
+
+export async function withRetries<T>(
+  operation: (attempt: number) => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? delay;
+  const retriesMax = options.retriesMax ?? CLIENT_RETRIES_MAX;
+  const startedMs = now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await operation(attempt);
+    } catch (error) {
+      if (!isRetryableError(error)) throw error;
+      const patienceMs = options.patienceMs?.(error) ?? 0;
+      if (attempt + 1 >= retriesMax && now() - startedMs >= patienceMs) throw error;
+      options.onRetry?.(error, attempt);
+      await sleep(backoffMs(attempt));
+    }
+  }
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

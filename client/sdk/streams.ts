@@ -1,0 +1,127 @@
+// Node streams over gfs files. The read stream pulls ordered pieces from the range reader; the
+// write stream gathers what it is given into pieces (cut at chunk boundaries) and keeps a bounded
+// number in flight, so a fast producer is held back (backpressure) rather than buffered.
+
+import { Readable, Writable } from 'node:stream';
+import { PIECE_BYTES_DEFAULT } from '../../shared/limits.js';
+import type { SdkDeps } from './deps.js';
+import { PieceWriter } from './piece-writer.js';
+import { pieceAt } from './pieces.js';
+import { readRange } from './range-reader.js';
+import { withRetries } from './retry.js';
+
+export interface ReadStreamOptions {
+  /** First byte to read (default 0). */
+  start?: number;
+  /** Last byte to read, inclusive, as in `fs.createReadStream` (default: the end of the file). */
+  end?: number;
+}
+
+/**
+ * Reads a file (or a range of it). Like `fs.createReadStream` it opens eagerly: a missing file is
+ * an 'error' event even before anyone reads. The size is the master's at that moment.
+ */
+export class GfsReadStream extends Readable {
+  private pieces: AsyncGenerator<Buffer> | undefined;
+
+  constructor(
+    private readonly deps: SdkDeps,
+    readonly path: string,
+    private readonly options: ReadStreamOptions,
+    private readonly rotation: number,
+  ) {
+    super();
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    const startBytes = this.options.start ?? 0;
+    this.deps.locator.extentAt(this.path, startBytes).then(({ sizeBytes, chunkSizeBytes }) => {
+      const end = this.options.end;
+      const endBytes = Math.min(sizeBytes, end === undefined ? sizeBytes : end + 1);
+      this.pieces = readRange(this.deps, this.path, { startBytes, endBytes, chunkSizeBytes }, this.rotation);
+      callback();
+    }, callback);
+  }
+
+  override _read(): void {
+    const pieces = this.pieces;
+    if (pieces === undefined) return;
+    pieces.next().then(
+      (next) => this.push(next.done ? null : next.value),
+      (error: unknown) => this.destroy(error as Error),
+    );
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // Stops starting new pieces; those in flight finish and are dropped.
+    const pieces = this.pieces;
+    this.pieces = undefined;
+    if (pieces === undefined) callback(error);
+    else
+      pieces.return(undefined).then(
+        () => callback(error),
+        () => callback(error),
+      );
+  }
+}
+
+/** Writes a file from its start; `prepare` creates (truncates) it before the first byte. */
+export class GfsWriteStream extends Writable {
+  private chunkSizeBytes = 0;
+  private submittedBytes = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly writer: PieceWriter;
+
+  constructor(
+    private readonly deps: SdkDeps,
+    private readonly path: string,
+    private readonly prepare: () => Promise<void>,
+  ) {
+    super({ decodeStrings: true });
+    this.writer = new PieceWriter(deps, path);
+  }
+
+  /** Bytes accepted so far (written or about to be). */
+  get bytesWritten(): number {
+    return this.submittedBytes + this.pendingBytes;
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    this.prepare()
+      .then(() => this.deps.locator.chunkSize(this.path))
+      .then((chunkSizeBytes) => {
+        this.chunkSizeBytes = chunkSizeBytes;
+        callback();
+      }, callback);
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.byteLength;
+    this.submitPieces(false).then(() => callback(), callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.submitPieces(true)
+      .then(() => this.writer.drain())
+      .then(() => withRetries(() => this.deps.master.extend(this.path, this.submittedBytes)))
+      .then(() => callback(), callback);
+  }
+
+  /** Submits every full piece gathered so far (and, when `final`, the last partial one). */
+  private async submitPieces(final: boolean): Promise<void> {
+    for (;;) {
+      const piece = pieceAt(this.submittedBytes, Number.MAX_SAFE_INTEGER, this.chunkSizeBytes, PIECE_BYTES_DEFAULT);
+      if (this.pendingBytes < piece.lengthBytes && !(final && this.pendingBytes > 0)) return;
+      const lengthBytes = Math.min(piece.lengthBytes, this.pendingBytes);
+      const gathered = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
+      const data = gathered.subarray(0, lengthBytes);
+      const rest = gathered.subarray(lengthBytes);
+      this.pending = rest.byteLength > 0 ? [rest] : [];
+      this.pendingBytes = rest.byteLength;
+      this.submittedBytes += lengthBytes;
+      await this.writer.submit({ ...piece, lengthBytes }, data);
+    }
+  }
+}

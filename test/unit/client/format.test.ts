@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import {
+  entryJson,
+  formatLongListing,
+  formatStat,
+  modeString,
+  statJson,
+  statusJson,
+} from '../../../client/cli/format.js';
+import type { Entry } from '../../../shared/protocol/namespace.js';
+
+const entry = (overrides: Partial<Entry>): Entry => ({
+  name: 'f',
+  path: '/f',
+  type: 'file',
+  size: 5,
+  chunks: 1,
+  replication: 3,
+  mtime: '2024-05-01T10:00:00.000Z',
+  mtimeMs: 1714557600000,
+  mode: 0o644,
+  ...overrides,
+});
+
+describe('ls -l formatting', () => {
+  it('renders modes like ls', () => {
+    expect(modeString('dir', 0o755)).toBe('drwxr-xr-x');
+    expect(modeString('file', 0o644)).toBe('-rw-r--r--');
+    expect(modeString('file', 0o100600)).toBe('-rw-------');
+  });
+
+  it('prints mode, replication, size, mtime and name with aligned numbers', () => {
+    const lines = formatLongListing([
+      entry({ name: 'big', size: 1234567 }),
+      entry({ name: 'sub', type: 'dir', size: 0, replication: 0, mode: 0o755 }),
+    ]);
+    expect(lines).toEqual([
+      '-rw-r--r-- 3 1234567 2024-05-01T10:00:00.000Z big',
+      'drwxr-xr-x 0       0 2024-05-01T10:00:00.000Z sub',
+    ]);
+    expect(lines[0]?.split(/\s+/)).toEqual(['-rw-r--r--', '3', '1234567', '2024-05-01T10:00:00.000Z', 'big']);
+  });
+});
+
+describe('JSON shapes (DESIGN §7)', () => {
+  it('ls --json and stat --json carry exactly the contract keys', () => {
+    expect(Object.keys(entryJson(entry({})))).toEqual(['name', 'path', 'type', 'size', 'replication', 'mtime', 'mode']);
+    expect(statJson(entry({}))).toEqual({
+      path: '/f',
+      type: 'file',
+      size: 5,
+      chunks: 1,
+      replication: 3,
+      mtime: '2024-05-01T10:00:00.000Z',
+      mode: 0o644,
+    });
+    const chunk = { index: 0, handle: '7', version: 2, size: 5, replicas: ['127.0.0.1:7071'] };
+    expect(statJson(entry({}), [chunk]).chunks).toEqual([chunk]);
+  });
+
+  it('status --json keeps the contract keys only', () => {
+    const json = statusJson({
+      master: '127.0.0.1:7070',
+      ready: true,
+      chunkSize: 1024,
+      chunkservers: [
+        {
+          id: 'cs1',
+          address: '127.0.0.1:7071',
+          rack: '',
+          alive: true,
+          chunks: 2,
+          bytesUsed: 10,
+          capacityBytes: 100,
+          lastHeartbeatMs: 12,
+        },
+      ],
+      files: 1,
+      chunks: 2,
+      underReplicated: 0,
+    });
+    expect(json).toEqual({
+      master: '127.0.0.1:7070',
+      chunkservers: [
+        { id: 'cs1', address: '127.0.0.1:7071', rack: '', alive: true, chunks: 2, bytesUsed: 10, lastHeartbeatMs: 12 },
+      ],
+      files: 1,
+      chunks: 2,
+      underReplicated: 0,
+    });
+  });
+
+  it('stat prints key: value lines', () => {
+    const lines = formatStat(entry({}));
+    expect(lines).toContain('size: 5');
+    expect(lines).toContain('chunks: 1');
+    expect(lines).toContain('replication: 3');
+    expect(lines).toContain('mtime: 2024-05-01T10:00:00.000Z');
+  });
+});
