@@ -20,6 +20,8 @@ let localDir: string;
 beforeAll(async () => {
   cluster = await TestCluster.start({ chunkSize: '1MiB' });
   client = new GfsClient({ master: cluster.masterUrl });
+  await client.mkdir('/cli', { recursive: false });
+  await client.mkdir('/sdk', { recursive: false });
   localDir = await mkdtemp(join(tmpdir(), 'gfs-local-'));
 });
 
