@@ -67,6 +67,7 @@ async function main(): Promise<void> {
     stopCluster = cluster.stop;
     const client = new GfsClient({ master: cluster.masterUrl });
     const master = ['--master', cluster.masterUrl];
+    await client.mkdir('/bench', { recursive: true });
 
     const sdkWrite = mbps(
       FILE_BYTES,

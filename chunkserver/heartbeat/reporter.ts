@@ -1,0 +1,158 @@
+// Talks to the master (GFS §4): registers with a full chunk report, retrying with backoff while
+// the master is down; then heartbeats every heartbeatMs with capacity, lease extension requests
+// and, every few beats, a full report. Replies extend leases and delete unwanted replicas. A
+// heartbeat answered UNKNOWN_CHUNKSERVER means the master restarted: register again.
+
+import { statfs } from 'node:fs/promises';
+import { GfsError } from '../../shared/errors.js';
+import type { RpcClient } from '../../shared/http/client.js';
+import type { ReplyOf } from '../../shared/http/route.js';
+import type { Logger } from '../../shared/log.js';
+import { corruptRoute, heartbeatRoute, registerRoute } from '../../shared/protocol/heartbeat.js';
+import type { LeaseTable } from '../mutation/lease-table.js';
+import type { ChunkStore } from '../store/chunk-store.js';
+
+/** Every this many heartbeats carries a full chunk report. */
+export const FULL_REPORT_EVERY_HEARTBEATS = 10;
+const REGISTER_BACKOFF_MS_MIN = 100;
+const REGISTER_BACKOFF_MS_MAX = 5_000;
+
+export interface ReporterDeps {
+  id: string;
+  address: string;
+  rack: string;
+  masterUrl: string;
+  dataDir: string;
+  heartbeatMs: number;
+  store: ChunkStore;
+  leases: LeaseTable;
+  rpc: RpcClient;
+  logger: Logger;
+  deleteChunk: (handle: string) => Promise<void>;
+}
+
+export class Reporter {
+  /** True once the master has accepted a registration (healthz turns 200). */
+  ready = false;
+  private registered = false;
+  private beats = 0;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private registerBackoffMs = REGISTER_BACKOFF_MS_MIN;
+
+  constructor(private readonly deps: ReporterDeps) {}
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Tells the master a replica failed its checksum (fire and forget; the next read tells again). */
+  reportCorruption(handle: string): void {
+    const { rpc, masterUrl, id, logger } = this.deps;
+    logger.warn({ handle }, 'checksum mismatch; reporting corrupt replica to the master');
+    rpc.call(masterUrl, corruptRoute, { id, handle }).catch((error: unknown) => {
+      logger.warn({ handle, err: error }, 'could not report corrupt replica');
+    });
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.tick().finally(() => {
+        this.running = undefined;
+      });
+    }, delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    if (!this.registered) {
+      try {
+        await this.register();
+        this.registerBackoffMs = REGISTER_BACKOFF_MS_MIN;
+        this.schedule(this.deps.heartbeatMs);
+      } catch (error) {
+        this.deps.logger.warn(
+          { err: error, retryMs: this.registerBackoffMs },
+          'registration with the master failed; retrying',
+        );
+        this.schedule(this.registerBackoffMs);
+        this.registerBackoffMs = Math.min(this.registerBackoffMs * 2, REGISTER_BACKOFF_MS_MAX);
+      }
+      return;
+    }
+    try {
+      await this.heartbeat();
+    } catch (error) {
+      if (error instanceof GfsError && error.code === 'UNKNOWN_CHUNKSERVER') {
+        this.deps.logger.warn('master does not know this chunkserver (restarted?); registering again');
+        this.registered = false;
+        this.schedule(0);
+        return;
+      }
+      this.deps.logger.warn({ err: error }, 'heartbeat failed');
+    }
+    this.schedule(this.deps.heartbeatMs);
+  }
+
+  private async register(): Promise<void> {
+    const { rpc, masterUrl, store, id, address, rack, logger } = this.deps;
+    const reply = await rpc.call(masterUrl, registerRoute, {
+      id,
+      address,
+      rack,
+      ...(await this.capacity()),
+      chunks: store.reports(),
+    });
+    store.chunkSizeBytes = reply.chunkSize;
+    this.registered = true;
+    this.ready = true;
+    this.beats = 0;
+    logger.info({ master: masterUrl, chunks: store.count, chunkSize: reply.chunkSize }, 'registered with the master');
+    await this.deleteAll(reply.deleteHandles);
+  }
+
+  private async heartbeat(): Promise<void> {
+    const { rpc, masterUrl, store, leases, id } = this.deps;
+    this.beats++;
+    const fullReport = this.beats % FULL_REPORT_EVERY_HEARTBEATS === 0;
+    const extendLeases = leases.takeExtensionRequests();
+    const sentAtMs = Date.now();
+    let reply: ReplyOf<typeof heartbeatRoute>;
+    try {
+      reply = await rpc.call(masterUrl, heartbeatRoute, {
+        id,
+        ...(await this.capacity()),
+        extendLeases,
+        ...(fullReport ? { chunks: store.reports() } : {}),
+      });
+    } catch (error) {
+      leases.restoreExtensionRequests(extendLeases);
+      throw error;
+    }
+    for (const lease of reply.leases) leases.extend(lease.handle, lease.version, lease.leaseMs, sentAtMs);
+    await this.deleteAll(reply.deleteHandles);
+  }
+
+  private async deleteAll(handles: readonly string[]): Promise<void> {
+    for (const handle of handles) {
+      try {
+        await this.deps.deleteChunk(handle);
+      } catch (error) {
+        this.deps.logger.warn({ handle, err: error }, 'could not delete replica');
+      }
+    }
+  }
+
+  private async capacity(): Promise<{ capacityBytes: number; usedBytes: number }> {
+    const stats = await statfs(this.deps.dataDir);
+    const capacityBytes = stats.blocks * stats.bsize;
+    return { capacityBytes, usedBytes: Math.max(0, capacityBytes - stats.bavail * stats.bsize) };
+  }
+}

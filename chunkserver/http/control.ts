@@ -1,0 +1,27 @@
+// The chunkserver's fastify routes: mutations and grants from the shared protocol definitions,
+// plus GET /healthz (200 once registered with the master) and GET /metrics.
+
+import type { FastifyInstance } from 'fastify';
+import { GfsError } from '../../shared/errors.js';
+import { serveRoute } from '../../shared/http/server.js';
+import { applyRoute, grantRoute, syncRoute, writeRoute } from '../../shared/protocol/data.js';
+import type { Mutator } from '../mutation/mutator.js';
+
+export interface ControlDeps {
+  mutator: Mutator;
+  isReady: () => boolean;
+  renderMetrics: () => string;
+}
+
+export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): void {
+  const { mutator } = deps;
+  serveRoute(app, writeRoute, (body) => mutator.write(body));
+  serveRoute(app, applyRoute, (body) => mutator.apply(body));
+  serveRoute(app, grantRoute, (body) => mutator.grant(body, Date.now()));
+  serveRoute(app, syncRoute, (body) => mutator.sync(body.handle));
+  app.get('/healthz', async (_request, reply) => {
+    if (!deps.isReady()) throw new GfsError('NOT_READY', 'not yet registered with the master');
+    return reply.type('text/plain').send('ok\n');
+  });
+  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(deps.renderMetrics()));
+}

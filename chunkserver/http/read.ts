@@ -1,0 +1,87 @@
+// GET /chunk/:handle?version=&offset=&length= on the bare node:http data path (see fast-path.ts):
+// exactly `length` bytes as application/octet-stream, every touched 64 KiB block verified before
+// anything is sent (GFS §5.2). The range is read whole (≤ PIECE_BYTES_MAX), so memory is bounded.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GfsError } from '../../shared/errors.js';
+import { PIECE_BYTES_MAX } from '../../shared/limits.js';
+import type { Logger } from '../../shared/log.js';
+import { READ_URL_PREFIX } from '../../shared/protocol/data.js';
+import type { ChunkStore } from '../store/chunk-store.js';
+import { checkHandle } from '../store/handle.js';
+import { parseUrl, sendError } from './respond.js';
+
+const READ_PATH = /^\/chunk\/([0-9]+)$/;
+const QUERY_KEYS = new Set(['version', 'offset', 'length']);
+
+export interface ReadRequest {
+  handle: string;
+  version: number;
+  offsetBytes: number;
+  lengthBytes: number;
+}
+
+export interface ReadTarget {
+  store: ChunkStore;
+  onBytesRead: (bytes: number) => void;
+}
+
+export function isReadRequest(request: IncomingMessage): boolean {
+  const url = request.url ?? '';
+  return request.method === 'GET' && url.startsWith(READ_URL_PREFIX) && /^\/chunk\/[0-9]/.test(url);
+}
+
+export async function handleRead(
+  target: ReadTarget,
+  logger: Logger,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const url = request.url ?? '';
+  try {
+    const read = parseReadUrl(url, target.store.chunkSizeBytes);
+    const stored = target.store.versionOf(read.handle);
+    if (stored === undefined) throw new GfsError('CHUNK_NOT_FOUND', 'no replica of this chunk here', read.handle);
+    if (stored !== read.version) {
+      throw new GfsError('STALE_VERSION', `replica is at version ${stored}, request says ${read.version}`, read.handle);
+    }
+    const bytes = await target.store.read(read.handle, read.offsetBytes, read.lengthBytes);
+    response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+    response.end(bytes);
+    target.onBytesRead(bytes.length);
+  } catch (error) {
+    sendError(response, error, url, logger);
+  }
+}
+
+/** Strict parse: decimal integers only, no unknown or repeated keys, range inside the chunk. */
+export function parseReadUrl(url: string, chunkSizeBytes: number): ReadRequest {
+  const parsed = parseUrl(url);
+  const match = READ_PATH.exec(parsed.pathname);
+  if (match?.[1] === undefined) throw new GfsError('INVALID_ARGUMENT', 'malformed read path', url.slice(0, 200));
+  const handle = checkHandle(match[1]);
+  const keys = [...parsed.searchParams.keys()];
+  if (
+    keys.length !== QUERY_KEYS.size ||
+    keys.some((key) => !QUERY_KEYS.has(key)) ||
+    new Set(keys).size !== keys.length
+  ) {
+    throw new GfsError('INVALID_ARGUMENT', 'read needs exactly version, offset and length', url.slice(0, 200));
+  }
+  const version = integerParam(parsed, 'version');
+  const offsetBytes = integerParam(parsed, 'offset');
+  const lengthBytes = integerParam(parsed, 'length');
+  if (lengthBytes > PIECE_BYTES_MAX) {
+    throw new GfsError('INVALID_ARGUMENT', `read of ${lengthBytes} bytes exceeds ${PIECE_BYTES_MAX}`, handle);
+  }
+  if (offsetBytes + lengthBytes > chunkSizeBytes) {
+    throw new GfsError('INVALID_ARGUMENT', `read past the chunk size ${chunkSizeBytes}`, handle);
+  }
+  return { handle, version, offsetBytes, lengthBytes };
+}
+
+function integerParam(url: URL, key: string): number {
+  const text = url.searchParams.get(key) ?? '';
+  if (!/^\d{1,15}$/.test(text)) throw new GfsError('INVALID_ARGUMENT', `${key} must be a non-negative integer`, text);
+  return Number(text);
+}

@@ -1,0 +1,138 @@
+// Composition root of a chunkserver: identity, chunk store, push buffer, leases and serial queues,
+// the HTTP surfaces, and the reporter that keeps the master informed. `gfs chunkserver` calls
+// startChunkserver; tests start several in one process.
+
+import { RpcClient } from '../shared/http/client.js';
+import { createRpcServer, listen } from '../shared/http/server.js';
+import { createLogger, type Logger } from '../shared/log.js';
+import { Reporter } from './heartbeat/reporter.js';
+import { registerControlRoutes } from './http/control.js';
+import { installDataPath } from './http/fast-path.js';
+import { loadOrCreateId } from './identity.js';
+import { ChunkserverMetrics } from './metrics.js';
+import { LeaseTable } from './mutation/lease-table.js';
+import { Mutator } from './mutation/mutator.js';
+import { SerialQueues } from './mutation/serial-queue.js';
+import { PushBuffer } from './push/push-buffer.js';
+import { ChunkStore } from './store/chunk-store.js';
+
+export interface ChunkserverOptions {
+  masterUrl: string;
+  host: string;
+  port: number;
+  dataDir: string;
+  /** host:port others use to reach it; default host:boundPort. */
+  advertise?: string;
+  rack: string;
+  heartbeatMs: number;
+  logger?: Logger;
+}
+
+export interface RunningChunkserver {
+  id: string;
+  /** Advertised host:port. */
+  address: string;
+  close(): Promise<void>;
+}
+
+/** Tuning knobs tests shorten; production uses the limits in shared/limits.ts. */
+export interface ChunkserverTuning {
+  serialGapWaitMs?: number;
+  pushBufferBytesMax?: number;
+  pushBufferTtlMs?: number;
+}
+
+export async function startChunkserver(
+  options: ChunkserverOptions,
+  tuning: ChunkserverTuning = {},
+): Promise<RunningChunkserver> {
+  const id = await loadOrCreateId(options.dataDir);
+  const logger = (options.logger ?? createLogger({ role: 'chunkserver' })).child({ node: id });
+  const metrics = new ChunkserverMetrics();
+  let reporter: Reporter | undefined;
+  const store = await ChunkStore.open({
+    dataDir: options.dataDir,
+    logger,
+    onCorruption: (handle) => {
+      metrics.checksumFailuresTotal++;
+      reporter?.reportCorruption(handle);
+    },
+  });
+  const rpc = new RpcClient();
+  const buffer = new PushBuffer({ bytesMax: tuning.pushBufferBytesMax, ttlMs: tuning.pushBufferTtlMs });
+  const leases = new LeaseTable();
+  const queues = new SerialQueues({ logger, gapWaitMs: tuning.serialGapWaitMs });
+  const mutator = new Mutator({
+    store,
+    buffer,
+    leases,
+    queues,
+    rpc,
+    logger,
+    onBytesWritten: (bytes) => {
+      metrics.bytesWrittenTotal += bytes;
+    },
+  });
+
+  const app = createRpcServer(logger);
+  installDataPath(
+    app,
+    {
+      buffer,
+      rpc,
+      store,
+      onBytesRead: (bytes) => {
+        metrics.bytesReadTotal += bytes;
+      },
+    },
+    logger,
+  );
+  registerControlRoutes(app, {
+    mutator,
+    isReady: () => reporter?.ready === true,
+    renderMetrics: () => metrics.render({ chunks: store.count, pushBufferBytes: buffer.bytes }),
+  });
+
+  let boundAddress: string;
+  try {
+    boundAddress = await listen(app, options.host, options.port);
+  } catch (error) {
+    buffer.close();
+    await Promise.all([store.close(), rpc.close()]);
+    throw error;
+  }
+  const address = options.advertise ?? boundAddress;
+  reporter = new Reporter({
+    id,
+    address,
+    rack: options.rack,
+    masterUrl: options.masterUrl,
+    dataDir: options.dataDir,
+    heartbeatMs: options.heartbeatMs,
+    store,
+    leases,
+    rpc,
+    logger,
+    deleteChunk: (handle) => mutator.deleteChunk(handle),
+  });
+  reporter.start();
+  logger.info({ address, master: options.masterUrl, chunks: store.count }, 'chunkserver listening');
+
+  let closing: Promise<void> | undefined;
+  const running = reporter;
+  return {
+    id,
+    address,
+    close: () => {
+      closing ??= (async () => {
+        await running.stop();
+        await app.close();
+        queues.close();
+        buffer.close();
+        await store.close();
+        await rpc.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,240 @@
+// The replicas this chunkserver holds: DIR/chunks/<handle> (bytes verbatim, sparse),
+// <handle>.version (durable) and <handle>.crc (4 bytes per 64 KiB block), plus the in-memory
+// table {handle → version, size, CRCs} rebuilt by a scan at start-up. Every operation on a chunk
+// runs under that chunk's readers/writer lock.
+
+import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GfsError } from '../../shared/errors.js';
+import { CHUNK_SIZE_BYTES_DEFAULT } from '../../shared/limits.js';
+import type { Logger } from '../../shared/log.js';
+import type { ChunkReport } from '../../shared/protocol/heartbeat.js';
+import { blockCountOf, type ChunkCrcState, CRC_BYTES, readVerified, writeChecksummed } from './chunk-file.js';
+import { FileCache } from './file-cache.js';
+import { checkHandle, isValidHandle } from './handle.js';
+import { RwLock } from './rw-lock.js';
+import { readVersion, syncDirectory, writeVersionDurably } from './version-file.js';
+
+interface Chunk extends ChunkCrcState {
+  version: number;
+  lock: RwLock;
+}
+
+export interface ChunkStoreOptions {
+  dataDir: string;
+  logger: Logger;
+  /** Called whenever a checksum check fails, before the error reaches the caller. */
+  onCorruption?: (handle: string) => void;
+}
+
+export class ChunkStore {
+  /** Set from the master's registration reply; writes past it are refused. */
+  chunkSizeBytes = CHUNK_SIZE_BYTES_DEFAULT;
+  private readonly chunks = new Map<string, Chunk>();
+  private readonly files = new FileCache();
+  /** Locks of handles being created, so two grants for a new chunk do not race. */
+  private readonly creating = new Map<string, RwLock>();
+
+  private constructor(
+    readonly chunkDir: string,
+    private readonly options: ChunkStoreOptions,
+  ) {}
+
+  static async open(options: ChunkStoreOptions): Promise<ChunkStore> {
+    const store = new ChunkStore(join(options.dataDir, 'chunks'), options);
+    await mkdir(store.chunkDir, { recursive: true });
+    await store.scan();
+    return store;
+  }
+
+  versionOf(handle: string): number | undefined {
+    return this.chunks.get(handle)?.version;
+  }
+
+  get count(): number {
+    return this.chunks.size;
+  }
+
+  handles(): string[] {
+    return [...this.chunks.keys()];
+  }
+
+  reports(): ChunkReport[] {
+    return [...this.chunks.values()].map((chunk) => ({
+      handle: chunk.handle,
+      version: chunk.version,
+      size: chunk.sizeBytes,
+    }));
+  }
+
+  /**
+   * Sets the chunk's version durably before returning (GFS: the master must be able to tell a
+   * stale replica later). `create` makes a new empty chunk; a lower version is STALE_VERSION.
+   */
+  async setVersion(handle: string, version: number, create: boolean): Promise<void> {
+    checkHandle(handle);
+    const existing = this.chunks.get(handle);
+    if (existing === undefined) {
+      if (!create) throw new GfsError('CHUNK_NOT_FOUND', 'no replica of this chunk here', handle);
+      await this.createChunk(handle, version);
+      return;
+    }
+    await existing.lock.write(async () => {
+      this.stillHeld(existing);
+      if (version < existing.version) {
+        throw new GfsError('STALE_VERSION', `stored version ${existing.version} is newer than ${version}`, handle);
+      }
+      if (version === existing.version) return;
+      await writeVersionDurably(this.chunkDir, handle, version);
+      existing.version = version;
+    });
+  }
+
+  async read(handle: string, offsetBytes: number, lengthBytes: number): Promise<Buffer> {
+    const chunk = this.chunkOf(handle);
+    return chunk.lock.read(() =>
+      this.files.with(this.pathOf(this.stillHeld(chunk)), (file) =>
+        this.detectCorruption(handle, readVerified(file, chunk, offsetBytes, lengthBytes)),
+      ),
+    );
+  }
+
+  async write(handle: string, offsetBytes: number, pieces: readonly Buffer[], lengthBytes: number): Promise<void> {
+    const chunk = this.chunkOf(handle);
+    if (offsetBytes + lengthBytes > this.chunkSizeBytes) {
+      throw new GfsError('INVALID_ARGUMENT', `write past the chunk size ${this.chunkSizeBytes}`, handle);
+    }
+    await chunk.lock.write(() =>
+      this.files.with(this.pathOf(this.stillHeld(chunk)), (dataFile) =>
+        this.files.with(this.pathOf(handle, '.crc'), (crcFile) =>
+          this.detectCorruption(handle, writeChecksummed(dataFile, crcFile, chunk, offsetBytes, pieces, lengthBytes)),
+        ),
+      ),
+    );
+  }
+
+  /** fsyncs the chunk file and its checksums (SDK `sync()`). */
+  async sync(handle: string): Promise<void> {
+    const chunk = this.chunkOf(handle);
+    await chunk.lock.read(async () => {
+      await this.files.with(this.pathOf(this.stillHeld(chunk)), (file) => file.sync());
+      await this.files.with(this.pathOf(handle, '.crc'), (file) => file.sync());
+    });
+  }
+
+  /** Removes the replica (version first, so a crash midway leaves an orphan file, not a chunk). */
+  async delete(handle: string): Promise<boolean> {
+    const chunk = this.chunks.get(handle);
+    if (chunk === undefined) return false;
+    await chunk.lock.write(async () => {
+      if (this.chunks.get(handle) !== chunk) return;
+      this.chunks.delete(handle);
+      await unlinkQuietly(this.pathOf(handle, '.version'));
+      await this.files.drop(this.pathOf(handle));
+      await this.files.drop(this.pathOf(handle, '.crc'));
+      await unlinkQuietly(this.pathOf(handle));
+      await unlinkQuietly(this.pathOf(handle, '.crc'));
+    });
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await this.files.closeAll();
+  }
+
+  private async createChunk(handle: string, version: number): Promise<void> {
+    let lock = this.creating.get(handle);
+    if (lock === undefined) {
+      lock = new RwLock();
+      this.creating.set(handle, lock);
+    }
+    const creation = lock;
+    try {
+      await creation.write(async () => {
+        if (this.chunks.has(handle)) {
+          // A concurrent grant created it meanwhile: fall back to the version rules.
+          await this.setVersion(handle, version, true);
+          return;
+        }
+        // Leftovers of an earlier replica of the same handle must not be read as this chunk.
+        await this.files.drop(this.pathOf(handle));
+        await this.files.drop(this.pathOf(handle, '.crc'));
+        await unlinkQuietly(this.pathOf(handle));
+        await unlinkQuietly(this.pathOf(handle, '.crc'));
+        await writeVersionDurably(this.chunkDir, handle, version);
+        this.chunks.set(handle, { handle, version, sizeBytes: 0, crcs: [], lock: new RwLock() });
+        await syncDirectory(this.chunkDir);
+      });
+    } finally {
+      if (creation.idle && this.creating.get(handle) === creation) this.creating.delete(handle);
+    }
+  }
+
+  private chunkOf(handle: string): Chunk {
+    checkHandle(handle);
+    const chunk = this.chunks.get(handle);
+    if (chunk === undefined) throw new GfsError('CHUNK_NOT_FOUND', 'no replica of this chunk here', handle);
+    return chunk;
+  }
+
+  /**
+   * The chunk's handle, checked under its lock: a delete that ran while the caller waited must not
+   * let it touch (and so re-create) the removed files.
+   */
+  private stillHeld(chunk: Chunk): string {
+    if (this.chunks.get(chunk.handle) !== chunk) {
+      throw new GfsError('CHUNK_NOT_FOUND', 'replica was deleted meanwhile', chunk.handle);
+    }
+    return chunk.handle;
+  }
+
+  private pathOf(handle: string, suffix = ''): string {
+    return join(this.chunkDir, `${handle}${suffix}`);
+  }
+
+  private async detectCorruption<T>(handle: string, work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      if (error instanceof GfsError && error.code === 'CHECKSUM_MISMATCH') this.options.onCorruption?.(handle);
+      throw error;
+    }
+  }
+
+  /** Rebuilds the table from the directory; drops temporaries and files without a version. */
+  private async scan(): Promise<void> {
+    const names = await readdir(this.chunkDir);
+    const versioned = new Set(names.filter((n) => n.endsWith('.version')).map((n) => n.slice(0, -8)));
+    for (const name of names) {
+      const base = name.replace(/\.(crc|version\.tmp)$/, '');
+      if (name.endsWith('.tmp') || (!name.endsWith('.version') && !versioned.has(base))) {
+        this.options.logger.warn({ file: name }, 'removing leftover file without a chunk version');
+        await unlinkQuietly(join(this.chunkDir, name));
+      }
+    }
+    for (const handle of versioned) {
+      if (!isValidHandle(handle)) continue;
+      const version = await readVersion(this.chunkDir, handle);
+      if (version === undefined) {
+        this.options.logger.warn({ handle }, 'unreadable version file; skipping replica');
+        continue;
+      }
+      const sizeBytes = await stat(this.pathOf(handle)).then(
+        (s) => s.size,
+        () => 0,
+      );
+      const crcBytes = await readFile(this.pathOf(handle, '.crc')).catch(() => Buffer.alloc(0));
+      const blocks = Math.min(blockCountOf(sizeBytes), Math.floor(crcBytes.length / CRC_BYTES));
+      const crcs: number[] = [];
+      for (let i = 0; i < blocks; i++) crcs.push(crcBytes.readUInt32LE(i * CRC_BYTES));
+      this.chunks.set(handle, { handle, version, sizeBytes, crcs, lock: new RwLock() });
+    }
+    this.options.logger.info({ chunks: this.chunks.size, dir: this.chunkDir }, 'chunk table loaded');
+  }
+}
+
+async function unlinkQuietly(path: string): Promise<void> {
+  await unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+}
