@@ -3,7 +3,7 @@
 // chunks), beside `cp` between two local directories (the disk baseline); metadata ops/s with 32
 // requests in flight beside an in-memory Map (the metadata baseline). Prints a table and JSON.
 
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
