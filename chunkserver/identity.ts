@@ -2,10 +2,10 @@
 // chunkserver on any port, so the master recognises its replicas after a restart.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileDurably } from '../shared/durable-file.js';
 import { GfsError } from '../shared/errors.js';
-import { syncDirectory } from './store/version-file.js';
 
 const ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -22,8 +22,6 @@ export async function loadOrCreateId(dataDir: string): Promise<string> {
     return id;
   }
   const id = `cs-${randomBytes(4).toString('hex')}`;
-  await writeFile(`${path}.tmp`, `${id}\n`, { flush: true });
-  await rename(`${path}.tmp`, path);
-  await syncDirectory(dataDir);
+  await writeFileDurably(path, `${id}\n`);
   return id;
 }

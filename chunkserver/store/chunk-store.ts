@@ -5,6 +5,7 @@
 
 import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { syncDirectory } from '../../shared/durable-file.js';
 import { GfsError } from '../../shared/errors.js';
 import { CHUNK_SIZE_BYTES_DEFAULT } from '../../shared/limits.js';
 import type { Logger } from '../../shared/log.js';
@@ -13,7 +14,7 @@ import { blockCountOf, type ChunkCrcState, CRC_BYTES, readVerified, writeChecksu
 import { FileCache } from './file-cache.js';
 import { checkHandle, isValidHandle } from './handle.js';
 import { RwLock } from './rw-lock.js';
-import { readVersion, syncDirectory, writeVersionDurably } from './version-file.js';
+import { readVersion, writeVersionDurably } from './version-file.js';
 
 interface Chunk extends ChunkCrcState {
   version: number;
@@ -99,7 +100,14 @@ export class ChunkStore {
     );
   }
 
-  async write(handle: string, offsetBytes: number, pieces: readonly Buffer[], lengthBytes: number): Promise<void> {
+  /** `blockCrcs`, when given, are the CRCs of the data's 64 KiB blocks counted from its start. */
+  async write(
+    handle: string,
+    offsetBytes: number,
+    pieces: readonly Buffer[],
+    lengthBytes: number,
+    blockCrcs?: readonly number[],
+  ): Promise<void> {
     const chunk = this.chunkOf(handle);
     if (offsetBytes + lengthBytes > this.chunkSizeBytes) {
       throw new GfsError('INVALID_ARGUMENT', `write past the chunk size ${this.chunkSizeBytes}`, handle);
@@ -107,7 +115,8 @@ export class ChunkStore {
     await chunk.lock.write(() =>
       this.files.with(this.pathOf(this.stillHeld(chunk)), (dataFile) =>
         this.files.with(this.pathOf(handle, '.crc'), (crcFile) =>
-          this.detectCorruption(handle, writeChecksummed(dataFile, crcFile, chunk, offsetBytes, pieces, lengthBytes)),
+          this.detectCorruption(handle, writeChecksummed(dataFile, crcFile, chunk, offsetBytes, pieces, lengthBytes, blockCrcs),
+          ),
         ),
       ),
     );

@@ -2,9 +2,10 @@
 // with the body's length and CRC32C, then the JSON body). Written to a temp file, fsynced, renamed
 // into place and the directory fsynced, so a crash leaves either the old or the new checkpoint.
 
-import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32cOf } from '../../shared/checksum.js';
+import { writeFileDurably } from '../../shared/durable-file.js';
 import type { StateSnapshot } from '../state/snapshot.js';
 
 const NAME_PATTERN = /^checkpoint-(\d+)\.json$/;
@@ -30,26 +31,8 @@ export function encodeCheckpoint(seq: number, snapshot: StateSnapshot): Buffer {
 
 export async function writeCheckpoint(dataDir: string, seq: number, encoded: Buffer): Promise<string> {
   const finalPath = join(dataDir, checkpointName(seq));
-  const tempPath = `${finalPath}.tmp`;
-  const file = await open(tempPath, 'w');
-  try {
-    await file.writeFile(encoded);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(tempPath, finalPath);
-  await syncDirectory(dataDir);
+  await writeFileDurably(finalPath, encoded);
   return finalPath;
-}
-
-export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Sequence numbers of the checkpoints in the dir, newest first. */

@@ -1,11 +1,11 @@
 // The master's data dir: created on first start with the chunk size, which is fixed from then on
 // (every handle's byte range depends on it). A different --chunk-size later is refused.
 
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileDurably } from '../../shared/durable-file.js';
 import { GfsError } from '../../shared/errors.js';
 import { CHUNK_SIZE_BYTES_DEFAULT, isValidChunkSize } from '../../shared/limits.js';
-import { syncDirectory } from './checkpoint.js';
 
 export const META_FILE = 'master-meta.json';
 
@@ -44,15 +44,6 @@ export async function openDataDir(dataDir: string, requestedChunkSizeBytes: numb
   }
   const chunkSizeBytes = requestedChunkSizeBytes ?? CHUNK_SIZE_BYTES_DEFAULT;
   const meta: DataDirMeta = { format: 1, chunkSizeBytes };
-  const tempPath = `${metaPath}.tmp`;
-  const file = await open(tempPath, 'w');
-  try {
-    await file.writeFile(JSON.stringify(meta));
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(tempPath, metaPath);
-  await syncDirectory(dataDir);
+  await writeFileDurably(metaPath, JSON.stringify(meta));
   return chunkSizeBytes;
 }
