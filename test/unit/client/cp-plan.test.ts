@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { type DestInfo, planCopy, type SourceInfo, temporaryName } from '../../../client/cli/cp-plan.js';
-import { GfsError } from '../../../shared/errors.js';
+import { codeOf } from '../../harness/error-code.js';
 
 const file = (name: string): SourceInfo => ({ display: name, baseName: name, type: 'file' });
 const dir = (name: string): SourceInfo => ({ display: name, baseName: name, type: 'dir' });
 const stdin: SourceInfo = { display: '-', baseName: '', type: 'stdin' };
-
-function codeOf(action: () => unknown): string | undefined {
-  try {
-    action();
-  } catch (error) {
-    return error instanceof GfsError ? error.code : 'not a GfsError';
-  }
-  return undefined;
-}
 
 describe('planCopy', () => {
   const existingDir: DestInfo = { type: 'dir', display: 'gfs:/d' };

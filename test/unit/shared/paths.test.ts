@@ -1,16 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GfsError } from '../../../shared/errors.js';
 import { ancestorsOf, baseName, normalizePath, parentPath, parseClusterPath } from '../../../shared/paths.js';
-
-function codeOf(action: () => unknown): string | undefined {
-  try {
-    action();
-  } catch (error) {
-    return error instanceof GfsError ? error.code : 'not a GfsError';
-  }
-  return undefined;
-}
+import { codeOf } from '../../harness/error-code.js';
 
 describe('normalizePath', () => {
   it('collapses repeated and trailing slashes', () => {
