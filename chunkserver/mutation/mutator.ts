@@ -111,7 +111,7 @@ export class Mutator {
   private async applyClaimed(handle: string, offsetBytes: number, data: ClaimedData | GfsError): Promise<void> {
     if (data instanceof GfsError) throw data;
     try {
-      await this.deps.store.write(handle, offsetBytes, data.pieces, data.bytes);
+      await this.deps.store.write(handle, offsetBytes, data.pieces, data.bytes, data.blockCrcs);
       this.deps.onBytesWritten(data.bytes);
     } finally {
       data.release();

@@ -12,6 +12,8 @@ export interface PushedData {
   crc32c: number;
   /** True when the pieces came from the pool and go back to it once consumed. */
   pooled?: boolean;
+  /** CRC32C of each CHECKSUM_BLOCK_BYTES block of the data from its start, when computed on arrival. */
+  blockCrcs?: number[] | undefined;
 }
 
 interface Entry extends PushedData {
@@ -88,6 +90,7 @@ export class PushBuffer {
       pieces: entry.pieces,
       bytes: entry.bytes,
       crc32c: entry.crc32c,
+      blockCrcs: entry.blockCrcs,
       release: () => {
         if (released) return;
         released = true;

@@ -56,7 +56,9 @@ export async function readVerified(
 
 /**
  * Writes `pieces` (together `lengthBytes`) at `offsetBytes` and updates the checksums on disk and
- * in `state`. Acknowledged once in the page cache: `sync` makes it durable.
+ * in `state`. Acknowledged once in the page cache: `sync` makes it durable. `blockCrcs`, when
+ * given, are the CRCs of the data's BLOCK-sized blocks counted from its start (the push receiver
+ * computes them as the bytes arrive); a block-aligned write reuses them instead of a second pass.
  */
 export async function writeChecksummed(
   dataFile: FileHandle,
@@ -65,8 +67,13 @@ export async function writeChecksummed(
   offsetBytes: number,
   pieces: readonly Buffer[],
   lengthBytes: number,
+  blockCrcs?: readonly number[],
 ): Promise<void> {
   if (lengthBytes === 0) return;
+  const knownCrcs =
+    blockCrcs !== undefined && offsetBytes % BLOCK === 0 && blockCrcs.length === blockCountOf(lengthBytes)
+      ? blockCrcs
+      : undefined;
   const oldSize = state.sizeBytes;
   const writeStart = offsetBytes;
   const writeEnd = offsetBytes + lengthBytes;
@@ -80,7 +87,9 @@ export async function writeChecksummed(
     const start = block * BLOCK;
     const end = Math.min(start + BLOCK, newSize);
     if (start >= writeStart && end <= writeEnd) {
-      newCrcs.push(data.crcOf(start, end, 0));
+      // A block wholly inside an aligned write is the same byte range as one of the data's blocks.
+      const known = knownCrcs?.[(start - writeStart) / BLOCK];
+      newCrcs.push(known ?? data.crcOf(start, end, 0));
     } else if (start >= oldSize && end <= writeStart) {
       newCrcs.push(end - start === BLOCK ? ZERO_BLOCK_CRC : crc32cOf(ZEROS.subarray(0, end - start)));
     } else {

@@ -115,7 +115,9 @@ export class ChunkStore {
     await chunk.lock.write(() =>
       this.files.with(this.pathOf(this.stillHeld(chunk)), (dataFile) =>
         this.files.with(this.pathOf(handle, '.crc'), (crcFile) =>
-          this.detectCorruption(handle, writeChecksummed(dataFile, crcFile, chunk, offsetBytes, pieces, lengthBytes, blockCrcs),
+          this.detectCorruption(
+            handle,
+            writeChecksummed(dataFile, crcFile, chunk, offsetBytes, pieces, lengthBytes, blockCrcs),
           ),
         ),
       ),

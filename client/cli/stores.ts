@@ -6,6 +6,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { type ErrorCode, GfsError } from '../../shared/errors.js';
+import { PIECE_BYTES_DEFAULT } from '../../shared/limits.js';
 import { baseName, joinPath, parentPath } from '../../shared/paths.js';
 import type { GfsClient } from '../sdk/client.js';
 
@@ -48,7 +49,9 @@ export class LocalStore implements Store {
     await mkdir(path).catch((error: unknown) => rethrowLocal(error, path));
   }
   read(path: string): Readable {
-    return createReadStream(path);
+    // Piece-sized reads: the write stream then submits each read as one piece, with no gathering
+    // copy (Buffer.concat of 64 KiB reads) and 64x fewer stream operations.
+    return createReadStream(path, { highWaterMark: PIECE_BYTES_DEFAULT });
   }
   write(path: string): Writable {
     return createWriteStream(path, { flags: 'wx' });
