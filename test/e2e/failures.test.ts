@@ -79,6 +79,27 @@ describe('master crash', () => {
   });
 });
 
+describe('master restarted mid-write', () => {
+  it('a write stream open across a master SIGKILL and restart completes and reads back identical', async () => {
+    const { cluster, client } = await start();
+    const data = seededBytes(12 * MiB + 5, 41);
+    const stream = client.createWriteStream('/midwrite.bin');
+    const finished = new Promise<void>((resolve, reject) => {
+      stream.on('finish', resolve);
+      stream.on('error', reject);
+    });
+    const half = 6 * MiB;
+    await new Promise<void>((resolve, reject) =>
+      stream.write(data.subarray(0, half), (error) => (error ? reject(error) : resolve())),
+    );
+    await cluster.restart(cluster.master);
+    stream.end(data.subarray(half));
+    await finished;
+    expect((await client.stat('/midwrite.bin')).size).toBe(data.length);
+    expect(sha256(await client.readFile('/midwrite.bin'))).toBe(sha256(data));
+  });
+});
+
 describe('chunkserver crash', () => {
   it('reads go on from the remaining replicas', async () => {
     const { cluster, client } = await start();
