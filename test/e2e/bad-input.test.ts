@@ -72,6 +72,19 @@ describe('CLI errors', () => {
   });
 });
 
+describe('operations endpoints', () => {
+  it('every server serves /healthz and Prometheus /metrics', async () => {
+    const metrics = await fetch(`${cluster.masterUrl}/metrics`);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await metrics.text()).toMatch(/^gfs_master_chunkservers_alive 3$/m);
+    for (const node of cluster.chunkservers) {
+      const response = await fetch(`http://127.0.0.1:${node.port}/metrics`);
+      expect(await response.text()).toMatch(/^gfs_chunkserver_chunks \d+$/m);
+    }
+    await allHealthy();
+  });
+});
+
 describe('malformed requests', () => {
   it('the master answers 4xx and keeps serving', async () => {
     const master = cluster.masterUrl;
