@@ -151,8 +151,10 @@ export class Reporter {
   }
 
   private async capacity(): Promise<{ capacityBytes: number; usedBytes: number }> {
+    // Used = chunk bytes this server stores; capacity = that plus the space still free to it. Several
+    // chunkservers sharing one disk then each report their own data, not the disk's total use.
     const stats = await statfs(this.deps.dataDir);
-    const capacityBytes = stats.blocks * stats.bsize;
-    return { capacityBytes, usedBytes: Math.max(0, capacityBytes - stats.bavail * stats.bsize) };
+    const usedBytes = this.deps.store.storedBytes();
+    return { capacityBytes: usedBytes + stats.bavail * stats.bsize, usedBytes };
   }
 }

@@ -56,6 +56,13 @@ export class ChunkStore {
     return this.chunks.size;
   }
 
+  /** Bytes of chunk data this server holds (its share of the cluster, as `gfs status` shows it). */
+  storedBytes(): number {
+    let total = 0;
+    for (const chunk of this.chunks.values()) total += chunk.sizeBytes;
+    return total;
+  }
+
   handles(): string[] {
     return [...this.chunks.keys()];
   }
