@@ -3,11 +3,10 @@
 // locations from the master and another round, within the retry budget. Holes read as zeros.
 
 import { GfsError } from '../../shared/errors.js';
-import { errorFromResponse } from '../../shared/http/client.js';
+import { errorFromResponse, unavailable } from '../../shared/http/client.js';
 import { readPath } from '../../shared/protocol/data.js';
 import type { SdkDeps } from './deps.js';
 import type { CachedChunk } from './location-cache.js';
-import { markUnreachable } from './master-api.js';
 import type { Piece } from './pieces.js';
 import { withRetries } from './retry.js';
 
@@ -49,7 +48,7 @@ async function readFromReplica(deps: SdkDeps, address: string, chunk: CachedChun
   try {
     data = Buffer.from(await response.body.arrayBuffer());
   } catch (error) {
-    throw markUnreachable(error, address);
+    throw unavailable(address, error);
   }
   // Pair check: a replica must send exactly what was asked for.
   if (data.byteLength !== piece.lengthBytes) {

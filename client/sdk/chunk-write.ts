@@ -5,11 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { crc32cOf } from '../../shared/checksum.js';
 import { GfsError } from '../../shared/errors.js';
-import { errorFromResponse } from '../../shared/http/client.js';
+import { errorFromResponse, isUnreachable, unavailable } from '../../shared/http/client.js';
 import { DEAD_AFTER_MS_DEFAULT } from '../../shared/limits.js';
 import { type PushReply, pushPath, writeRoute } from '../../shared/protocol/data.js';
 import type { SdkDeps } from './deps.js';
-import { callRoute, isUnreachable, type LeaseReply, markUnreachable } from './master-api.js';
+import type { LeaseReply } from './master-api.js';
 import type { Piece } from './pieces.js';
 import { withRetries } from './retry.js';
 
@@ -49,7 +49,7 @@ async function pushAndWrite(deps: SdkDeps, grant: LeaseReply, chunkOffsetBytes: 
   const chain = [grant.primary, ...grant.secondaries];
   const dataId = randomBytes(18).toString('base64url');
   await push(deps, chain, dataId, data);
-  await callRoute(deps.rpc, grant.primary, writeRoute, {
+  await deps.rpc.call(grant.primary, writeRoute, {
     handle: grant.handle,
     version: grant.version,
     offset: chunkOffsetBytes,
@@ -74,10 +74,8 @@ async function push(deps: SdkDeps, chain: readonly string[], dataId: string, dat
   try {
     reply = JSON.parse(await response.body.text()) as PushReply;
   } catch (error) {
-    throw markUnreachable(
-      error instanceof SyntaxError ? new GfsError('INTERNAL', 'malformed push reply', head) : error,
-      head,
-    );
+    if (error instanceof SyntaxError) throw new GfsError('INTERNAL', 'malformed push reply', head);
+    throw unavailable(head, error);
   }
   // Pair check: what the chain holds is what we sent.
   if (reply.bytes !== data.byteLength || reply.crc32c >>> 0 !== crc32cOf(data)) {

@@ -6,7 +6,6 @@ import { GfsError } from '../../shared/errors.js';
 import { PIECE_BYTES_DEFAULT } from '../../shared/limits.js';
 import { syncRoute } from '../../shared/protocol/data.js';
 import type { SdkDeps } from './deps.js';
-import { callRoute } from './master-api.js';
 import { PieceWriter } from './piece-writer.js';
 import { splitIntoPieces } from './pieces.js';
 import { readRangeToBuffer } from './range-reader.js';
@@ -91,7 +90,7 @@ export class GfsFileHandle {
     const calls: Promise<unknown>[] = [];
     for (const [handle, replicas] of this.written) {
       for (const replica of replicas) {
-        calls.push(withRetries(() => callRoute(this.deps.rpc, replica, syncRoute, { handle }), { retriesMax: 3 }));
+        calls.push(withRetries(() => this.deps.rpc.call(replica, syncRoute, { handle }), { retriesMax: 3 }));
       }
     }
     await Promise.all(calls);

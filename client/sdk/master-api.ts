@@ -1,9 +1,8 @@
-// Typed calls to the master's routes (namespace, chunk locations, leases, status). Keeps apart the
-// two ways a call can fail with UNAVAILABLE: the master could not be reached at all, or the master
-// answered that something (a lease holder, a replica) is unavailable for now.
+// Typed calls to the master's routes (namespace, chunk locations, leases, status), one method per
+// route of shared/protocol; transport failures come back from RpcClient as UNAVAILABLE errors
+// that `isUnreachable` tells apart from a master answering UNAVAILABLE.
 
-import { GfsError } from '../../shared/errors.js';
-import { errorFromResponse, type RpcClient } from '../../shared/http/client.js';
+import type { RpcClient } from '../../shared/http/client.js';
 import type { BodyOf, ReplyOf, RouteDef } from '../../shared/http/route.js';
 import { fileChunksRoute, leaseRoute, locateRoute } from '../../shared/protocol/chunks.js';
 import { statusRoute } from '../../shared/protocol/heartbeat.js';
@@ -17,58 +16,6 @@ import {
   statRoute,
 } from '../../shared/protocol/namespace.js';
 
-const unreachable = new WeakSet<GfsError>();
-
-/** True when the error says a server could not be reached (no answer), not that it refused. */
-export function isUnreachable(error: unknown): boolean {
-  return error instanceof GfsError && unreachable.has(error);
-}
-
-/** Calls a JSON route on any server; transport failures are UNAVAILABLE errors marked unreachable. */
-export async function callRoute<R extends RouteDef>(
-  rpc: RpcClient,
-  address: string,
-  def: R,
-  body: BodyOf<R>,
-  urlPath = def.url,
-): Promise<ReplyOf<R>> {
-  let response: Awaited<ReturnType<RpcClient['request']>>;
-  try {
-    response = await rpc.request(
-      address,
-      def.method === 'GET'
-        ? { method: 'GET', path: urlPath }
-        : {
-            method: def.method,
-            path: urlPath,
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(body),
-          },
-    );
-  } catch (error) {
-    throw markUnreachable(error, address);
-  }
-  if (response.statusCode >= 400) throw await errorFromResponse(response, address);
-  let text: string;
-  try {
-    text = await response.body.text();
-  } catch (error) {
-    throw markUnreachable(error, address);
-  }
-  try {
-    return (text === '' ? {} : JSON.parse(text)) as ReplyOf<R>;
-  } catch {
-    throw new GfsError('INTERNAL', 'malformed reply', address);
-  }
-}
-
-export function markUnreachable(error: unknown, address: string): GfsError {
-  const gfsError =
-    error instanceof GfsError ? error : new GfsError('UNAVAILABLE', `cannot reach server (${String(error)})`, address);
-  if (gfsError.code === 'UNAVAILABLE') unreachable.add(gfsError);
-  return gfsError;
-}
-
 export type LocateReply = ReplyOf<typeof locateRoute>;
 export type LeaseReply = ReplyOf<typeof leaseRoute>;
 export type FileChunk = ReplyOf<typeof fileChunksRoute>['chunks'][number];
@@ -80,7 +27,7 @@ export class MasterApi {
   ) {}
 
   private call<R extends RouteDef>(def: R, body: BodyOf<R>): Promise<ReplyOf<R>> {
-    return callRoute(this.rpc, this.address, def, body);
+    return this.rpc.call(this.address, def, body);
   }
 
   mkdir(path: string, recursive: boolean) {

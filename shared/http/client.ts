@@ -45,12 +45,15 @@ export class RpcClient {
             body: JSON.stringify(body),
           },
     );
+    if (response.statusCode >= 400) throw await errorFromResponse(response, address);
     const text = await response.body.text().catch((error: unknown) => {
       throw unavailable(address, error);
     });
-    const parsed: unknown = text === '' ? {} : JSON.parse(text);
-    if (response.statusCode >= 400) throw errorFromBody(response.statusCode, parsed, address);
-    return parsed as ReplyOf<R>;
+    try {
+      return (text === '' ? {} : JSON.parse(text)) as ReplyOf<R>;
+    } catch {
+      throw new GfsError('INTERNAL', 'malformed reply', address);
+    }
   }
 
   /** A raw request (data paths); transport failures become UNAVAILABLE. Non-2xx is left to the caller. */
@@ -84,8 +87,24 @@ export async function errorFromResponse(response: Dispatcher.ResponseData, addre
   return errorFromBody(response.statusCode, parsed, address);
 }
 
-function unavailable(address: string, error: unknown): GfsError {
-  if (error instanceof GfsError) return error;
+const unreachable = new WeakSet<GfsError>();
+
+/**
+ * True when the error says a server could not be reached at all (no answer), as opposed to a
+ * server that answered UNAVAILABLE about something else (a lease holder, a replica).
+ */
+export function isUnreachable(error: unknown): boolean {
+  return error instanceof GfsError && unreachable.has(error);
+}
+
+/** A transport failure as an UNAVAILABLE error naming the peer, marked unreachable. */
+export function unavailable(address: string, error: unknown): GfsError {
+  if (error instanceof GfsError) {
+    if (error.code === 'UNAVAILABLE') unreachable.add(error);
+    return error;
+  }
   const reason = (error as { code?: string; message?: string }).code ?? (error as Error).message ?? 'unreachable';
-  return new GfsError('UNAVAILABLE', `cannot reach server (${reason})`, address);
+  const gfsError = new GfsError('UNAVAILABLE', `cannot reach server (${reason})`, address);
+  unreachable.add(gfsError);
+  return gfsError;
 }

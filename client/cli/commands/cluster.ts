@@ -10,7 +10,6 @@ import type { Command } from 'commander';
 import { GfsError } from '../../../shared/errors.js';
 import { RpcClient } from '../../../shared/http/client.js';
 import { statusRoute } from '../../../shared/protocol/heartbeat.js';
-import { callRoute } from '../../sdk/master-api.js';
 import { delay } from '../../sdk/retry.js';
 import { countOption, durationOption, portOption, sizeOption } from '../options.js';
 
@@ -150,7 +149,7 @@ async function waitUntilUp(masterAddress: string, count: number, children: Child
         throw new GfsError('UNAVAILABLE', `${dead.name} exited during start-up`, join(logDir, `${dead.name}.log`));
       }
       try {
-        const status = await callRoute(rpc, masterAddress, statusRoute, {});
+        const status = await rpc.call(masterAddress, statusRoute, {});
         const alive = status.chunkservers.filter((server) => server.alive).length;
         if (status.ready && alive >= count) return;
       } catch {
