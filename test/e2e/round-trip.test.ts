@@ -112,3 +112,39 @@ describe('SDK', () => {
     expect(sha256(await client.readFile('/sdk/stream.bin'))).toBe(sha256(data));
   });
 });
+
+describe('concurrent writers', () => {
+  it('overlapping writes from several clients leave every replica identical (consistent)', async () => {
+    const size = 2 * MiB;
+    await client.writeFile('/sdk/contended.bin', Buffer.alloc(size));
+    const writers = [1, 2, 3].map(() => new GfsClient({ master: cluster.masterUrl }));
+    try {
+      await Promise.all(
+        writers.map(async (writer, i) => {
+          const handle = await writer.open('/sdk/contended.bin', 'r+');
+          for (let round = 0; round < 4; round++) {
+            // Overlapping ranges that straddle the chunk boundary at 1 MiB.
+            await handle.write(seededBytes(700 * KiB, 100 + i * 10 + round), MiB - 350 * KiB + (i - 1) * 100 * KiB);
+          }
+          await handle.close();
+        }),
+      );
+    } finally {
+      await Promise.all(writers.map((writer) => writer.close()));
+    }
+    const chunks = await client.fileChunks('/sdk/contended.bin');
+    expect(chunks).toHaveLength(2);
+    for (const chunk of chunks) {
+      expect(chunk.replicas).toHaveLength(3);
+      const digests = new Set<string>();
+      for (const replica of chunk.replicas) {
+        const response = await fetch(
+          `http://${replica}/chunk/${chunk.handle}?version=${chunk.version}&offset=0&length=${MiB}`,
+        );
+        expect(response.status).toBe(200);
+        digests.add(sha256(Buffer.from(await response.arrayBuffer())));
+      }
+      expect(digests.size, `replicas of chunk ${chunk.handle} differ`).toBe(1);
+    }
+  });
+});
