@@ -191,6 +191,16 @@ describe('corrupt replica', () => {
         await reader.close();
       }
     }
+    // Which replica a client tries first is random, so ask each corrupt one directly, as a reader
+    // would: it must refuse with CHECKSUM_MISMATCH (and report itself to the master), unless an
+    // earlier read already had it reported and deleted (CHUNK_NOT_FOUND). It never serves the bytes.
+    for (const address of chunk.replicas.slice(0, -1)) {
+      const response = await fetch(
+        `http://${address}/chunk/${chunk.handle}?version=${chunk.version}&offset=0&length=${MiB}`,
+      );
+      const { code } = (await response.json()) as { code: string };
+      expect(['CHECKSUM_MISMATCH', 'CHUNK_NOT_FOUND']).toContain(code);
+    }
     // The master was told: the corrupt replicas are no longer handed out.
     await waitFor('corrupt replicas dropped', async () => {
       const [now] = await chunksOf(cluster, '/corrupt.bin');
