@@ -2,6 +2,7 @@
 // the HTTP surfaces, and the reporter that keeps the master informed. `gfs chunkserver` calls
 // startChunkserver; tests start several in one process.
 
+import { lockDataDir } from '../shared/dir-lock.js';
 import { RpcClient } from '../shared/http/client.js';
 import { createRpcServer, listen } from '../shared/http/server.js';
 import { createLogger, type Logger } from '../shared/log.js';
@@ -46,18 +47,31 @@ export async function startChunkserver(
   options: ChunkserverOptions,
   tuning: ChunkserverTuning = {},
 ): Promise<RunningChunkserver> {
-  const id = await loadOrCreateId(options.dataDir);
+  const lock = await lockDataDir(options.dataDir, 'chunkserver');
+  let id: string;
+  let store: ChunkStore;
+  try {
+    id = await loadOrCreateId(options.dataDir);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   const logger = (options.logger ?? createLogger({ role: 'chunkserver' })).child({ node: id });
   const metrics = new ChunkserverMetrics();
   let reporter: Reporter | undefined;
-  const store = await ChunkStore.open({
-    dataDir: options.dataDir,
-    logger,
-    onCorruption: (handle) => {
-      metrics.checksumFailuresTotal++;
-      reporter?.reportCorruption(handle);
-    },
-  });
+  try {
+    store = await ChunkStore.open({
+      dataDir: options.dataDir,
+      logger,
+      onCorruption: (handle) => {
+        metrics.checksumFailuresTotal++;
+        reporter?.reportCorruption(handle);
+      },
+    });
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   const rpc = new RpcClient();
   const buffer = new PushBuffer({ bytesMax: tuning.pushBufferBytesMax, ttlMs: tuning.pushBufferTtlMs });
   const leases = new LeaseTable();
@@ -99,6 +113,7 @@ export async function startChunkserver(
   } catch (error) {
     buffer.close();
     await Promise.all([store.close(), rpc.close()]);
+    await lock.release();
     throw error;
   }
   const address = options.advertise ?? boundAddress;
@@ -131,6 +146,7 @@ export async function startChunkserver(
         buffer.close();
         await store.close();
         await rpc.close();
+        await lock.release();
       })();
       return closing;
     },

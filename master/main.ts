@@ -1,6 +1,7 @@
 // The master's composition root: opens the data dir and the durable state, wires the registry,
 // the start-up gate and the lease manager (MasterNode), and serves the protocol routes over HTTP.
 
+import { lockDataDir } from '../shared/dir-lock.js';
 import { RpcClient } from '../shared/http/client.js';
 import { createRpcServer, listen } from '../shared/http/server.js';
 import { createLogger, type Logger } from '../shared/log.js';
@@ -42,7 +43,14 @@ export const GRANT_TIMEOUT_MS = 5_000;
 
 export async function startMaster(options: MasterOptions): Promise<RunningMaster> {
   const logger = options.logger ?? createLogger({ role: 'master' });
-  const chunkSizeBytes = await openDataDir(options.dataDir, options.chunkSizeBytes);
+  const lock = await lockDataDir(options.dataDir, 'master');
+  let chunkSizeBytes: number;
+  try {
+    chunkSizeBytes = await openDataDir(options.dataDir, options.chunkSizeBytes);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   const rpc = new RpcClient({ timeoutMs: GRANT_TIMEOUT_MS });
   let node: MasterNode;
   try {
@@ -63,6 +71,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     });
   } catch (error) {
     await rpc.close();
+    await lock.release();
     throw error;
   }
   const app = createRpcServer(logger);
@@ -77,6 +86,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     await app.close();
     await rpc.close();
     await node.close();
+    await lock.release();
     throw error;
   }
   logger.info(
@@ -91,6 +101,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
         await app.close();
         await rpc.close();
         await node.close();
+        await lock.release();
         logger.info(`master stopped address=${address}`);
       })();
       return closing;

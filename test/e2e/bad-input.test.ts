@@ -85,6 +85,28 @@ describe('operations endpoints', () => {
   });
 });
 
+describe('data directories', () => {
+  it('a second server on a data directory in use is refused with one line', async () => {
+    const master = await runGfs(['master', '--port', String(await freePort()), '--data', cluster.master.dataDir]);
+    expect(master.code).toBe(1);
+    expect(oneLine(master.stderr)).toMatch(/in use by another master \(pid \d+\)/);
+    const node = cluster.chunkservers[0];
+    if (!node) throw new Error('no chunkserver');
+    const chunkserver = await runGfs([
+      'chunkserver',
+      '--master',
+      cluster.masterUrl,
+      '--port',
+      String(await freePort()),
+      '--data',
+      node.dataDir,
+    ]);
+    expect(chunkserver.code).toBe(1);
+    expect(oneLine(chunkserver.stderr)).toMatch(/in use by another chunkserver \(pid \d+\)/);
+    await allHealthy();
+  });
+});
+
 describe('malformed requests', () => {
   it('the master answers 4xx and keeps serving', async () => {
     const master = cluster.masterUrl;
