@@ -32,8 +32,9 @@ export async function writePiece(deps: SdkDeps, path: string, piece: Piece, data
         deps.leases.invalidate(path, piece.chunkIndex);
         deps.locator.cache.invalidate(path, piece.chunkIndex);
       },
-      // While a dead primary still holds its lease, the master keeps naming it (or answers
-      // UNAVAILABLE) until the server is declared dead and the lease runs out: wait that long.
+      // Until the master declares a dead chunkserver dead (--dead-after) it keeps naming it; then it
+      // re-grants to the live replicas. The client does not know the master's --dead-after, so it is
+      // patient for a generous bound derived from the lease it was given.
       patienceMs: (error) =>
         isUnreachable(error) && error.subject === deps.master.address
           ? 0

@@ -1,6 +1,6 @@
 // The SDK's one retry loop: bounded by a count and, where the caller says so, kept going for a
-// minimum time (a write to a dead primary fails until the master has declared it dead and its
-// lease has run out), with a growing back-off between attempts.
+// minimum time (a write to a dead chunkserver fails until the master has declared it dead and
+// re-granted the lease), with a growing back-off between attempts.
 
 import { GfsError, isRetryable } from '../../shared/errors.js';
 import { CLIENT_RETRIES_MAX, CLIENT_RETRY_BACKOFF_MS } from '../../shared/limits.js';

@@ -104,15 +104,17 @@ export class LeaseManager {
     if (meta === undefined) throw new GfsError('NOT_FOUND', 'chunk no longer belongs to the file', path);
     const now = this.deps.clock();
     const lease = this.leases.valid(handle, meta.version, now);
+    let preferredPrimary = lease?.primaryId;
     if (lease !== undefined) {
-      if (!this.deps.registry.isAliveId(lease.primaryId, now)) {
-        throw new GfsError('UNAVAILABLE', 'lease held by dead primary, retry', handle);
-      }
       if (lease.replicaIds.every((id) => this.deps.registry.isAliveId(id, now))) return this.reply(lease, now);
-      // A secondary died: bump the version so it becomes stale instead of coming back current
-      // but missing writes.
+      // A replica died: bump the version so it becomes stale instead of coming back current but
+      // missing writes. A dead primary is replaced at once rather than after its lease runs out
+      // (GFS waits): should it still be alive behind a partition, none of its writes can succeed,
+      // because a write needs every replica of the client's lease, and the ones that took the new
+      // version refuse the old one. Failover takes --dead-after, not --lease.
+      if (!this.deps.registry.isAliveId(lease.primaryId, now)) preferredPrimary = undefined;
     }
-    const bump = this.bump(handle, lease?.primaryId);
+    const bump = this.bump(handle, preferredPrimary);
     this.busy.set(handle, bump);
     try {
       return await bump;
