@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { type CliResult, GFS_BIN, runGfs } from './gfs-cli.js';
+import { TcpProxy } from './tcp-proxy.js';
 import { waitFor } from './wait.js';
 
 export interface ClusterOptions {
@@ -18,6 +19,8 @@ export interface ClusterOptions {
   deadAfter?: string;
   heartbeat?: string;
   startupWait?: string;
+  /** Each chunkserver reaches the master through its own TcpProxy, so a test can cut it off. */
+  proxiedMaster?: boolean;
 }
 
 interface Node {
@@ -27,6 +30,8 @@ interface Node {
   args: string[];
   process: ChildProcess | undefined;
   stderr: string;
+  /** The chunkserver's path to the master, when proxied. */
+  masterProxy?: TcpProxy;
 }
 
 export class TestCluster {
@@ -72,14 +77,16 @@ export class TestCluster {
     for (let i = 1; i <= (options.chunkservers ?? 3); i++) {
       const port = await freePort();
       const dataDir = join(root, `cs${i}`);
+      const masterProxy = options.proxiedMaster ? await TcpProxy.start(masterPort) : undefined;
       chunkservers.push({
+        masterProxy,
         name: `cs${i}`,
         port,
         dataDir,
         args: [
           'chunkserver',
           '--master',
-          `http://127.0.0.1:${masterPort}`,
+          `http://127.0.0.1:${masterProxy?.port ?? masterPort}`,
           '--port',
           String(port),
           '--data',
@@ -114,7 +121,13 @@ export class TestCluster {
 
   async waitReady(): Promise<void> {
     await this.waitHealthy(this.master);
-    await this.waitAlive(this.chunkservers.filter((node) => node.process !== undefined).length);
+    try {
+      await this.waitAlive(this.chunkservers.filter((node) => node.process !== undefined).length);
+    } catch (error) {
+      // Say why: the tail of each chunkserver's log is what explains a cluster that never formed.
+      const logs = this.chunkservers.map((node) => `--- ${node.name}:\n${node.stderr.slice(-1500)}`).join('\n');
+      throw new Error(`${String(error)}\n${logs}`);
+    }
   }
 
   /** Waits until the master reports exactly `count` live chunkservers. */
@@ -172,6 +185,7 @@ export class TestCluster {
 
   async stop(): Promise<void> {
     await Promise.all([this.master, ...this.chunkservers].map((node) => this.kill(node)));
+    await Promise.all(this.chunkservers.map((node) => node.masterProxy?.close()));
     await rm(this.root, { recursive: true, force: true });
   }
 

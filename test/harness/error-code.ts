@@ -11,3 +11,13 @@ export function codeOf(action: () => unknown): string | undefined {
   }
   return undefined;
 }
+
+/** The GfsError code a promise rejects with (undefined when it resolves). */
+export async function codeOfAsync(action: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await action;
+  } catch (error) {
+    return error instanceof GfsError ? error.code : `not a GfsError: ${String(error)}`;
+  }
+  return undefined;
+}
