@@ -16,7 +16,8 @@ const EXIT_USAGE = 2;
 
 function fail(error: unknown): never {
   if (error instanceof CommanderError) {
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') process.exit(0);
+    // Help and --version asked for (`gfs help cp`, `gfs --version`) are successes.
+    if (error.exitCode === 0) process.exit(0);
     // `gfs` alone prints the help on stderr; other usage errors get one line.
     if (error.code !== 'commander.help') process.stderr.write(`gfs: ${error.message.replace(/^error: /, '')}\n`);
     process.exit(EXIT_USAGE);

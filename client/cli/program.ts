@@ -1,6 +1,7 @@
 // The `gfs` command line (DESIGN §7): one commander program, `--master` accepted before or after
 // the command name, usage errors turned into exceptions for main.ts to report in one line.
 
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerCat } from './commands/cat.js';
 import { registerChunkserver } from './commands/chunkserver.js';
@@ -14,9 +15,26 @@ import { registerRm } from './commands/rm.js';
 import { registerStat } from './commands/stat.js';
 import { registerStatus } from './commands/status.js';
 
+/** The version in package.json (two levels above dist/client/cli/, three above client/cli/). */
+function packageVersion(): string {
+  for (const relative of ['../../../package.json', '../../package.json']) {
+    try {
+      const parsed = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (parsed.name === 'gfs' && typeof parsed.version === 'string') return parsed.version;
+    } catch {
+      // Not at this level: try the next.
+    }
+  }
+  return 'unknown';
+}
+
 export function buildProgram(): Command {
   const program = new Command('gfs')
     .description('a GFS-style distributed file system')
+    .version(packageVersion(), '-V, --version', 'print the gfs version')
     .option('--master <url>', 'master to talk to (else $GFS_MASTER, else http://127.0.0.1:7070)')
     // Set before the commands are added: subcommands inherit both settings.
     .exitOverride()

@@ -35,6 +35,18 @@ async function allHealthy(): Promise<void> {
   }
 }
 
+describe('CLI help', () => {
+  it('--version and help succeed; no command at all is a usage error', async () => {
+    const version = await runGfs(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.toString().trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const help = await runGfs(['help', 'cp']);
+    expect(help.code).toBe(0);
+    expect(help.stdout.toString()).toContain('Usage: gfs cp');
+    expect((await runGfs([])).code).toBe(2);
+  });
+});
+
 describe('CLI errors', () => {
   it('a missing file', async () => {
     const result = await cluster.gfs(['cat', 'gfs:/no/such/file']);
