@@ -17,6 +17,9 @@ export const FULL_REPORT_EVERY_HEARTBEATS = 10;
 const REGISTER_BACKOFF_MS_MIN = 100;
 const REGISTER_BACKOFF_MS_MAX = 5_000;
 
+/** How long stop() waits for a heartbeat or registration in flight. */
+const STOP_WAIT_MS = 2_000;
+
 export interface ReporterDeps {
   id: string;
   address: string;
@@ -47,10 +50,22 @@ export class Reporter {
     this.schedule(0);
   }
 
+  /**
+   * Stops heartbeating. An exchange in flight is given STOP_WAIT_MS to finish, not a whole RPC
+   * timeout, so a server whose master is unreachable still stops promptly; a reply arriving
+   * after that is ignored (deleteAll checks `stopped`).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.running;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.running,
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, STOP_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Tells the master a replica failed its checksum (fire and forget; the next read tells again). */
@@ -142,6 +157,7 @@ export class Reporter {
 
   private async deleteAll(handles: readonly string[]): Promise<void> {
     for (const handle of handles) {
+      if (this.stopped) return;
       try {
         await this.deps.deleteChunk(handle);
       } catch (error) {

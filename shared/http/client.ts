@@ -6,6 +6,9 @@ import { errorFromBody, GfsError } from '../errors.js';
 import { RPC_TIMEOUT_MS } from '../limits.js';
 import type { BodyOf, ReplyOf, RouteDef } from './route.js';
 
+/** How long close() lets requests in flight finish before aborting them. */
+export const CLOSE_GRACE_MS = 2_000;
+
 export interface RpcClientOptions {
   connectionsPerOrigin?: number;
   timeoutMs?: number;
@@ -70,8 +73,19 @@ export class RpcClient {
     }
   }
 
-  async close(): Promise<void> {
-    await this.dispatcher.close();
+  /**
+   * Lets requests in flight finish for up to `graceMs`, then aborts them: a peer that never answers
+   * (a blackholed master) must not hold a stopping server for a whole RPC timeout.
+   */
+  async close(graceMs = CLOSE_GRACE_MS): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const closed = this.dispatcher.close().then(() => true);
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), graceMs);
+    });
+    const finished = await Promise.race([closed, timedOut]);
+    clearTimeout(timer);
+    if (!finished) await this.dispatcher.destroy();
   }
 }
 
