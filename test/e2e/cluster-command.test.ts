@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../harness/free-port.js';
+import { freePortRun } from '../harness/free-port.js';
 import { GFS_BIN, runGfs } from '../harness/gfs-cli.js';
 import { waitFor } from '../harness/wait.js';
 
@@ -20,8 +20,8 @@ afterEach(async () => {
 describe('gfs cluster', () => {
   it('starts a master and 3 chunkservers, prints the master URL, and stops on SIGTERM', async () => {
     const root = await mkdtemp(join(tmpdir(), 'gfs-cluster-'));
-    const port = await freePort();
-    const child = spawn(process.execPath, [GFS_BIN, 'cluster', '--data', root, '--port', String(port + 0)], {
+    const port = await freePortRun(4);
+    const child = spawn(process.execPath, [GFS_BIN, 'cluster', '--data', root, '--port', String(port)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -33,10 +33,21 @@ describe('gfs cluster', () => {
       await rm(root, { recursive: true, force: true });
     };
     let stdout = '';
+    let stderr = '';
     child.stdout.on('data', (piece: Buffer) => {
       stdout += piece.toString();
     });
-    await waitFor('master line', () => (stdout.includes('\n') ? true : undefined), 60_000);
+    child.stderr.on('data', (piece: Buffer) => {
+      stderr = (stderr + piece.toString()).slice(-4000);
+    });
+    await waitFor(
+      'master line',
+      () => {
+        if (child.exitCode !== null) throw new Error(`gfs cluster exited ${child.exitCode}: ${stderr}`);
+        return stdout.includes('\n') ? true : undefined;
+      },
+      60_000,
+    );
     expect(stdout.trim()).toBe(`master: http://127.0.0.1:${port}`);
 
     const status = await runGfs(['--master', `http://127.0.0.1:${port}`, 'status', '--json']);
