@@ -10,20 +10,14 @@ import { serveChunkRoutes } from './http/chunk-routes.js';
 import { serveChunkserverRoutes } from './http/chunkserver-routes.js';
 import { serveNamespaceRoutes } from './http/namespace-routes.js';
 import { serveOpsRoutes } from './http/ops-routes.js';
-import { MasterNode } from './master-node.js';
+import { MasterNode, type MasterSettings } from './master-node.js';
 import { openDataDir } from './oplog/data-dir.js';
 
-export interface MasterOptions {
+export interface MasterOptions extends MasterSettings {
   host: string;
   port: number;
-  dataDir: string;
+  /** Fixed when the data directory is created; undefined means the directory's (or the default). */
   chunkSizeBytes?: number;
-  replication: number;
-  leaseMs: number;
-  deadAfterMs: number;
-  trashRetentionMs: number;
-  startupWaitMs: number;
-  checkpointEveryRecords?: number;
   logger?: Logger;
 }
 

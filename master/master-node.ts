@@ -11,15 +11,19 @@ import { LeaseManager } from './leases/lease-manager.js';
 import { StateLog } from './oplog/state-log.js';
 import type { ApplyEffects, LogRecord, MasterState } from './state/types.js';
 
-export interface MasterNodeOptions {
+/** The master's settings that come from its command line (`gfs master --lease …`). */
+export interface MasterSettings {
   dataDir: string;
-  chunkSizeBytes: number;
   replication: number;
   leaseMs: number;
   deadAfterMs: number;
   trashRetentionMs: number;
   startupWaitMs: number;
   checkpointEveryRecords?: number;
+}
+
+export interface MasterNodeOptions extends MasterSettings {
+  chunkSizeBytes: number;
   overlappingSync?: boolean;
   clock: () => number;
   grant: GrantCaller;
