@@ -140,12 +140,15 @@ export async function startChunkserver(
     address,
     close: () => {
       closing ??= (async () => {
-        await running.stop();
+        const reporterStopped = running.stop();
+        // Outgoing calls first: closing the client aborts, after a short grace, calls to peers that
+        // never answer, which would otherwise hold both the reporter and in-flight requests.
+        await rpc.close();
         await app.close();
+        await reporterStopped;
         queues.close();
         buffer.close();
         await store.close();
-        await rpc.close();
         await lock.release();
       })();
       return closing;

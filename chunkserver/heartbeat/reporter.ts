@@ -17,9 +17,6 @@ export const FULL_REPORT_EVERY_HEARTBEATS = 10;
 const REGISTER_BACKOFF_MS_MIN = 100;
 const REGISTER_BACKOFF_MS_MAX = 5_000;
 
-/** How long stop() waits for a heartbeat or registration in flight. */
-const STOP_WAIT_MS = 2_000;
-
 export interface ReporterDeps {
   id: string;
   address: string;
@@ -51,21 +48,14 @@ export class Reporter {
   }
 
   /**
-   * Stops heartbeating. An exchange in flight is given STOP_WAIT_MS to finish, not a whole RPC
-   * timeout, so a server whose master is unreachable still stops promptly; a reply arriving
-   * after that is ignored (deleteAll checks `stopped`).
+   * Stops heartbeating and resolves when the exchange in flight, if any, is over. Its reply is
+   * ignored (deleteAll checks `stopped`); closing the RpcClient is what cuts short an exchange with
+   * a master that never answers.
    */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.running,
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, STOP_WAIT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
+    await this.running;
   }
 
   /** Tells the master a replica failed its checksum (fire and forget; the next read tells again). */

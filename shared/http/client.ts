@@ -1,6 +1,7 @@
 // The client side of every RPC: undici keep-alive pools, JSON control calls checked against the
 // shared route definitions, and transport failures turned into UNAVAILABLE errors naming the peer.
 
+import { setMaxListeners } from 'node:events';
 import { Agent, type Dispatcher } from 'undici';
 import { errorFromBody, GfsError } from '../errors.js';
 import { RPC_TIMEOUT_MS } from '../limits.js';
@@ -24,9 +25,13 @@ export function originOf(address: string): string {
 export class RpcClient {
   readonly dispatcher: Agent;
   private readonly timeoutMs: number;
+  /** Aborts every request still in flight when close() runs out of patience. */
+  private readonly aborter = new AbortController();
 
   constructor(options: RpcClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? RPC_TIMEOUT_MS;
+    // Every request in flight listens on the one signal: hundreds at once are normal, not a leak.
+    setMaxListeners(0, this.aborter.signal);
     this.dispatcher = new Agent({
       connections: options.connectionsPerOrigin ?? 32,
       keepAliveTimeout: 30_000,
@@ -66,6 +71,7 @@ export class RpcClient {
         origin: originOf(address),
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
+        signal: this.aborter.signal,
         ...options,
       });
     } catch (error) {
@@ -75,17 +81,17 @@ export class RpcClient {
 
   /**
    * Lets requests in flight finish for up to `graceMs`, then aborts them: a peer that never answers
-   * (a blackholed master) must not hold a stopping server for a whole RPC timeout.
+   * (a blackholed master) must not hold a stopping server for a whole RPC timeout. (undici's
+   * destroy() after close() leaves requests in flight waiting, so they are aborted by signal.)
    */
   async close(graceMs = CLOSE_GRACE_MS): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const closed = this.dispatcher.close().then(() => true);
-    const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), graceMs);
-    });
-    const finished = await Promise.race([closed, timedOut]);
-    clearTimeout(timer);
-    if (!finished) await this.dispatcher.destroy();
+    const closed = this.dispatcher.close();
+    const timer = setTimeout(() => this.aborter.abort(new GfsError('UNAVAILABLE', 'client closed')), graceMs);
+    try {
+      await closed;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 
