@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { GfsError } from '../../shared/errors.js';
 import { serveRoute } from '../../shared/http/server.js';
-import { applyRoute, grantRoute, syncRoute, writeRoute } from '../../shared/protocol/data.js';
+import { appendRoute, applyRoute, grantRoute, padRoute, syncRoute, writeRoute } from '../../shared/protocol/data.js';
 import type { Mutator } from '../mutation/mutator.js';
 
 export interface ControlDeps {
@@ -17,6 +17,8 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): 
   const { mutator } = deps;
   serveRoute(app, writeRoute, (body) => mutator.write(body));
   serveRoute(app, applyRoute, (body) => mutator.apply(body));
+  serveRoute(app, appendRoute, (body) => mutator.append(body));
+  serveRoute(app, padRoute, (body) => mutator.pad(body));
   serveRoute(app, grantRoute, (body) => mutator.grant(body, Date.now()));
   serveRoute(app, syncRoute, (body) => mutator.sync(body.handle));
   app.get('/healthz', async (_request, reply) => {

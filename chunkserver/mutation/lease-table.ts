@@ -11,6 +11,11 @@ export interface Lease {
   nextSerial: number;
   /** A mutation went through since the last heartbeat: ask the master to extend. */
   mutated: boolean;
+  /**
+   * Where the next record append goes: the end of every mutation ordered under this lease, so
+   * appends in flight never overlap. Unset until the first append or write of the lease.
+   */
+  appendEnd: number | undefined;
 }
 
 export class LeaseTable {
@@ -27,6 +32,7 @@ export class LeaseTable {
       deadlineMs: receivedAtMs + leaseMs - LEASE_SAFETY_MARGIN_MS,
       nextSerial,
       mutated: existing?.version === version ? existing.mutated : false,
+      appendEnd: existing?.version === version ? existing.appendEnd : undefined,
     });
   }
 

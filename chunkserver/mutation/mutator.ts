@@ -5,16 +5,26 @@
 import { GfsError } from '../../shared/errors.js';
 import type { RpcClient } from '../../shared/http/client.js';
 import type { BodyOf } from '../../shared/http/route.js';
+import { recordBytesMax } from '../../shared/limits.js';
 import type { Logger } from '../../shared/log.js';
-import { applyRoute, type grantRoute, type writeRoute } from '../../shared/protocol/data.js';
+import {
+  type AppendReply,
+  type appendRoute,
+  applyRoute,
+  type grantRoute,
+  padRoute,
+  type writeRoute,
+} from '../../shared/protocol/data.js';
 import type { ClaimedData, PushBuffer } from '../push/push-buffer.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { checkHandle } from '../store/handle.js';
-import type { LeaseTable } from './lease-table.js';
+import type { Lease, LeaseTable } from './lease-table.js';
 import type { SerialQueues } from './serial-queue.js';
 
 export type WriteRequest = BodyOf<typeof writeRoute>;
 export type ApplyRequest = BodyOf<typeof applyRoute>;
+export type AppendRequest = BodyOf<typeof appendRoute>;
+export type PadRequest = BodyOf<typeof padRoute>;
 export type GrantRequest = BodyOf<typeof grantRoute>;
 
 export interface MutatorDeps {
@@ -28,39 +38,62 @@ export interface MutatorDeps {
 }
 
 export class Mutator {
+  /** Padding of chunks in flight, so appends that find the chunk full answer once it is padded. */
+  private readonly padding = new Map<string, Promise<void>>();
+
   constructor(private readonly deps: MutatorDeps) {}
 
   /** Client → primary. Resolves with the serial once every replica applied the write. */
   async write(request: WriteRequest): Promise<{ serial: number }> {
-    const { leases, queues } = this.deps;
+    const { leases } = this.deps;
     const { handle, version } = request;
     this.checkVersion(handle, version);
     this.checkRange(request);
-    leases.check(handle, version);
+    const lease = leases.check(handle, version);
     // Everything that can refuse the write happens before a serial is taken: once taken, a serial
     // must reach the queue and every secondary, or they would wait for it until the gap timeout.
     const data = this.deps.buffer.claim(request.dataId, request.length);
     const serial = leases.nextSerial(handle, version);
-    const local = queues.submit(handle, version, serial, () => this.applyClaimed(handle, request.offset, data));
-    const remote = request.secondaries.map((address) =>
-      this.deps.rpc
-        .call(address, applyRoute, {
-          handle,
-          version,
-          offset: request.offset,
-          dataId: request.dataId,
-          length: request.length,
-          serial,
-        })
-        .catch((error: unknown) => {
-          throw replicaFailed(address, error);
-        }),
-    );
-    const [localResult, ...remoteResults] = await Promise.allSettled([local, ...remote]);
-    if (localResult?.status === 'rejected') throw localResult.reason;
-    for (const result of remoteResults) if (result.status === 'rejected') throw result.reason;
+    lease.appendEnd = Math.max(this.appendEndOf(handle, lease), request.offset + request.length);
+    await this.replicate(request, serial, request.offset, data);
     this.deps.logger.debug({ handle, version, serial, offset: request.offset, bytes: request.length }, 'write applied');
     return { serial };
+  }
+
+  /**
+   * Client → primary: record append (GFS §3.3). The offset is picked and the serial taken in one
+   * synchronous step, so appends in flight get disjoint ranges in serial order. A record that does
+   * not fit pads the chunk to its end on every replica; the client then appends to the next chunk.
+   */
+  async append(request: AppendRequest): Promise<AppendReply> {
+    const { leases, store } = this.deps;
+    const { handle, version } = request;
+    this.checkVersion(handle, version);
+    const lease = leases.check(handle, version);
+    const limit = recordBytesMax(store.chunkSizeBytes);
+    if (request.length > limit) {
+      this.deps.buffer.discard(request.dataId);
+      throw new GfsError('RECORD_TOO_LARGE', `record of ${request.length} bytes exceeds ${limit} (chunk size / 4)`);
+    }
+    const end = this.appendEndOf(handle, lease);
+    if (end + request.length > store.chunkSizeBytes) {
+      this.deps.buffer.discard(request.dataId);
+      await this.padFrom(request, lease, end);
+      return { offset: null };
+    }
+    const data = this.deps.buffer.claim(request.dataId, request.length);
+    const serial = leases.nextSerial(handle, version);
+    lease.appendEnd = end + request.length;
+    await this.replicate(request, serial, end, data);
+    return { offset: end };
+  }
+
+  /** Primary → secondary: record-append padding, in serial order. */
+  async pad(request: PadRequest): Promise<Record<string, never>> {
+    const { handle, version, serial } = request;
+    this.checkVersion(handle, version);
+    await this.deps.queues.submit(handle, version, serial, () => this.deps.store.pad(handle, request.offset));
+    return {};
   }
 
   /** Primary → secondary: the same mutation, applied in serial order. */
@@ -108,6 +141,57 @@ export class Mutator {
     if (await this.deps.store.delete(handle)) this.deps.logger.info({ handle }, 'replica deleted');
   }
 
+  /** Where the next append of this lease goes: after every mutation it ordered. */
+  private appendEndOf(handle: string, lease: Lease): number {
+    lease.appendEnd ??= this.deps.store.sizeOf(handle);
+    return lease.appendEnd;
+  }
+
+  /** Pads the chunk from `end` once; later appends that find it full wait for that padding. */
+  private async padFrom(request: AppendRequest, lease: Lease, end: number): Promise<void> {
+    const { handle, version } = request;
+    const chunkSize = this.deps.store.chunkSizeBytes;
+    if (end >= chunkSize) {
+      await this.padding.get(handle)?.catch(() => undefined);
+      return;
+    }
+    const serial = this.deps.leases.nextSerial(handle, version);
+    lease.appendEnd = chunkSize;
+    const local = this.deps.queues.submit(handle, version, serial, () => this.deps.store.pad(handle, end));
+    const remote = request.secondaries.map((address) =>
+      this.deps.rpc.call(address, padRoute, { handle, version, offset: end, serial }).catch((error: unknown) => {
+        throw replicaFailed(address, error);
+      }),
+    );
+    const done = settleAll([local, ...remote]);
+    this.padding.set(handle, done);
+    try {
+      await done;
+      this.deps.logger.debug({ handle, version, serial, offset: end }, 'chunk padded for record append');
+    } finally {
+      if (this.padding.get(handle) === done) this.padding.delete(handle);
+    }
+  }
+
+  /** Applies a claimed mutation here and on every secondary under one serial. */
+  private async replicate(
+    request: { handle: string; version: number; dataId: string; length: number; secondaries: string[] },
+    serial: number,
+    offset: number,
+    data: ClaimedData,
+  ): Promise<void> {
+    const { handle, version } = request;
+    const local = this.deps.queues.submit(handle, version, serial, () => this.applyClaimed(handle, offset, data));
+    const remote = request.secondaries.map((address) =>
+      this.deps.rpc
+        .call(address, applyRoute, { handle, version, offset, dataId: request.dataId, length: request.length, serial })
+        .catch((error: unknown) => {
+          throw replicaFailed(address, error);
+        }),
+    );
+    await settleAll([local, ...remote]);
+  }
+
   private async applyClaimed(handle: string, offsetBytes: number, data: ClaimedData | GfsError): Promise<void> {
     if (data instanceof GfsError) throw data;
     try {
@@ -135,6 +219,12 @@ export class Mutator {
       );
     }
   }
+}
+
+/** Waits for every promise; then throws the first failure (the local one first). */
+async function settleAll(promises: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
 }
 
 /** A secondary's failure, named by its address so the client knows whom it concerns. */

@@ -100,6 +100,11 @@ export class PushBuffer {
     };
   }
 
+  /** Drops data a request will not use (a record append answered "next chunk"). */
+  discard(dataId: string): void {
+    this.remove(dataId);
+  }
+
   expire(): void {
     const now = this.now();
     for (const [dataId, entry] of this.entries) {

@@ -16,6 +16,9 @@ import { checkHandle, isValidHandle } from './handle.js';
 import { RwLock } from './rw-lock.js';
 import { readVersion, writeVersionDurably } from './version-file.js';
 
+/** Shared, never written to: the source of padding bytes. */
+const PAD_ZEROS = Buffer.alloc(1024 * 1024);
+
 interface Chunk extends ChunkCrcState {
   version: number;
   lock: RwLock;
@@ -50,6 +53,11 @@ export class ChunkStore {
 
   versionOf(handle: string): number | undefined {
     return this.chunks.get(handle)?.version;
+  }
+
+  /** Bytes the replica holds (its length; record append continues here). */
+  sizeOf(handle: string): number {
+    return this.chunkOf(handle).sizeBytes;
   }
 
   get count(): number {
@@ -129,6 +137,25 @@ export class ChunkStore {
         ),
       ),
     );
+  }
+
+  /**
+   * Record-append padding: bytes [offsetBytes, chunk end) read as zeros afterwards. Past the
+   * replica's end only the last byte is written (the file stays sparse); bytes it already holds
+   * there (left by a failed append) are overwritten with zeros.
+   */
+  async pad(handle: string, offsetBytes: number): Promise<void> {
+    const endBytes = this.chunkSizeBytes;
+    if (offsetBytes >= endBytes) return;
+    if (this.chunkOf(handle).sizeBytes <= offsetBytes) {
+      await this.write(handle, endBytes - 1, [Buffer.alloc(1)], 1);
+      return;
+    }
+    const pieces: Buffer[] = [];
+    for (let at = offsetBytes; at < endBytes; at += PAD_ZEROS.length) {
+      pieces.push(PAD_ZEROS.subarray(0, Math.min(PAD_ZEROS.length, endBytes - at)));
+    }
+    await this.write(handle, offsetBytes, pieces, endBytes - offsetBytes);
   }
 
   /** fsyncs the chunk file and its checksums (SDK `sync()`). */

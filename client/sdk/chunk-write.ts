@@ -61,7 +61,7 @@ async function pushAndWrite(deps: SdkDeps, grant: LeaseReply, chunkOffsetBytes: 
 }
 
 /** PUT /push/<dataId> to the head of the chain, which forwards it down the rest. */
-async function push(deps: SdkDeps, chain: readonly string[], dataId: string, data: Uint8Array): Promise<void> {
+export async function push(deps: SdkDeps, chain: readonly string[], dataId: string, data: Uint8Array): Promise<void> {
   const [head, ...rest] = chain;
   if (head === undefined) throw new GfsError('UNAVAILABLE', 'no replica to write to', dataId);
   const response = await deps.rpc.request(head, {

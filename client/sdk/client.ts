@@ -23,6 +23,8 @@ import { type FileChunk, MasterApi } from './master-api.js';
 import { PieceWriter } from './piece-writer.js';
 import { splitIntoPieces } from './pieces.js';
 import { readRangeToBuffer } from './range-reader.js';
+import { RecordAppender, type RecordAppendOptions } from './records/appender.js';
+import { type AppendedRecord, type RecordsOptions, readRecords } from './records/reader.js';
 import { withRetries } from './retry.js';
 import { GfsReadStream, GfsWriteStream, type ReadStreamOptions } from './streams.js';
 
@@ -30,6 +32,9 @@ export interface GfsClientOptions {
   /** The master: `http://host:port` or `host:port`. */
   master: string;
 }
+
+/** Files with a record appender kept (idle ones beyond this are dropped). */
+const APPENDERS_MAX = 1024;
 
 /** Connections per server: every piece in flight of a few concurrent streams gets its own. */
 const CONNECTIONS_PER_ORIGIN = Math.max(32, PIECES_IN_FLIGHT * (READ_AHEAD_CHUNKS + 2));
@@ -39,6 +44,8 @@ export class GfsClient {
   private readonly deps: SdkDeps;
   /** Where this client starts in each chunk's replica list, so clients spread their reads. */
   private readonly rotation = randomInt(0, 1 << 16);
+  private readonly appenders = new Map<string, RecordAppender>();
+  private clusterChunkSize: Promise<number> | undefined;
 
   constructor(options: GfsClientOptions) {
     if (typeof options?.master !== 'string' || options.master === '') {
@@ -118,6 +125,36 @@ export class GfsClient {
     return new GfsFileHandle(this.deps, file, mode, entry.size, this.rotation);
   }
 
+  /**
+   * Record append (DESIGN §3): `data` lands whole, at least once, at an offset the system picks;
+   * resolves with that offset once any reader can see the record. Creates the file if missing.
+   * Concurrent calls share appends (batching) unless `batch: false`. The limit is chunk size / 4
+   * for the framed record (payload + 32 bytes) or the raw bytes.
+   */
+  async recordAppend(
+    path: string,
+    data: Uint8Array | string,
+    options: RecordAppendOptions = {},
+  ): Promise<{ offset: number }> {
+    const file = normalizePath(path);
+    const payload = typeof data === 'string' ? Buffer.from(data) : data;
+    const appender = this.appenders.get(file) ?? (await this.appenderFor(file));
+    return { offset: await appender.append(payload, options) };
+  }
+
+  /**
+   * The file's framed records in file order, `{ offset, id, data }`, padding, torn fragments and
+   * duplicates dropped; with `follow`, waits for more like `tail -f` (end it with `signal` or by
+   * leaving the loop).
+   */
+  records(path: string, options: RecordsOptions = {}): AsyncGenerator<AppendedRecord> {
+    const from = options.from ?? 0;
+    if (!Number.isSafeInteger(from) || from < 0) {
+      throw new GfsError('INVALID_ARGUMENT', 'from must be a non-negative integer', path);
+    }
+    return readRecords(this.deps, normalizePath(path), options, this.rotation);
+  }
+
   async mkdir(path: string, options: { recursive?: boolean } = {}): Promise<void> {
     await this.deps.master.mkdir(normalizePath(path), options.recursive ?? false);
   }
@@ -152,6 +189,38 @@ export class GfsClient {
   /** Every chunk of a file with its version, size and replica addresses (`gfs stat --chunks`). */
   async fileChunks(path: string): Promise<FileChunk[]> {
     return this.deps.master.fileChunks(normalizePath(path));
+  }
+
+  private async appenderFor(file: string): Promise<RecordAppender> {
+    this.clusterChunkSize ??= this.deps.master.status().then(
+      (status) => status.chunkSize,
+      (error: unknown) => {
+        this.clusterChunkSize = undefined;
+        throw error;
+      },
+    );
+    const chunkSizeBytes = await this.clusterChunkSize;
+    const existing = this.appenders.get(file);
+    if (existing !== undefined) return existing;
+    let created: Promise<void> | undefined;
+    const ensureFile = () => {
+      created ??= this.createIfMissing(file).then(
+        (entry) => {
+          if (entry.type === 'dir') throw new GfsError('IS_A_DIRECTORY', 'is a directory', file);
+        },
+        (error: unknown) => {
+          created = undefined;
+          throw error;
+        },
+      );
+      return created;
+    };
+    if (this.appenders.size >= APPENDERS_MAX) {
+      for (const [path, appender] of this.appenders) if (appender.idle) this.appenders.delete(path);
+    }
+    const appender = new RecordAppender(this.deps, file, chunkSizeBytes, ensureFile);
+    this.appenders.set(file, appender);
+    return appender;
   }
 
   private async createFile(file: string): Promise<string> {

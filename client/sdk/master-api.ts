@@ -4,7 +4,7 @@
 
 import type { RpcClient } from '../../shared/http/client.js';
 import type { BodyOf, ReplyOf, RouteDef } from '../../shared/http/route.js';
-import { fileChunksRoute, leaseRoute, locateRoute } from '../../shared/protocol/chunks.js';
+import { appendLeaseRoute, fileChunksRoute, leaseRoute, locateRoute } from '../../shared/protocol/chunks.js';
 import { statusRoute } from '../../shared/protocol/heartbeat.js';
 import {
   createRoute,
@@ -18,6 +18,7 @@ import {
 
 export type LocateReply = ReplyOf<typeof locateRoute>;
 export type LeaseReply = ReplyOf<typeof leaseRoute>;
+export type AppendLeaseReply = ReplyOf<typeof appendLeaseRoute>;
 export type FileChunk = ReplyOf<typeof fileChunksRoute>['chunks'][number];
 
 export class MasterApi {
@@ -56,6 +57,9 @@ export class MasterApi {
   }
   lease(path: string, index: number) {
     return this.call(leaseRoute, { path, index });
+  }
+  appendLease(path: string, after?: number) {
+    return this.call(appendLeaseRoute, after === undefined ? { path } : { path, after });
   }
   async fileChunks(path: string) {
     return (await this.call(fileChunksRoute, { path })).chunks;

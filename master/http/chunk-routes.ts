@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { GfsError } from '../../shared/errors.js';
 import { serveRoute } from '../../shared/http/server.js';
 import { normalizePath } from '../../shared/paths.js';
-import { fileChunksRoute, leaseRoute, locateRoute } from '../../shared/protocol/chunks.js';
+import { appendLeaseRoute, fileChunksRoute, leaseRoute, locateRoute } from '../../shared/protocol/chunks.js';
 import { fileChunks, locateChunks } from '../chunkservers/locate.js';
 import type { MasterNode } from '../master-node.js';
 
@@ -19,6 +19,8 @@ export function serveChunkRoutes(app: FastifyInstance, node: MasterNode): void {
   });
 
   serveRoute(app, leaseRoute, async (body) => node.leases.lease(normalizePath(body.path), body.index));
+
+  serveRoute(app, appendLeaseRoute, async (body) => node.leases.appendLease(normalizePath(body.path), body.after));
 
   serveRoute(app, fileChunksRoute, async (body) => {
     const path = normalizePath(body.path);

@@ -68,6 +68,17 @@ export class LeaseManager {
     }
   }
 
+  /**
+   * Record append's target (DESIGN §3): the file's last chunk, or, when the client found chunk
+   * `after` full, the chunk after it. Allocation is shared through `allocating`, and a caller whose
+   * `after` is no longer the last chunk simply gets the newer last chunk: one new chunk per fill.
+   */
+  async appendLease(path: string, after: number | undefined): Promise<LeaseGrant & { index: number }> {
+    const last = this.requireFile(path).chunks.length - 1;
+    const index = last < 0 ? 0 : after !== undefined && after >= last ? last + 1 : last;
+    return { ...(await this.lease(path, index)), index };
+  }
+
   /** Lease extensions asked for in a heartbeat: only for chunks this server is the current primary of. */
   extend(serverId: string, handles: readonly string[]): Array<{ handle: string; version: number; leaseMs: number }> {
     const now = this.deps.clock();

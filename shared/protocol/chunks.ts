@@ -51,6 +51,23 @@ export const leaseRoute = defineRoute(
 );
 export type LeaseGrant = Static<(typeof leaseRoute)['reply']>;
 
+/**
+ * Record append's target: the file's last chunk with its primary and secondaries. With `after`,
+ * the client was told chunk `after` is full: the master allocates chunk `after + 1` unless the
+ * file already has a later chunk, so however many clients ask at once, one chunk is created.
+ * An empty file gets its first chunk.
+ */
+export const appendLeaseRoute = defineRoute(
+  'POST',
+  '/chunks/append-lease',
+  Type.Object(
+    { path: PathSchema, after: Type.Optional(Type.Integer({ minimum: 0 })) },
+    { additionalProperties: false },
+  ),
+  Type.Object({ ...leaseRoute.reply.properties, index: Type.Integer({ minimum: 0 }) }),
+);
+export type AppendLeaseGrant = Static<(typeof appendLeaseRoute)['reply']>;
+
 /** Detailed chunk list of a file for `gfs stat --chunks`. */
 export const fileChunksRoute = defineRoute(
   'POST',

@@ -7,6 +7,10 @@
 //                                      this server and everyone down the chain hold the data.
 //   POST /chunk/write                  client → primary: apply pushed data at an offset.
 //   POST /chunk/apply                  primary → secondary: the same mutation with its serial number.
+//   POST /chunk/append                 client → primary: record append of pushed data at an offset the
+//                                      primary picks (offset null: the chunk was padded, use the next).
+//   POST /chunk/pad                    primary → secondary: bytes from `offset` to the chunk's end are
+//                                      padding (zeros), in serial order.
 //   GET  /chunk/:handle?version=&offset=&length=
 //                                      octet-stream of exactly `length` bytes (zeros past the replica's
 //                                      end); every 64 KiB block is CRC-checked before it is sent.
@@ -56,6 +60,43 @@ export const applyRoute = defineRoute(
   'POST',
   '/chunk/apply',
   Type.Object({ ...MutationFields, serial: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+  Empty,
+);
+
+/**
+ * Record append (GFS §3.3): the primary picks the offset at the chunk's append end. When the record
+ * does not fit, it pads the chunk to its end on every replica and answers `offset: null`: the
+ * client appends to the file's next chunk instead.
+ */
+export const appendRoute = defineRoute(
+  'POST',
+  '/chunk/append',
+  Type.Object(
+    {
+      handle: HandleSchema,
+      version: VersionSchema,
+      dataId: DataIdSchema,
+      length: Type.Integer({ minimum: 1 }),
+      secondaries: Type.Array(AddressSchema),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object({ offset: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]) }),
+);
+export type AppendReply = Static<(typeof appendRoute)['reply']>;
+
+export const padRoute = defineRoute(
+  'POST',
+  '/chunk/pad',
+  Type.Object(
+    {
+      handle: HandleSchema,
+      version: VersionSchema,
+      offset: Type.Integer({ minimum: 0 }),
+      serial: Type.Integer({ minimum: 1 }),
+    },
+    { additionalProperties: false },
+  ),
   Empty,
 );
 

@@ -1,0 +1,145 @@
+// Record append for one file of one client (DESIGN §3, §7 SDK): frames records, batches the ones
+// that queue up while earlier appends are in flight into one append (group commit: no timer, so
+// a lone record goes out at once), keeps a few appends in flight, and resolves each record with
+// its frame's offset once the master's file length covers it (so any reader sees it).
+
+import { randomBytes } from 'node:crypto';
+import { GfsError } from '../../../shared/errors.js';
+import { recordBytesMax } from '../../../shared/limits.js';
+import type { SdkDeps } from '../deps.js';
+import { appendBlob } from './append-blob.js';
+import { AppendTarget } from './append-target.js';
+import { SEQ_WINDOW } from './duplicate-filter.js';
+import { encodeFrame, framedLength, WRITER_ID_BYTES } from './frame.js';
+import { LengthReporter } from './length-reporter.js';
+
+/** Appends of one file in flight at once from one client. */
+export const APPENDS_IN_FLIGHT = 8;
+/** Largest batch of records sent as one append (also bounded by the record limit, chunk / 4). */
+export const BATCH_BYTES_MAX = 1024 * 1024;
+/** Records in one batch: far below SEQ_WINDOW, so a batch can always be numbered. */
+export const BATCH_RECORDS_MAX = 4096;
+
+export interface RecordAppendOptions {
+  /** Append the bytes as they are, without the SDK's frame (the reader will not see them). */
+  raw?: boolean;
+  /** May share one append with other records of this client (default true). */
+  batch?: boolean;
+}
+
+interface Queued {
+  payload: Uint8Array;
+  raw: boolean;
+  batch: boolean;
+  bytes: number;
+  resolve: (offset: number) => void;
+  reject: (error: unknown) => void;
+}
+
+export class RecordAppender {
+  /** Random per appender: with the sequence number, the record id readers deduplicate by. */
+  private readonly writerId = randomBytes(WRITER_ID_BYTES);
+  private nextSeq = 0;
+  private readonly queue: Queued[] = [];
+  private inFlight = 0;
+  /** First sequence number of each numbered batch in flight → how many (the window's low end). */
+  private readonly seqsInFlight = new Map<number, number>();
+  private readonly target: AppendTarget;
+  private readonly lengths: LengthReporter;
+  private readonly batchBytesMax: number;
+
+  constructor(
+    private readonly deps: SdkDeps,
+    readonly path: string,
+    private readonly chunkSizeBytes: number,
+    private readonly ensureFile: () => Promise<void>,
+  ) {
+    this.target = new AppendTarget(deps.master, path);
+    this.lengths = new LengthReporter(deps.master, path);
+    this.batchBytesMax = Math.min(BATCH_BYTES_MAX, recordBytesMax(chunkSizeBytes));
+  }
+
+  get idle(): boolean {
+    return this.inFlight === 0 && this.queue.length === 0;
+  }
+
+  /** Resolves with the offset of the record's frame (or raw bytes) in the file. */
+  append(payload: Uint8Array, options: RecordAppendOptions = {}): Promise<number> {
+    const raw = options.raw ?? false;
+    const bytes = raw ? payload.byteLength : framedLength(payload.byteLength);
+    const limit = recordBytesMax(this.chunkSizeBytes);
+    if (bytes > limit) {
+      const what = raw ? `${bytes} bytes` : `${payload.byteLength} bytes (${bytes} framed)`;
+      return Promise.reject(
+        new GfsError('RECORD_TOO_LARGE', `record of ${what} exceeds the limit of ${limit} (chunk size / 4)`, this.path),
+      );
+    }
+    if (raw && bytes === 0) return Promise.reject(new GfsError('INVALID_ARGUMENT', 'empty raw record', this.path));
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({ payload, raw, batch: options.batch ?? true, bytes, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < APPENDS_IN_FLIGHT && this.queue.length > 0) {
+      const batch = this.takeBatch();
+      if (batch === undefined) return;
+      this.inFlight++;
+      void this.send(batch.records, batch.firstSeq).finally(() => {
+        this.inFlight--;
+        const left = (this.seqsInFlight.get(batch.firstSeq) ?? 1) - 1;
+        if (left > 0) this.seqsInFlight.set(batch.firstSeq, left);
+        else this.seqsInFlight.delete(batch.firstSeq);
+        this.pump();
+      });
+    }
+  }
+
+  /** The records of the next append, numbered; undefined while the sequence window is full. */
+  private takeBatch(): { records: Queued[]; firstSeq: number } | undefined {
+    let count = 0;
+    let bytes = 0;
+    let framed = 0;
+    for (const next of this.queue) {
+      if (count > 0 && (!next.batch || bytes + next.bytes > this.batchBytesMax || count >= BATCH_RECORDS_MAX)) break;
+      count++;
+      bytes += next.bytes;
+      if (!next.raw) framed++;
+      if (!next.batch) break;
+    }
+    const firstSeq = this.nextSeq;
+    const oldest = this.seqsInFlight.size === 0 ? firstSeq : Math.min(...this.seqsInFlight.keys());
+    if (framed > 0 && firstSeq + framed - 1 >= oldest + SEQ_WINDOW) return undefined;
+    this.nextSeq += framed;
+    this.seqsInFlight.set(firstSeq, (this.seqsInFlight.get(firstSeq) ?? 0) + 1);
+    return { records: this.queue.splice(0, count), firstSeq };
+  }
+
+  private async send(records: Queued[], firstSeq: number): Promise<void> {
+    const total = records.reduce((sum, record) => sum + record.bytes, 0);
+    const blob = Buffer.allocUnsafe(total);
+    const starts: number[] = [];
+    let at = 0;
+    let seq = firstSeq;
+    for (const record of records) {
+      starts.push(at);
+      if (record.raw) {
+        blob.set(record.payload, at);
+        at += record.bytes;
+      } else {
+        at = encodeFrame(blob, at, this.writerId, seq++, record.payload);
+      }
+    }
+    try {
+      await this.ensureFile();
+      const offset = await appendBlob(this.deps, this.target, blob);
+      await this.lengths.report(offset + total);
+      records.forEach((record, i) => {
+        record.resolve(offset + (starts[i] ?? 0));
+      });
+    } catch (error) {
+      for (const record of records) record.reject(error);
+    }
+  }
+}
