@@ -32,8 +32,15 @@ process.on('unhandledRejection', fail);
 process.on('uncaughtException', fail);
 process.stdout.on('error', fail);
 
+/** Resolves once everything written to stdout has reached the OS (a pipe may still be queued). */
+function stdoutFlushed(): Promise<void> {
+  return new Promise((resolve) => process.stdout.write('', () => resolve()));
+}
+
 try {
   await buildProgram().parseAsync(process.argv);
+  // process.exit() drops output still queued for a slow pipe reader; wait for it first.
+  await stdoutFlushed();
   process.exit(0);
 } catch (error) {
   fail(error);

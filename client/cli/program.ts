@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerAppend } from './commands/append.js';
 import { registerCat } from './commands/cat.js';
 import { registerChunkserver } from './commands/chunkserver.js';
 import { registerCluster } from './commands/cluster.js';
@@ -11,6 +12,7 @@ import { registerLs } from './commands/ls.js';
 import { registerMaster } from './commands/master.js';
 import { registerMkdir } from './commands/mkdir.js';
 import { registerMv } from './commands/mv.js';
+import { registerRecords } from './commands/records.js';
 import { registerRm } from './commands/rm.js';
 import { registerStat } from './commands/stat.js';
 import { registerStatus } from './commands/status.js';
@@ -51,6 +53,8 @@ export function buildProgram(): Command {
     registerMv,
     registerStat,
     registerStatus,
+    registerAppend,
+    registerRecords,
   ]) {
     register(program);
   }

@@ -10,6 +10,7 @@ import {
   PIECE_BYTES_DEFAULT,
   PIECES_IN_FLIGHT,
   READ_AHEAD_CHUNKS,
+  recordBytesMax,
 } from '../../shared/limits.js';
 import { normalizePath } from '../../shared/paths.js';
 import type { ClusterStatus } from '../../shared/protocol/heartbeat.js';
@@ -24,6 +25,7 @@ import { PieceWriter } from './piece-writer.js';
 import { splitIntoPieces } from './pieces.js';
 import { readRangeToBuffer } from './range-reader.js';
 import { RecordAppender, type RecordAppendOptions } from './records/appender.js';
+import { FRAME_HEADER_BYTES } from './records/frame.js';
 import { type AppendedRecord, type RecordsOptions, readRecords } from './records/reader.js';
 import { withRetries } from './retry.js';
 import { GfsReadStream, GfsWriteStream, type ReadStreamOptions } from './streams.js';
@@ -142,6 +144,12 @@ export class GfsClient {
     return { offset: await appender.append(payload, options) };
   }
 
+  /** Largest payload one record may carry: chunk size / 4, less the frame unless `raw`. */
+  async recordPayloadMax(options: { raw?: boolean } = {}): Promise<number> {
+    const limit = recordBytesMax(await this.chunkSizeOfCluster());
+    return options.raw ? limit : limit - FRAME_HEADER_BYTES;
+  }
+
   /**
    * The file's framed records in file order, `{ offset, id, data }`, padding, torn fragments and
    * duplicates dropped; with `follow`, waits for more like `tail -f` (end it with `signal` or by
@@ -191,7 +199,8 @@ export class GfsClient {
     return this.deps.master.fileChunks(normalizePath(path));
   }
 
-  private async appenderFor(file: string): Promise<RecordAppender> {
+  /** The cluster's chunk size (fixed when the master's data dir was created), asked once. */
+  private chunkSizeOfCluster(): Promise<number> {
     this.clusterChunkSize ??= this.deps.master.status().then(
       (status) => status.chunkSize,
       (error: unknown) => {
@@ -199,7 +208,11 @@ export class GfsClient {
         throw error;
       },
     );
-    const chunkSizeBytes = await this.clusterChunkSize;
+    return this.clusterChunkSize;
+  }
+
+  private async appenderFor(file: string): Promise<RecordAppender> {
+    const chunkSizeBytes = await this.chunkSizeOfCluster();
     const existing = this.appenders.get(file);
     if (existing !== undefined) return existing;
     let created: Promise<void> | undefined;

@@ -39,6 +39,7 @@ export function fileChunks(
   state: MasterState,
   registry: ChunkserverRegistry,
   path: string,
+  primaryOf: (handle: string) => string | null = () => null,
 ): ReplyOf<typeof fileChunksRoute> {
   const file = requireFile(state, path);
   const chunkSize = state.chunkSizeBytes;
@@ -46,6 +47,7 @@ export function fileChunks(
     chunks: file.chunks.map((handle, index) => ({
       ...location(state, registry, handle, index),
       size: Math.max(0, Math.min(chunkSize, file.length - index * chunkSize)),
+      primary: primaryOf(handle),
     })),
   };
 }

@@ -26,6 +26,6 @@ export function serveChunkRoutes(app: FastifyInstance, node: MasterNode): void {
     const path = normalizePath(body.path);
     const barrier = node.readBarrier();
     if (barrier !== undefined) await barrier;
-    return fileChunks(node.state, node.registry, path);
+    return fileChunks(node.state, node.registry, path, (handle) => node.leases.primaryAddressOf(handle));
   });
 }

@@ -79,6 +79,14 @@ export class LeaseManager {
     return { ...(await this.lease(path, index)), index };
   }
 
+  /** Address of the chunk's current lease holder, or null when no lease is valid. */
+  primaryAddressOf(handle: string): string | null {
+    const meta = this.deps.state.chunks.get(handle);
+    if (meta === undefined) return null;
+    const lease = this.leases.valid(handle, meta.version, this.deps.clock());
+    return lease === undefined ? null : (this.deps.registry.servers.get(lease.primaryId)?.address ?? null);
+  }
+
   /** Lease extensions asked for in a heartbeat: only for chunks this server is the current primary of. */
   extend(serverId: string, handles: readonly string[]): Array<{ handle: string; version: number; leaseMs: number }> {
     const now = this.deps.clock();

@@ -81,6 +81,8 @@ export const fileChunksRoute = defineRoute(
         version: VersionSchema,
         size: Type.Integer({ minimum: 0 }),
         replicas: Type.Array(AddressSchema),
+        /** The replica holding the chunk's lease now, if any (diagnostics; tests kill it). */
+        primary: Type.Union([AddressSchema, Type.Null()]),
       }),
     ),
   }),

@@ -25,12 +25,19 @@ export interface RecordAppendOptions {
   raw?: boolean;
   /** May share one append with other records of this client (default true). */
   batch?: boolean;
+  /**
+   * Lands in the file after every earlier `ordered` record of this client and file (one append of
+   * them in flight at a time; batching keeps the throughput). Default false: concurrent appends
+   * may land in any order, as in GFS.
+   */
+  ordered?: boolean;
 }
 
 interface Queued {
   payload: Uint8Array;
   raw: boolean;
   batch: boolean;
+  ordered: boolean;
   bytes: number;
   resolve: (offset: number) => void;
   reject: (error: unknown) => void;
@@ -42,6 +49,8 @@ export class RecordAppender {
   private nextSeq = 0;
   private readonly queue: Queued[] = [];
   private inFlight = 0;
+  /** An append holding `ordered` records is in flight: the next ones wait for it. */
+  private orderedInFlight = false;
   /** First sequence number of each numbered batch in flight → how many (the window's low end). */
   private readonly seqsInFlight = new Map<number, number>();
   private readonly target: AppendTarget;
@@ -76,7 +85,15 @@ export class RecordAppender {
     }
     if (raw && bytes === 0) return Promise.reject(new GfsError('INVALID_ARGUMENT', 'empty raw record', this.path));
     return new Promise<number>((resolve, reject) => {
-      this.queue.push({ payload, raw, batch: options.batch ?? true, bytes, resolve, reject });
+      this.queue.push({
+        payload,
+        raw,
+        batch: options.batch ?? true,
+        ordered: options.ordered ?? false,
+        bytes,
+        resolve,
+        reject,
+      });
       this.pump();
     });
   }
@@ -86,8 +103,10 @@ export class RecordAppender {
       const batch = this.takeBatch();
       if (batch === undefined) return;
       this.inFlight++;
+      if (batch.ordered) this.orderedInFlight = true;
       void this.send(batch.records, batch.firstSeq).finally(() => {
         this.inFlight--;
+        if (batch.ordered) this.orderedInFlight = false;
         const left = (this.seqsInFlight.get(batch.firstSeq) ?? 1) - 1;
         if (left > 0) this.seqsInFlight.set(batch.firstSeq, left);
         else this.seqsInFlight.delete(batch.firstSeq);
@@ -97,14 +116,18 @@ export class RecordAppender {
   }
 
   /** The records of the next append, numbered; undefined while the sequence window is full. */
-  private takeBatch(): { records: Queued[]; firstSeq: number } | undefined {
+  private takeBatch(): { records: Queued[]; firstSeq: number; ordered: boolean } | undefined {
+    if (this.orderedInFlight && this.queue[0]?.ordered) return undefined;
     let count = 0;
     let bytes = 0;
     let framed = 0;
+    let ordered = false;
     for (const next of this.queue) {
       if (count > 0 && (!next.batch || bytes + next.bytes > this.batchBytesMax || count >= BATCH_RECORDS_MAX)) break;
+      if (next.ordered && this.orderedInFlight) break;
       count++;
       bytes += next.bytes;
+      ordered ||= next.ordered;
       if (!next.raw) framed++;
       if (!next.batch) break;
     }
@@ -113,7 +136,7 @@ export class RecordAppender {
     if (framed > 0 && firstSeq + framed - 1 >= oldest + SEQ_WINDOW) return undefined;
     this.nextSeq += framed;
     this.seqsInFlight.set(firstSeq, (this.seqsInFlight.get(firstSeq) ?? 0) + 1);
-    return { records: this.queue.splice(0, count), firstSeq };
+    return { records: this.queue.splice(0, count), firstSeq, ordered };
   }
 
   private async send(records: Queued[], firstSeq: number): Promise<void> {

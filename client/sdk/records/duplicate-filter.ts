@@ -19,9 +19,25 @@ class WriterWindow {
 
 export class DuplicateFilter {
   private readonly writers = new Map<string, WriterWindow>();
+  /** The most recently seen writer: records come in runs from one writer (batches). */
+  private lastWriter: string | undefined;
+  private lastWindow: WriterWindow | undefined;
 
   /** True the first time (writer, seq) is offered within its window; false for a duplicate. */
   firstSeen(writer: string, seq: number): boolean {
+    const window = writer === this.lastWriter ? (this.lastWindow as WriterWindow) : this.windowOf(writer);
+    if (seq <= window.maxSeq - SEQ_WINDOW) return true;
+    if (window.seen.has(seq)) return false;
+    window.seen.add(seq);
+    if (seq > window.maxSeq) {
+      window.maxSeq = seq;
+      if (window.seen.size > 2 * SEQ_WINDOW) prune(window);
+    }
+    return true;
+  }
+
+  /** The writer's window, moved to the most-recent end (least recently seen writers go first). */
+  private windowOf(writer: string): WriterWindow {
     let window = this.writers.get(writer);
     if (window === undefined) {
       if (this.writers.size >= WRITERS_MAX) {
@@ -33,14 +49,9 @@ export class DuplicateFilter {
       this.writers.delete(writer);
     }
     this.writers.set(writer, window);
-    if (seq <= window.maxSeq - SEQ_WINDOW) return true;
-    if (window.seen.has(seq)) return false;
-    window.seen.add(seq);
-    if (seq > window.maxSeq) {
-      window.maxSeq = seq;
-      if (window.seen.size > 2 * SEQ_WINDOW) prune(window);
-    }
-    return true;
+    this.lastWriter = writer;
+    this.lastWindow = window;
+    return window;
   }
 }
 

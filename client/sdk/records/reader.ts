@@ -50,7 +50,9 @@ export async function* readRecords(
   for (;;) {
     while (position < sizeBytes) {
       const chunkEnd = Math.min((Math.floor(position / chunkSizeBytes) + 1) * chunkSizeBytes, sizeBytes);
-      for await (const frame of framesIn(deps, path, position, chunkEnd, chunkSizeBytes, rotation)) {
+      const read = (startBytes: number, endBytes: number) =>
+        readRangeToBuffer(deps, path, { startBytes, endBytes, chunkSizeBytes }, rotation);
+      for await (const frame of framesIn(read, position, chunkEnd)) {
         if (!filter.firstSeen(frame.writer, frame.seq)) continue;
         yield { offset: frame.start, id: recordId(frame.writer, frame.seq), data: Buffer.from(frame.payload) };
       }
@@ -63,14 +65,18 @@ export async function* readRecords(
   }
 }
 
-/** Valid frames in the file range [start, end) of one chunk; `start` and `end` are file offsets. */
-async function* framesIn(
-  deps: SdkDeps,
-  path: string,
+/** Reads bytes [start, end) of the file. */
+export type RangeRead = (startBytes: number, endBytes: number) => Promise<Buffer>;
+
+/**
+ * Valid frames in the range [start, end) of one chunk (offsets in the file), read through `read`
+ * a window at a time. Frames crossing `end` are not valid.
+ */
+export async function* framesIn(
+  read: RangeRead,
   start: number,
   end: number,
-  chunkSizeBytes: number,
-  rotation: number,
+  windowBytes = READ_WINDOW_BYTES,
 ): AsyncGenerator<DecodedFrame> {
   let buffer = Buffer.alloc(0);
   /** File offset of buffer[0]; the buffer holds [bufferStart, readTo). */
@@ -78,8 +84,8 @@ async function* framesIn(
   let readTo = start;
   let at = start;
   const readOn = async (neededTo: number) => {
-    const to = Math.min(end, Math.max(neededTo, readTo + READ_WINDOW_BYTES));
-    const fresh = await readRangeToBuffer(deps, path, { startBytes: readTo, endBytes: to, chunkSizeBytes }, rotation);
+    const to = Math.min(end, Math.max(neededTo, readTo + windowBytes));
+    const fresh = await read(readTo, to);
     buffer = Buffer.concat([buffer.subarray(at - bufferStart), fresh]);
     bufferStart = at;
     readTo = to;
