@@ -216,7 +216,8 @@ export class GfsClient {
     const existing = this.appenders.get(file);
     if (existing !== undefined) return existing;
     let created: Promise<void> | undefined;
-    const ensureFile = () => {
+    const ensureFile = (again = false) => {
+      if (again) created = undefined;
       created ??= this.createIfMissing(file).then(
         (entry) => {
           if (entry.type === 'dir') throw new GfsError('IS_A_DIRECTORY', 'is a directory', file);
@@ -251,9 +252,13 @@ export class GfsClient {
     }
   }
 
-  /** Drops cached locations and leases of a path and everything below it. */
+  /** Drops cached locations, leases and append targets of a path and everything below it. */
   private forget(path: string): void {
     this.deps.locator.cache.invalidatePath(path, true);
     this.deps.leases.invalidatePath(path);
+    const below = path === '/' ? '/' : `${path}/`;
+    for (const [file, appender] of this.appenders) {
+      if (file === path || file.startsWith(below)) appender.forgetTarget();
+    }
   }
 }

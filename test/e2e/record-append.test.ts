@@ -279,6 +279,17 @@ describe('gfs append and gfs records', () => {
     expect(await exited).toBe(0);
   });
 
+  it('appends to a file removed since the first append: created again', async () => {
+    const { client } = await start();
+    await client.recordAppend('/again.rec', 'first life');
+    await client.rm('/again.rec');
+    const { offset } = await client.recordAppend('/again.rec', 'second life');
+    expect(offset).toBe(0);
+    const seen: string[] = [];
+    for await (const record of client.records('/again.rec')) seen.push(record.data.toString());
+    expect(seen).toEqual(['second life']);
+  });
+
   it('SDK follow mode ends when its signal is aborted', async () => {
     const { client } = await start();
     await client.recordAppend('/sdk-tail.rec', 'one');

@@ -61,7 +61,8 @@ export class RecordAppender {
     private readonly deps: SdkDeps,
     readonly path: string,
     private readonly chunkSizeBytes: number,
-    private readonly ensureFile: () => Promise<void>,
+    /** Creates the file if missing; `again` forgets that it was created (it was removed since). */
+    private readonly ensureFile: (again?: boolean) => Promise<void>,
   ) {
     this.target = new AppendTarget(deps.master, path);
     this.lengths = new LengthReporter(deps.master, path);
@@ -139,6 +140,33 @@ export class RecordAppender {
     return { records: this.queue.splice(0, count), firstSeq, ordered };
   }
 
+  /** Forgets the cached last chunk (the file was removed or renamed by this client). */
+  forgetTarget(): void {
+    this.target.invalidate();
+  }
+
+  /**
+   * Appends and makes the master's length cover the blob. NOT_FOUND means the file was removed
+   * (or renamed away) since this appender created it, possibly with the blob landing in a chunk
+   * of the removed file: create the file again and append once more.
+   */
+  private async appendCreatingAgain(blob: Buffer): Promise<number> {
+    const attempt = async () => {
+      const offset = await appendBlob(this.deps, this.target, blob);
+      await this.lengths.report(offset + blob.length);
+      return offset;
+    };
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof GfsError && error.code === 'NOT_FOUND')) throw error;
+      this.target.invalidate();
+      this.lengths.reset();
+      await this.ensureFile(true);
+      return attempt();
+    }
+  }
+
   private async send(records: Queued[], firstSeq: number): Promise<void> {
     const total = records.reduce((sum, record) => sum + record.bytes, 0);
     const blob = Buffer.allocUnsafe(total);
@@ -156,8 +184,7 @@ export class RecordAppender {
     }
     try {
       await this.ensureFile();
-      const offset = await appendBlob(this.deps, this.target, blob);
-      await this.lengths.report(offset + total);
+      const offset = await this.appendCreatingAgain(blob);
       records.forEach((record, i) => {
         record.resolve(offset + (starts[i] ?? 0));
       });

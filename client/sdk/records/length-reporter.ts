@@ -23,6 +23,11 @@ export class LengthReporter {
     private readonly path: string,
   ) {}
 
+  /** Forgets the length known to the master (the file was created again). */
+  reset(): void {
+    this.confirmedBytes = 0;
+  }
+
   /** Resolves once the master's length of the file is at least `endBytes`. */
   report(endBytes: number): Promise<void> {
     if (endBytes <= this.confirmedBytes) return Promise.resolve();
