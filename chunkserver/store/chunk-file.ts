@@ -86,12 +86,18 @@ export async function writeChecksummed(
   for (let block = firstBlock; block <= lastBlock; block++) {
     const start = block * BLOCK;
     const end = Math.min(start + BLOCK, newSize);
+    const storedCrc = state.crcs[block];
     if (start >= writeStart && end <= writeEnd) {
       // A block wholly inside an aligned write is the same byte range as one of the data's blocks.
       const known = knownCrcs?.[(start - writeStart) / BLOCK];
       newCrcs.push(known ?? data.crcOf(start, end, 0));
     } else if (start >= oldSize && end <= writeStart) {
       newCrcs.push(end - start === BLOCK ? ZERO_BLOCK_CRC : crc32cOf(ZEROS.subarray(0, end - start)));
+    } else if (writeStart === oldSize && start < oldSize && storedCrc !== undefined) {
+      // Appending at the replica's end: the block's stored CRC covers [start, oldSize) exactly, so
+      // it is continued over the new bytes instead of reading the old ones back (record append's
+      // common case). Corruption of the old bytes still fails the extended checksum on read.
+      newCrcs.push(data.crcOf(writeStart, Math.min(end, writeEnd), storedCrc));
     } else {
       newCrcs.push(await mergedBlockCrc(dataFile, state, block, data, writeStart, writeEnd, newSize));
     }

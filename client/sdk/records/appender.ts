@@ -49,6 +49,7 @@ export class RecordAppender {
   private nextSeq = 0;
   private readonly queue: Queued[] = [];
   private inFlight = 0;
+  private pumpScheduled = false;
   /** An append holding `ordered` records is in flight: the next ones wait for it. */
   private orderedInFlight = false;
   /** First sequence number of each numbered batch in flight → how many (the window's low end). */
@@ -95,6 +96,20 @@ export class RecordAppender {
         resolve,
         reject,
       });
+      this.schedulePump();
+    });
+  }
+
+  /**
+   * Sends what is queued once the current turn is over, so every record queued in this turn goes
+   * out together: callers resolved by a finished append queue their next records a few microtasks
+   * later, and a slot taken at once by the first of them would carry it alone.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
       this.pump();
     });
   }
@@ -111,7 +126,7 @@ export class RecordAppender {
         const left = (this.seqsInFlight.get(batch.firstSeq) ?? 1) - 1;
         if (left > 0) this.seqsInFlight.set(batch.firstSeq, left);
         else this.seqsInFlight.delete(batch.firstSeq);
-        this.pump();
+        this.schedulePump();
       });
     }
   }

@@ -82,6 +82,47 @@ describe('ChunkStore', () => {
     expectBytes(await store.read('9', BLOCK, 4), Buffer.alloc(4, 1));
   });
 
+  it('appends at the end of a partial block by extending its checksum; old corruption still shows', async () => {
+    await store.setVersion('10', 1, true);
+    const model = Buffer.alloc(2 * BLOCK + 300);
+    const appends = [100, 5000, BLOCK - 5100 + 7, BLOCK, 293];
+    let at = 0;
+    for (const [i, length] of appends.entries()) {
+      const data = pattern(length, 20 + i);
+      await store.write('10', at, [data.subarray(0, 10), data.subarray(10)], length);
+      data.copy(model, at);
+      at += length;
+    }
+    expect(store.sizeOf('10')).toBe(at);
+    expectBytes(await store.read('10', 0, at), model.subarray(0, at));
+    await store.close();
+    store = await openStore();
+    expectBytes(await store.read('10', 0, at), model.subarray(0, at));
+    // A byte flipped in the block an append then extends is caught: the extended checksum covers it.
+    const flipAt = 2 * BLOCK + 10;
+    const file = await open(join(dir, 'chunks', '10'), 'r+');
+    await file.write(Buffer.from([(model[flipAt] ?? 0) ^ 0xff]), 0, 1, flipAt);
+    await file.close();
+    await store.write('10', at, [Buffer.from('tail')], 4);
+    expect(await codeOf(store.read('10', 2 * BLOCK, 10))).toBe('CHECKSUM_MISMATCH');
+    expectBytes(await store.read('10', 0, 2 * BLOCK), model.subarray(0, 2 * BLOCK));
+  });
+
+  it('pads from an offset to the chunk end: zeros, sparse past the replica end', async () => {
+    store.chunkSizeBytes = 4 * BLOCK;
+    await store.setVersion('14', 1, true);
+    await store.write('14', 0, [pattern(1000, 5)], 1000);
+    await store.pad('14', 1000);
+    expect(store.sizeOf('14')).toBe(4 * BLOCK);
+    expectBytes(await store.read('14', 1000, 4 * BLOCK - 1000), Buffer.alloc(4 * BLOCK - 1000));
+    // Bytes already past the pad offset (a failed attempt) become zeros too.
+    await store.setVersion('15', 1, true);
+    await store.write('15', 0, [pattern(3000, 6)], 3000);
+    await store.pad('15', 1000);
+    expectBytes(await store.read('15', 0, 1000), pattern(1000, 6));
+    expectBytes(await store.read('15', 1000, 4 * BLOCK - 1000), Buffer.alloc(4 * BLOCK - 1000));
+  });
+
   it('keeps versions, sizes and checksums across reopen', async () => {
     await store.setVersion('11', 4, true);
     await store.write('11', 10, [pattern(BLOCK, 2)], BLOCK);
