@@ -4,7 +4,15 @@
 import type { FastifyInstance } from 'fastify';
 import { GfsError } from '../../shared/errors.js';
 import { serveRoute } from '../../shared/http/server.js';
-import { appendRoute, applyRoute, grantRoute, padRoute, syncRoute, writeRoute } from '../../shared/protocol/data.js';
+import {
+  appendRoute,
+  applyBatchRoute,
+  applyRoute,
+  grantRoute,
+  padRoute,
+  syncRoute,
+  writeRoute,
+} from '../../shared/protocol/data.js';
 import type { Mutator } from '../mutation/mutator.js';
 
 export interface ControlDeps {
@@ -17,6 +25,7 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): 
   const { mutator } = deps;
   serveRoute(app, writeRoute, (body) => mutator.write(body));
   serveRoute(app, applyRoute, (body) => mutator.apply(body));
+  serveRoute(app, applyBatchRoute, (body) => mutator.applyBatch(body.mutations));
   serveRoute(app, appendRoute, (body) => mutator.append(body));
   serveRoute(app, padRoute, (body) => mutator.pad(body));
   serveRoute(app, grantRoute, (body) => mutator.grant(body, Date.now()));

@@ -2,7 +2,7 @@
 // applies it and forwards it to every secondary in parallel; a secondary applies what the primary
 // forwards, in serial order. Also version grants from the master and sync.
 
-import { GfsError } from '../../shared/errors.js';
+import { type ErrorBody, GfsError } from '../../shared/errors.js';
 import type { RpcClient } from '../../shared/http/client.js';
 import type { BodyOf } from '../../shared/http/route.js';
 import { recordBytesMax } from '../../shared/limits.js';
@@ -10,7 +10,7 @@ import type { Logger } from '../../shared/log.js';
 import {
   type AppendReply,
   type appendRoute,
-  applyRoute,
+  type applyRoute,
   type grantRoute,
   padRoute,
   type writeRoute,
@@ -18,6 +18,7 @@ import {
 import type { ClaimedData, PushBuffer } from '../push/push-buffer.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { checkHandle } from '../store/handle.js';
+import { ApplyForwarder } from './apply-forwarder.js';
 import type { Lease, LeaseTable } from './lease-table.js';
 import type { SerialQueues } from './serial-queue.js';
 
@@ -41,7 +42,11 @@ export class Mutator {
   /** Padding of chunks in flight, so appends that find the chunk full answer once it is padded. */
   private readonly padding = new Map<string, Promise<void>>();
 
-  constructor(private readonly deps: MutatorDeps) {}
+  private readonly forwarder: ApplyForwarder;
+
+  constructor(private readonly deps: MutatorDeps) {
+    this.forwarder = new ApplyForwarder(deps.rpc);
+  }
 
   /** Client → primary. Resolves with the serial once every replica applied the write. */
   async write(request: WriteRequest): Promise<{ serial: number }> {
@@ -109,6 +114,18 @@ export class Mutator {
     }
     await this.deps.queues.submit(handle, version, serial, () => this.applyClaimed(handle, request.offset, data));
     return {};
+  }
+
+  /** Primary → secondary: several mutations at once; one result per mutation (null: applied). */
+  async applyBatch(mutations: readonly ApplyRequest[]): Promise<{ results: Array<ErrorBody | null> }> {
+    const settled = await Promise.allSettled(mutations.map((mutation) => this.apply(mutation)));
+    return {
+      results: settled.map((result) => {
+        if (result.status === 'fulfilled') return null;
+        const error = result.reason;
+        return error instanceof GfsError ? error.toJSON() : { code: 'INTERNAL', message: String(error) };
+      }),
+    };
   }
 
   /** Master → replica: a new version, durable before the reply; with leaseMs, the lease. */
@@ -183,8 +200,8 @@ export class Mutator {
     const { handle, version } = request;
     const local = this.deps.queues.submit(handle, version, serial, () => this.applyClaimed(handle, offset, data));
     const remote = request.secondaries.map((address) =>
-      this.deps.rpc
-        .call(address, applyRoute, { handle, version, offset, dataId: request.dataId, length: request.length, serial })
+      this.forwarder
+        .apply(address, { handle, version, offset, dataId: request.dataId, length: request.length, serial })
         .catch((error: unknown) => {
           throw replicaFailed(address, error);
         }),

@@ -56,11 +56,36 @@ export const writeRoute = defineRoute(
   Type.Object({ serial: Type.Integer({ minimum: 1 }) }),
 );
 
-export const applyRoute = defineRoute(
+const ApplySchema = Type.Object(
+  { ...MutationFields, serial: Type.Integer({ minimum: 1 }) },
+  { additionalProperties: false },
+);
+
+export const applyRoute = defineRoute('POST', '/chunk/apply', ApplySchema, Empty);
+
+/** Most mutations in one batched apply. */
+export const APPLY_BATCH_MAX = 256;
+
+/**
+ * Several applies at once (a primary with many appends in flight sends one request per secondary
+ * per turn instead of one per mutation); each is applied as /chunk/apply would, and the reply has
+ * one entry per mutation: null when applied, else the error.
+ */
+export const applyBatchRoute = defineRoute(
   'POST',
-  '/chunk/apply',
-  Type.Object({ ...MutationFields, serial: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
-  Empty,
+  '/chunk/apply-batch',
+  Type.Object(
+    { mutations: Type.Array(ApplySchema, { minItems: 1, maxItems: APPLY_BATCH_MAX }) },
+    { additionalProperties: false },
+  ),
+  Type.Object({
+    results: Type.Array(
+      Type.Union([
+        Type.Null(),
+        Type.Object({ code: Type.String(), message: Type.String(), subject: Type.Optional(Type.String()) }),
+      ]),
+    ),
+  }),
 );
 
 /**

@@ -13,8 +13,8 @@ import { SEQ_WINDOW } from './duplicate-filter.js';
 import { encodeFrame, framedLength, WRITER_ID_BYTES } from './frame.js';
 import { LengthReporter } from './length-reporter.js';
 
-/** Appends of one file in flight at once from one client. */
-export const APPENDS_IN_FLIGHT = 8;
+/** Appends of one file in flight at once from one client: few, so records queue up into batches. */
+export const APPENDS_IN_FLIGHT = 4;
 /** Largest batch of records sent as one append (also bounded by the record limit, chunk / 4). */
 export const BATCH_BYTES_MAX = 1024 * 1024;
 /** Records in one batch: far below SEQ_WINDOW, so a batch can always be numbered. */

@@ -11,7 +11,15 @@ import { GfsError } from '../../../shared/errors.js';
 import { errorFromResponse, RpcClient } from '../../../shared/http/client.js';
 import { CHECKSUM_BLOCK_BYTES } from '../../../shared/limits.js';
 import { silentLogger } from '../../../shared/log.js';
-import { grantRoute, type PushReply, pushPath, readPath, writeRoute } from '../../../shared/protocol/data.js';
+import {
+  appendRoute,
+  applyBatchRoute,
+  grantRoute,
+  type PushReply,
+  pushPath,
+  readPath,
+  writeRoute,
+} from '../../../shared/protocol/data.js';
 import { freePort } from '../../harness/free-port.js';
 import { waitFor } from '../../harness/wait.js';
 import { FakeMaster } from './fake-master.js';
@@ -165,6 +173,62 @@ describe('chunkservers on loopback', () => {
     expectBytes(expected, model.subarray(0, end));
     expectBytes(await read(b, 1, 0, end), expected);
     expectBytes(await read(c, 1, 0, end), expected);
+  });
+
+  it('record append: disjoint offsets for concurrent appends, padding and "next chunk" when full', async () => {
+    const [a, b, c] = [await startServer(), await startServer(), await startServer()];
+    if (a === undefined || b === undefined || c === undefined) throw new Error('servers did not start');
+    await waitFor('registration', () => master.registers.length === 3);
+    await grantAll(a, [b, c], 1);
+    const append = async (data: Buffer, secondaries = [b, c]) =>
+      rpc.call(a.address, appendRoute, {
+        handle: HANDLE,
+        version: 1,
+        dataId: await push(a, secondaries, data),
+        length: data.length,
+        secondaries: secondaries.map((s) => s.address),
+      });
+    const records = Array.from({ length: 20 }, (_, i) => pattern(40_000 + i * 1_111, 300 + i));
+    const offsets = (await Promise.all(records.map((record) => append(record)))).map((reply) => reply.offset ?? -1);
+    const spans = records.map((record, i) => [offsets[i] ?? -1, (offsets[i] ?? -1) + record.length] as const);
+    spans.sort((x, y) => x[0] - y[0]);
+    expect(spans[0]?.[0]).toBe(0);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]?.[0]).toBe(spans[i - 1]?.[1]);
+    const end = spans.at(-1)?.[1] ?? 0;
+    for (const [i, record] of records.entries()) {
+      for (const server of [a, b, c]) expectBytes(await read(server, 1, offsets[i] ?? 0, record.length), record);
+    }
+    // Fill the chunk until a record does not fit: the chunk is padded on every replica, offset null.
+    let used = end;
+    for (;;) {
+      const record = pattern(CHUNK_BYTES / 4, used);
+      const { offset } = await append(record);
+      if (offset === null) break;
+      expect(offset).toBe(used);
+      used += record.length;
+    }
+    for (const server of [a, b, c]) {
+      expectBytes(await read(server, 1, used, CHUNK_BYTES - used), Buffer.alloc(CHUNK_BYTES - used));
+    }
+    expect((await append(Buffer.from('small'))).offset).toBeNull();
+    expect(await codeOf(append(Buffer.alloc(CHUNK_BYTES / 4 + 1)))).toBe('RECORD_TOO_LARGE');
+  });
+
+  it('batched applies report each mutation on its own', async () => {
+    const [a, b] = [await startServer(), await startServer()];
+    if (a === undefined || b === undefined) throw new Error('servers did not start');
+    await waitFor('registration', () => master.registers.length === 2);
+    await grantAll(a, [b], 1);
+    const good = await push(b, [], Buffer.from('good bytes'));
+    const reply = await rpc.call(b.address, applyBatchRoute, {
+      mutations: [
+        { handle: HANDLE, version: 1, offset: 0, dataId: good, length: 10, serial: 1 },
+        { handle: HANDLE, version: 1, offset: 10, dataId: 'never-pushed-id', length: 5, serial: 2 },
+      ],
+    });
+    expect(reply.results[0]).toBeNull();
+    expect(reply.results[1]?.code).toBe('DATA_NOT_FOUND');
+    expectBytes(await read(b, 1, 0, 10), Buffer.from('good bytes'));
   });
 
   it('refuses writes at the wrong version, without a lease, and reads at the wrong version', async () => {
