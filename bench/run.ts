@@ -1,7 +1,25 @@
-// `npm run bench`: the issue-2 benchmark. In one run on this machine: write and read of a 1 GiB
-// file through the SDK and through `gfs cp` / `gfs cat` (3 chunkservers, replication 3, 64 MiB
-// chunks), beside `cp` between two local directories (the disk baseline); metadata ops/s with 32
-// requests in flight beside an in-memory Map (the metadata baseline). Prints a table and JSON.
+// `npm run bench`: the issue-2 and issue-3 benchmarks. In one run on this machine, three sections:
+// - io: write and read of a 1 GiB file through the SDK and through `gfs cp` / `gfs cat`
+//   (3 chunkservers, replication 3, 64 MiB chunks), beside `cp` between two local directories
+//   (the disk baseline);
+// - metadata: master ops/s with 32 requests in flight beside an in-memory Map (the baseline);
+// - append: record-append records/s and MiB/s of 1, 4 and 16 appenders with 1 KiB and 64 KiB
+//   records (bench/append.ts), beside the single-client replicated write of the same run (the io
+//   section's SDK write, or a GFS_BENCH_APPEND_WRITE_MIB file written with writeFile when io is
+//   not run).
+// Prints a table and JSON.
+//
+// Environment (all optional):
+//   GFS_BENCH_ONLY              comma-separated sections to run: io, metadata, append (default all)
+//   GFS_BENCH_PORT              master's port, chunkservers take the following ones (17070)
+//   GFS_BENCH_FILE_MIB          io: file size (1024)
+//   GFS_BENCH_METADATA_OPS      metadata: operations per measurement (20000)
+//   GFS_BENCH_APPEND_RECORDS    append: 1 KiB records per run at most, across all appenders (200000)
+//   GFS_BENCH_APPEND_MIB        append: MiB of 64 KiB records per run at most, across appenders (256)
+//   GFS_BENCH_APPEND_SECONDS    append: a run starts no record after this many seconds (5)
+//   GFS_BENCH_APPEND_OUTSTANDING  append: recordAppend calls each appender keeps outstanding,
+//                               for 1 KiB and 64 KiB records, as "small,large" (64,8)
+//   GFS_BENCH_APPEND_WRITE_MIB  append without io: size of the write baseline file (256)
 
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
@@ -12,6 +30,7 @@ import { pipeline } from 'node:stream/promises';
 import { GfsClient } from '../index.js';
 import { RpcClient } from '../shared/http/client.js';
 import { createRoute, listRoute, mkdirRoute, statRoute } from '../shared/protocol/namespace.js';
+import { type AppendFigure, type AppendRun, LARGE_RECORD_BYTES, measureAppends, sizeLabel } from './append.js';
 import { GFS_BIN, startCluster } from './cluster.js';
 import { opsPerSecond, run, seconds } from './measure.js';
 
@@ -19,6 +38,23 @@ const MiB = 1024 * 1024;
 const FILE_BYTES = Number(process.env.GFS_BENCH_FILE_MIB ?? 1024) * MiB;
 const METADATA_OPS = Number(process.env.GFS_BENCH_METADATA_OPS ?? 20_000);
 const IN_FLIGHT = 32;
+const APPEND_RECORDS = Number(process.env.GFS_BENCH_APPEND_RECORDS ?? 200_000);
+const APPEND_MIB = Number(process.env.GFS_BENCH_APPEND_MIB ?? 256);
+const APPEND_WRITE_BYTES = Number(process.env.GFS_BENCH_APPEND_WRITE_MIB ?? 256) * MiB;
+const APPEND_SECONDS = Number(process.env.GFS_BENCH_APPEND_SECONDS ?? 5);
+/** Outstanding recordAppend calls per appender, 1 KiB and 64 KiB records: what the SDK can batch. */
+const [APPEND_OUTSTANDING_SMALL = 64, APPEND_OUTSTANDING_LARGE = 8] = (
+  process.env.GFS_BENCH_APPEND_OUTSTANDING ?? '64,8'
+)
+  .split(',')
+  .map(Number);
+/** Issue 3's targets: 16 appenders of 64 KiB records vs the single-client write; 1 KiB records/s. */
+const APPEND_LARGE_RATIO_TARGET = 0.5;
+const APPEND_SMALL_RECORDS_TARGET = 20_000;
+
+const SECTIONS = ['io', 'metadata', 'append'] as const;
+type Section = (typeof SECTIONS)[number];
+const ONLY = sectionsToRun(process.env.GFS_BENCH_ONLY);
 
 interface Row {
   what: string;
@@ -27,6 +63,15 @@ interface Row {
   baseline: number;
   ratio: number;
   target: string;
+  /** The same figure in a second unit (append rows: MiB/s beside records/s and back). */
+  also?: { value: number; unit: string };
+  /** When the baseline is in another unit than the value, and what it is. */
+  baselineUnit?: string;
+  baselineOf?: string;
+  /** Whether the target is met, where the bench can tell. */
+  met?: boolean;
+  /** Append rows: records and wall time of each run. */
+  runs?: AppendRun[];
 }
 
 async function makeInput(path: string): Promise<void> {
@@ -51,72 +96,135 @@ async function main(): Promise<void> {
   const port = Number(process.env.GFS_BENCH_PORT ?? 17070);
   let stopCluster: (() => Promise<void>) | undefined;
   try {
-    const input = join(root, 'input.bin');
-    await makeInput(input);
-    await mkdir(join(root, 'copy'));
-
-    // Disk baseline: `cp` between two local directories, the median of three runs (page-cache
-    // writeback makes single runs vary by 3x here). `cat` of the copy is shown for reference only.
-    const cpRuns: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      cpRuns.push(await seconds(() => run('cp', [input, join(root, 'copy', 'a.bin')])));
-      if (i < 2) await rm(join(root, 'copy', 'a.bin'));
-    }
-    const diskCopy = mbps(FILE_BYTES, median(cpRuns));
-    const devNull = await open('/dev/null', 'w');
-    const pageCacheRead = mbps(FILE_BYTES, await seconds(() => run('cat', [join(root, 'copy', 'a.bin')], devNull.fd)));
-    await rm(join(root, 'copy', 'a.bin'));
-    // The same copy until it is on disk (cp, then sync), for reference: plain cp ends in the page cache.
-    const diskSynced = mbps(
-      FILE_BYTES,
-      await seconds(async () => {
-        await run('cp', [input, join(root, 'copy', 'b.bin')]);
-        await run('sync', []);
-      }),
-    );
-    await rm(join(root, 'copy', 'b.bin'));
+    const disk = ONLY.has('io') ? await diskBaselines(root) : undefined;
 
     const cluster = await startCluster(join(root, 'cluster'), port, '64MiB');
     stopCluster = cluster.stop;
     const client = new GfsClient({ master: cluster.masterUrl });
-    const master = ['--master', cluster.masterUrl];
     await client.mkdir('/bench', { recursive: true });
 
-    // Each gfs figure is the median of RUNS, like the cp baseline: the first write of a run touches
-    // page-cache memory the VM has not used yet, later ones reuse pages freed by the previous file.
-    const sdkWrite = mbps(
-      FILE_BYTES,
-      await medianSeconds(
-        () => pipeline(createReadStream(input, { highWaterMark: 4 * MiB }), client.createWriteStream('/bench/sdk.bin')),
-        releaseReplicas,
-      ),
-    );
-    const sdkRead = mbps(
-      FILE_BYTES,
-      await medianSeconds(() => pipeline(client.createReadStream('/bench/sdk.bin'), discard())),
-    );
-    const cliWrite = mbps(
-      FILE_BYTES,
-      await medianSeconds(
-        () => run(process.execPath, [GFS_BIN, ...master, 'cp', input, 'gfs:/bench/cli.bin']),
-        releaseReplicas,
-      ),
-    );
-    const cliRead = mbps(
-      FILE_BYTES,
-      await medianSeconds(() => run(process.execPath, [GFS_BIN, ...master, 'cat', 'gfs:/bench/cli.bin'], devNull.fd)),
-    );
-    await devNull.close();
-    rows.push(row('write, SDK', sdkWrite, 'MiB/s', diskCopy, '≥ 0.30'));
-    rows.push(row('write, gfs cp', cliWrite, 'MiB/s', diskCopy, '≥ 0.30'));
-    rows.push(row('read, SDK', sdkRead, 'MiB/s', diskCopy, '≥ 0.60'));
-    rows.push(row('read, gfs cat', cliRead, 'MiB/s', diskCopy, '≥ 0.60'));
-    rows.push(row('local cat (page cache, reference)', pageCacheRead, 'MiB/s', diskCopy, '—'));
-    rows.push(row('local cp + sync (to disk, reference)', diskSynced, 'MiB/s', diskCopy, '—'));
+    let sdkWrite: number | undefined;
+    if (disk !== undefined) {
+      const io = await ioRows(client, cluster.masterUrl, disk);
+      sdkWrite = io.sdkWrite;
+      rows.push(...io.rows);
+    }
+    if (ONLY.has('metadata')) rows.push(...(await metadataRows(cluster.masterUrl)));
+    if (ONLY.has('append')) {
+      const baselineOf =
+        sdkWrite === undefined
+          ? `SDK writeFile of ${APPEND_WRITE_BYTES / MiB} MiB, median of ${RUNS}, this run`
+          : `write, SDK (${FILE_BYTES / MiB} MiB), this run`;
+      sdkWrite ??= mbps(APPEND_WRITE_BYTES, await writeBaselineSeconds(client, APPEND_WRITE_BYTES));
+      const figures = await measureAppends(
+        cluster.masterUrl,
+        '/bench',
+        {
+          smallRecords: APPEND_RECORDS,
+          largeMiB: APPEND_MIB,
+          runs: RUNS,
+          runSecondsMax: APPEND_SECONDS,
+          smallOutstanding: APPEND_OUTSTANDING_SMALL,
+          largeOutstanding: APPEND_OUTSTANDING_LARGE,
+        },
+        (line) => console.error(line),
+      );
+      rows.push(...appendRows(figures, sdkWrite, baselineOf));
+    }
+    await client.close();
+  } finally {
+    await stopCluster?.();
+    await rm(root, { recursive: true, force: true });
+  }
+  print(rows);
+}
 
-    // Metadata: master RPCs as the SDK sends them, 32 in flight on keep-alive connections.
-    const rpc = new RpcClient({ connectionsPerOrigin: IN_FLIGHT });
-    const address = cluster.masterUrl;
+interface DiskBaselines {
+  input: string;
+  diskCopy: number;
+  pageCacheRead: number;
+  diskSynced: number;
+}
+
+async function diskBaselines(root: string): Promise<DiskBaselines> {
+  const input = join(root, 'input.bin');
+  await makeInput(input);
+  await mkdir(join(root, 'copy'));
+
+  // Disk baseline: `cp` between two local directories, the median of three runs (page-cache
+  // writeback makes single runs vary by 3x here). `cat` of the copy is shown for reference only.
+  const cpRuns: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    cpRuns.push(await seconds(() => run('cp', [input, join(root, 'copy', 'a.bin')])));
+    if (i < 2) await rm(join(root, 'copy', 'a.bin'));
+  }
+  const diskCopy = mbps(FILE_BYTES, median(cpRuns));
+  const devNull = await open('/dev/null', 'w');
+  const pageCacheRead = mbps(FILE_BYTES, await seconds(() => run('cat', [join(root, 'copy', 'a.bin')], devNull.fd)));
+  await devNull.close();
+  await rm(join(root, 'copy', 'a.bin'));
+  // The same copy until it is on disk (cp, then sync), for reference: plain cp ends in the page cache.
+  const diskSynced = mbps(
+    FILE_BYTES,
+    await seconds(async () => {
+      await run('cp', [input, join(root, 'copy', 'b.bin')]);
+      await run('sync', []);
+    }),
+  );
+  await rm(join(root, 'copy', 'b.bin'));
+  return { input, diskCopy, pageCacheRead, diskSynced };
+}
+
+async function ioRows(
+  client: GfsClient,
+  masterUrl: string,
+  disk: DiskBaselines,
+): Promise<{ rows: Row[]; sdkWrite: number }> {
+  const { input, diskCopy } = disk;
+  const master = ['--master', masterUrl];
+  const devNull = await open('/dev/null', 'w');
+  // Each gfs figure is the median of RUNS, like the cp baseline: the first write of a run touches
+  // page-cache memory the VM has not used yet, later ones reuse pages freed by the previous file.
+  const sdkWrite = mbps(
+    FILE_BYTES,
+    await medianSeconds(
+      () => pipeline(createReadStream(input, { highWaterMark: 4 * MiB }), client.createWriteStream('/bench/sdk.bin')),
+      releaseReplicas,
+    ),
+  );
+  const sdkRead = mbps(
+    FILE_BYTES,
+    await medianSeconds(() => pipeline(client.createReadStream('/bench/sdk.bin'), discard())),
+  );
+  const cliWrite = mbps(
+    FILE_BYTES,
+    await medianSeconds(
+      () => run(process.execPath, [GFS_BIN, ...master, 'cp', input, 'gfs:/bench/cli.bin']),
+      releaseReplicas,
+    ),
+  );
+  const cliRead = mbps(
+    FILE_BYTES,
+    await medianSeconds(() => run(process.execPath, [GFS_BIN, ...master, 'cat', 'gfs:/bench/cli.bin'], devNull.fd)),
+  );
+  await devNull.close();
+  return {
+    sdkWrite,
+    rows: [
+      row('write, SDK', sdkWrite, 'MiB/s', diskCopy, '≥ 0.30'),
+      row('write, gfs cp', cliWrite, 'MiB/s', diskCopy, '≥ 0.30'),
+      row('read, SDK', sdkRead, 'MiB/s', diskCopy, '≥ 0.60'),
+      row('read, gfs cat', cliRead, 'MiB/s', diskCopy, '≥ 0.60'),
+      row('local cat (page cache, reference)', disk.pageCacheRead, 'MiB/s', diskCopy, '—'),
+      row('local cp + sync (to disk, reference)', disk.diskSynced, 'MiB/s', diskCopy, '—'),
+    ],
+  };
+}
+
+/** Master RPCs as the SDK sends them, 32 in flight on keep-alive connections. */
+async function metadataRows(address: string): Promise<Row[]> {
+  const rpc = new RpcClient({ connectionsPerOrigin: IN_FLIGHT });
+  try {
     await rpc.call(address, mkdirRoute, { path: '/meta', recursive: true });
     const memory = new Map<string, { size: number }>();
     const mapSet = await opsPerSecond(METADATA_OPS, IN_FLIGHT, async (i) => memory.set(`/meta/f${i}`, { size: 0 }));
@@ -131,16 +239,66 @@ async function main(): Promise<void> {
     await rpc.call(address, mkdirRoute, { path: small, recursive: true });
     for (let i = 0; i < 10; i++) await rpc.call(address, createRoute, { path: `${small}/f${i}`, overwrite: false });
     const lists = await opsPerSecond(METADATA_OPS, IN_FLIGHT, () => rpc.call(address, listRoute, { path: small }));
-    rows.push(row('create', creates, 'ops/s', mapSet, '≥ 3,000/s'));
-    rows.push(row('stat', stats, 'ops/s', mapGet, '≥ 15,000/s'));
-    rows.push(row('ls (10 entries)', lists, 'ops/s', mapGet, '—'));
-    await rpc.close();
-    await client.close();
+    return [
+      row('create', creates, 'ops/s', mapSet, '≥ 3,000/s'),
+      row('stat', stats, 'ops/s', mapGet, '≥ 15,000/s'),
+      row('ls (10 entries)', lists, 'ops/s', mapGet, '—'),
+    ];
   } finally {
-    await stopCluster?.();
-    await rm(root, { recursive: true, force: true });
+    await rpc.close();
   }
-  print(rows);
+}
+
+/** The single-client replicated write when the io section is not run: writeFile of `bytes`. */
+async function writeBaselineSeconds(client: GfsClient, bytes: number): Promise<number> {
+  const data = Buffer.allocUnsafe(bytes);
+  for (let i = 0; i < data.length; i += 4) data.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, i);
+  const elapsed = await medianSeconds(() => client.writeFile('/bench/append-baseline.bin', data), releaseReplicas);
+  await client.rm('/bench/append-baseline.bin');
+  return elapsed;
+}
+
+/**
+ * One row per append figure: 1 KiB records in records/s, 64 KiB records in MiB/s, the other unit
+ * beside it. Every row's baseline is the single-client write in MiB/s and its ratio is the
+ * append MiB/s over it (payload bytes, frames not counted).
+ */
+function appendRows(figures: AppendFigure[], writeMiBps: number, baselineOf: string): Row[] {
+  return figures.map((figure) => {
+    const what = `append ${sizeLabel(figure.recordBytes)} × ${figure.appenders} appender${figure.appenders === 1 ? '' : 's'}`;
+    const ratio = figure.mibPerSecond / writeMiBps;
+    const shared = { what, baseline: writeMiBps, baselineUnit: 'MiB/s', baselineOf, ratio, runs: figure.runs };
+    const recordsPerSecond = { value: figure.recordsPerSecond, unit: 'rec/s' };
+    const mibPerSecond = { value: figure.mibPerSecond, unit: 'MiB/s' };
+    if (figure.recordBytes === LARGE_RECORD_BYTES) {
+      const targeted = figure.appenders === 16;
+      return {
+        ...shared,
+        ...mibPerSecond,
+        also: recordsPerSecond,
+        target: targeted ? `≥ ${APPEND_LARGE_RATIO_TARGET} × write` : '—',
+        ...(targeted ? { met: ratio >= APPEND_LARGE_RATIO_TARGET } : {}),
+      };
+    }
+    return {
+      ...shared,
+      ...recordsPerSecond,
+      also: mibPerSecond,
+      target: `≥ ${APPEND_SMALL_RECORDS_TARGET.toLocaleString('en-US')} rec/s`,
+      met: figure.recordsPerSecond >= APPEND_SMALL_RECORDS_TARGET,
+    };
+  });
+}
+
+function sectionsToRun(only: string | undefined): Set<Section> {
+  if (only === undefined || only.trim() === '') return new Set(SECTIONS);
+  const names = only.split(',').map((name) => name.trim());
+  for (const name of names) {
+    if (!(SECTIONS as readonly string[]).includes(name)) {
+      throw new Error(`GFS_BENCH_ONLY: unknown section ${name} (sections: ${SECTIONS.join(', ')})`);
+    }
+  }
+  return new Set(names as Section[]);
 }
 
 const RUNS = 3;
@@ -183,16 +341,27 @@ function discard(): Writable {
 function print(rows: Row[]): void {
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
   console.log(
-    `gfs bench ${new Date().toISOString()} — ${cpus().length} × ${cpu}, file ${FILE_BYTES / MiB} MiB, ${IN_FLIGHT} in flight`,
+    `gfs bench ${new Date().toISOString()} — ${cpus().length} × ${cpu}, sections ${[...ONLY].join(', ')}, ` +
+      `file ${FILE_BYTES / MiB} MiB, ${IN_FLIGHT} in flight`,
   );
   console.log('| measurement | gfs | baseline | ratio | target |');
   console.log('|---|---|---|---|---|');
   for (const r of rows) {
+    const also = r.also === undefined ? '' : ` (${figure(r.also.value)} ${r.also.unit})`;
+    const met = r.met === undefined ? '' : r.met ? ' — met' : ' — not met';
     console.log(
-      `| ${r.what} | ${r.value.toFixed(0)} ${r.unit} | ${r.baseline.toFixed(0)} ${r.unit} | ${r.ratio.toFixed(3)} | ${r.target} |`,
+      `| ${r.what} | ${figure(r.value)} ${r.unit}${also} | ${figure(r.baseline)} ${r.baselineUnit ?? r.unit} | ` +
+        `${r.ratio.toFixed(3)} | ${r.target}${met} |`,
     );
   }
+  const baselines = new Set(rows.flatMap((r) => (r.baselineOf === undefined ? [] : [r.baselineOf])));
+  for (const baselineOf of baselines) console.log(`append baseline: ${baselineOf}`);
   console.log(JSON.stringify(rows));
+}
+
+/** Whole numbers from 100 up, one decimal below (append MiB/s of small records is a few MiB/s). */
+function figure(value: number): string {
+  return value >= 100 ? value.toFixed(0) : value.toFixed(1);
 }
 
 main().catch((error: unknown) => {
