@@ -14,12 +14,17 @@
 // call and starts the next), so the SDK can batch the ones that queue up behind its appends in
 // flight; awaiting each call serially would measure round trips.
 //
+// Every run, and every run of the write baseline the rows are compared with, starts after `sync`:
+// otherwise the page-cache writeback of earlier sections (GiBs of replicas) lands on later runs,
+// and a baseline measured on a clean cache is compared with appends measured on a dirty one.
+//
 // After the three runs of a configuration the file is read back once with `records()` (not timed)
 // to check that it holds exactly as many records as were appended, then deleted.
 
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { GfsClient } from '../index.js';
+import { settleDisk } from './measure.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -123,6 +128,7 @@ async function measureCase(
   );
   const results: AppendRun[] = [];
   for (let run = 0; run < runs; run++) {
+    await settleDisk();
     // Fresh clients each run: new connections and writer ids, like separate application runs.
     const clients = shares.map(() => new GfsClient({ master: masterUrl }));
     try {

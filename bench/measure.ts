@@ -33,3 +33,11 @@ export async function opsPerSecond(
   const elapsed = await seconds(() => Promise.all(Array.from({ length: inFlight }, worker)));
   return count / elapsed;
 }
+
+/**
+ * Writes dirty page-cache data back to disk (`sync`), so the writeback an earlier run left behind
+ * does not land on the next one: runs compared with each other start from the same state.
+ */
+export async function settleDisk(): Promise<void> {
+  await run('sync', []);
+}

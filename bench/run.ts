@@ -4,9 +4,8 @@
 //   (the disk baseline);
 // - metadata: master ops/s with 32 requests in flight beside an in-memory Map (the baseline);
 // - append: record-append records/s and MiB/s of 1, 4 and 16 appenders with 1 KiB and 64 KiB
-//   records (bench/append.ts), beside the single-client replicated write of the same run (the io
-//   section's SDK write, or a GFS_BENCH_APPEND_WRITE_MIB file written with writeFile when io is
-//   not run).
+//   records (bench/append.ts), beside the single-client replicated write measured the same way in
+//   the same run (writeFile of GFS_BENCH_APPEND_WRITE_MIB, every run after `sync`).
 // Prints a table and JSON.
 //
 // Environment (all optional):
@@ -19,7 +18,7 @@
 //   GFS_BENCH_APPEND_SECONDS    append: a run starts no record after this many seconds (5)
 //   GFS_BENCH_APPEND_OUTSTANDING  append: recordAppend calls each appender keeps outstanding,
 //                               for 1 KiB and 64 KiB records, as "small,large" (64,8)
-//   GFS_BENCH_APPEND_WRITE_MIB  append without io: size of the write baseline file (256)
+//   GFS_BENCH_APPEND_WRITE_MIB  append: size of the write baseline file (256)
 
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
@@ -32,7 +31,7 @@ import { RpcClient } from '../shared/http/client.js';
 import { createRoute, listRoute, mkdirRoute, statRoute } from '../shared/protocol/namespace.js';
 import { type AppendFigure, type AppendRun, LARGE_RECORD_BYTES, measureAppends, sizeLabel } from './append.js';
 import { GFS_BIN, startCluster } from './cluster.js';
-import { opsPerSecond, run, seconds } from './measure.js';
+import { opsPerSecond, run, seconds, settleDisk } from './measure.js';
 
 const MiB = 1024 * 1024;
 const FILE_BYTES = Number(process.env.GFS_BENCH_FILE_MIB ?? 1024) * MiB;
@@ -103,19 +102,12 @@ async function main(): Promise<void> {
     const client = new GfsClient({ master: cluster.masterUrl });
     await client.mkdir('/bench', { recursive: true });
 
-    let sdkWrite: number | undefined;
-    if (disk !== undefined) {
-      const io = await ioRows(client, cluster.masterUrl, disk);
-      sdkWrite = io.sdkWrite;
-      rows.push(...io.rows);
-    }
+    if (disk !== undefined) rows.push(...(await ioRows(client, cluster.masterUrl, disk)));
     if (ONLY.has('metadata')) rows.push(...(await metadataRows(cluster.masterUrl)));
     if (ONLY.has('append')) {
-      const baselineOf =
-        sdkWrite === undefined
-          ? `SDK writeFile of ${APPEND_WRITE_BYTES / MiB} MiB, median of ${RUNS}, this run`
-          : `write, SDK (${FILE_BYTES / MiB} MiB), this run`;
-      sdkWrite ??= mbps(APPEND_WRITE_BYTES, await writeBaselineSeconds(client, APPEND_WRITE_BYTES));
+      // Its own baseline, measured like the appends (after `sync`), not the io section's write.
+      const baselineOf = `SDK writeFile of ${APPEND_WRITE_BYTES / MiB} MiB after sync, median of ${RUNS}, this run`;
+      const appendBaseline = mbps(APPEND_WRITE_BYTES, await writeBaselineSeconds(client, APPEND_WRITE_BYTES));
       const figures = await measureAppends(
         cluster.masterUrl,
         '/bench',
@@ -129,7 +121,7 @@ async function main(): Promise<void> {
         },
         (line) => console.error(line),
       );
-      rows.push(...appendRows(figures, sdkWrite, baselineOf));
+      rows.push(...appendRows(figures, appendBaseline, baselineOf));
     }
     await client.close();
   } finally {
@@ -175,11 +167,7 @@ async function diskBaselines(root: string): Promise<DiskBaselines> {
   return { input, diskCopy, pageCacheRead, diskSynced };
 }
 
-async function ioRows(
-  client: GfsClient,
-  masterUrl: string,
-  disk: DiskBaselines,
-): Promise<{ rows: Row[]; sdkWrite: number }> {
+async function ioRows(client: GfsClient, masterUrl: string, disk: DiskBaselines): Promise<Row[]> {
   const { input, diskCopy } = disk;
   const master = ['--master', masterUrl];
   const devNull = await open('/dev/null', 'w');
@@ -208,17 +196,14 @@ async function ioRows(
     await medianSeconds(() => run(process.execPath, [GFS_BIN, ...master, 'cat', 'gfs:/bench/cli.bin'], devNull.fd)),
   );
   await devNull.close();
-  return {
-    sdkWrite,
-    rows: [
-      row('write, SDK', sdkWrite, 'MiB/s', diskCopy, '≥ 0.30'),
-      row('write, gfs cp', cliWrite, 'MiB/s', diskCopy, '≥ 0.30'),
-      row('read, SDK', sdkRead, 'MiB/s', diskCopy, '≥ 0.60'),
-      row('read, gfs cat', cliRead, 'MiB/s', diskCopy, '≥ 0.60'),
-      row('local cat (page cache, reference)', disk.pageCacheRead, 'MiB/s', diskCopy, '—'),
-      row('local cp + sync (to disk, reference)', disk.diskSynced, 'MiB/s', diskCopy, '—'),
-    ],
-  };
+  return [
+    row('write, SDK', sdkWrite, 'MiB/s', diskCopy, '≥ 0.30'),
+    row('write, gfs cp', cliWrite, 'MiB/s', diskCopy, '≥ 0.30'),
+    row('read, SDK', sdkRead, 'MiB/s', diskCopy, '≥ 0.60'),
+    row('read, gfs cat', cliRead, 'MiB/s', diskCopy, '≥ 0.60'),
+    row('local cat (page cache, reference)', disk.pageCacheRead, 'MiB/s', diskCopy, '—'),
+    row('local cp + sync (to disk, reference)', disk.diskSynced, 'MiB/s', diskCopy, '—'),
+  ];
 }
 
 /** Master RPCs as the SDK sends them, 32 in flight on keep-alive connections. */
@@ -249,11 +234,18 @@ async function metadataRows(address: string): Promise<Row[]> {
   }
 }
 
-/** The single-client replicated write when the io section is not run: writeFile of `bytes`. */
+/** The single-client replicated write the append rows are compared with: writeFile of `bytes`. */
 async function writeBaselineSeconds(client: GfsClient, bytes: number): Promise<number> {
   const data = Buffer.allocUnsafe(bytes);
   for (let i = 0; i < data.length; i += 4) data.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, i);
-  const elapsed = await medianSeconds(() => client.writeFile('/bench/append-baseline.bin', data), releaseReplicas);
+  const elapsed = await medianSeconds(
+    () => client.writeFile('/bench/append-baseline.bin', data),
+    async () => {
+      await releaseReplicas();
+      await settleDisk();
+    },
+    settleDisk,
+  );
   await client.rm('/bench/append-baseline.bin');
   return elapsed;
 }
@@ -303,8 +295,13 @@ function sectionsToRun(only: string | undefined): Set<Section> {
 
 const RUNS = 3;
 
-/** Median wall time of RUNS runs; `between` runs after every run but the last. */
-async function medianSeconds(action: () => Promise<unknown>, between?: () => Promise<void>): Promise<number> {
+/** Median wall time of RUNS runs; `between` runs after every run but the last, `before` before the first. */
+async function medianSeconds(
+  action: () => Promise<unknown>,
+  between?: () => Promise<void>,
+  before?: () => Promise<void>,
+): Promise<number> {
+  await before?.();
   const runs: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     runs.push(await seconds(action));
