@@ -92,8 +92,10 @@ describe('record frames', () => {
             expected.push([at, seq]);
           } else if (p.kind === 'zeros') bytes = Buffer.alloc(p.size);
           else if (p.kind === 'torn') {
-            const whole = frame(1_000_000 + ++seq, Buffer.alloc(p.size, 3));
-            bytes = whole.subarray(0, Math.max(1, whole.length - 1));
+            // A write cut short, garbage after it: the payload's last byte is not what was framed.
+            // (Truncating instead would let the next piece's first byte complete it by chance.)
+            bytes = frame(1_000_000 + ++seq, Buffer.alloc(p.size, 3));
+            bytes[bytes.length - 1] = 4;
           } else bytes = Buffer.from(p.bytes);
           parts.push(bytes);
           at += bytes.length;
