@@ -78,7 +78,11 @@ export class Mutator {
     const limit = recordBytesMax(store.chunkSizeBytes);
     if (request.length > limit) {
       this.deps.buffer.discard(request.dataId);
-      throw new GfsError('RECORD_TOO_LARGE', `record of ${request.length} bytes exceeds ${limit} (chunk size / 4)`);
+      throw new GfsError(
+        'RECORD_TOO_LARGE',
+        `append of ${request.length} bytes exceeds ${limit} (chunk size / 4)`,
+        handle,
+      );
     }
     const end = this.appendEndOf(handle, lease);
     if (end + request.length > store.chunkSizeBytes) {
@@ -175,10 +179,8 @@ export class Mutator {
     const serial = this.deps.leases.nextSerial(handle, version);
     lease.appendEnd = chunkSize;
     const local = this.deps.queues.submit(handle, version, serial, () => this.deps.store.pad(handle, end));
-    const remote = request.secondaries.map((address) =>
-      this.deps.rpc.call(address, padRoute, { handle, version, offset: end, serial }).catch((error: unknown) => {
-        throw replicaFailed(address, error);
-      }),
+    const remote = onSecondaries(request.secondaries, (address) =>
+      this.deps.rpc.call(address, padRoute, { handle, version, offset: end, serial }),
     );
     const done = settleAll([local, ...remote]);
     this.padding.set(handle, done);
@@ -199,12 +201,15 @@ export class Mutator {
   ): Promise<void> {
     const { handle, version } = request;
     const local = this.deps.queues.submit(handle, version, serial, () => this.applyClaimed(handle, offset, data));
-    const remote = request.secondaries.map((address) =>
-      this.forwarder
-        .apply(address, { handle, version, offset, dataId: request.dataId, length: request.length, serial })
-        .catch((error: unknown) => {
-          throw replicaFailed(address, error);
-        }),
+    const remote = onSecondaries(request.secondaries, (address) =>
+      this.forwarder.apply(address, {
+        handle,
+        version,
+        offset,
+        dataId: request.dataId,
+        length: request.length,
+        serial,
+      }),
     );
     await settleAll([local, ...remote]);
   }
@@ -236,6 +241,15 @@ export class Mutator {
       );
     }
   }
+}
+
+/** The same call to every secondary; a failure is named by the secondary's address. */
+function onSecondaries(addresses: readonly string[], send: (address: string) => Promise<unknown>): Promise<unknown>[] {
+  return addresses.map((address) =>
+    send(address).catch((error: unknown) => {
+      throw replicaFailed(address, error);
+    }),
+  );
 }
 
 /** Waits for every promise; then throws the first failure (the local one first). */

@@ -32,18 +32,24 @@ export async function writePiece(deps: SdkDeps, path: string, piece: Piece, data
         deps.leases.invalidate(path, piece.chunkIndex);
         deps.locator.cache.invalidate(path, piece.chunkIndex);
       },
-      // Until the master declares a dead chunkserver dead (--dead-after) it keeps naming it; then it
-      // re-grants to the live replicas. The client does not know the master's --dead-after, so it is
-      // patient for a generous bound derived from the lease it was given.
-      patienceMs: (error) =>
-        isUnreachable(error) && error.subject === deps.master.address
-          ? 0
-          : 2 * deps.leases.leaseMsAssumed + DEAD_AFTER_MS_DEFAULT,
+      patienceMs: (error) => mutationPatienceMs(deps, error),
     },
   );
   // The chunk's version may have changed and a hole may have become a chunk: forget the location.
   deps.locator.cache.invalidate(path, piece.chunkIndex);
   return written;
+}
+
+/**
+ * How long a mutation (write or record append) keeps retrying. Until the master declares a dead
+ * chunkserver dead (--dead-after) it keeps naming it; then it re-grants to the live replicas. The
+ * client does not know the master's --dead-after, so it is patient for a generous bound derived
+ * from the lease it was given; an unreachable master ends the patience at once.
+ */
+export function mutationPatienceMs(deps: SdkDeps, error: GfsError): number {
+  return isUnreachable(error) && error.subject === deps.master.address
+    ? 0
+    : 2 * deps.leases.leaseMsAssumed + DEAD_AFTER_MS_DEFAULT;
 }
 
 async function pushAndWrite(deps: SdkDeps, grant: LeaseReply, chunkOffsetBytes: number, data: Uint8Array) {

@@ -10,7 +10,6 @@ import {
   PIECE_BYTES_DEFAULT,
   PIECES_IN_FLIGHT,
   READ_AHEAD_CHUNKS,
-  recordBytesMax,
 } from '../../shared/limits.js';
 import { normalizePath } from '../../shared/paths.js';
 import type { ClusterStatus } from '../../shared/protocol/heartbeat.js';
@@ -24,8 +23,7 @@ import { type FileChunk, MasterApi } from './master-api.js';
 import { PieceWriter } from './piece-writer.js';
 import { splitIntoPieces } from './pieces.js';
 import { readRangeToBuffer } from './range-reader.js';
-import { RecordAppender, type RecordAppendOptions } from './records/appender.js';
-import { FRAME_HEADER_BYTES } from './records/frame.js';
+import { payloadBytesMax, RecordAppender, type RecordAppendOptions } from './records/appender.js';
 import { type AppendedRecord, type RecordsOptions, readRecords } from './records/reader.js';
 import { withRetries } from './retry.js';
 import { GfsReadStream, GfsWriteStream, type ReadStreamOptions } from './streams.js';
@@ -146,8 +144,7 @@ export class GfsClient {
 
   /** Largest payload one record may carry: chunk size / 4, less the frame unless `raw`. */
   async recordPayloadMax(options: { raw?: boolean } = {}): Promise<number> {
-    const limit = recordBytesMax(await this.chunkSizeOfCluster());
-    return options.raw ? limit : limit - FRAME_HEADER_BYTES;
+    return payloadBytesMax(await this.chunkSizeOfCluster(), options.raw ?? false);
   }
 
   /**

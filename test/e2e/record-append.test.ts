@@ -4,13 +4,13 @@
 // once, and padding must appear only at chunk ends. Also the size limit and follow mode.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FRAME_HEADER_BYTES, probeFrame } from '../../client/sdk/records/frame.js';
 import { GfsClient } from '../../index.js';
 import { RpcClient } from '../../shared/http/client.js';
 import { appendRoute } from '../../shared/protocol/data.js';
+import { sha256 } from '../harness/bytes.js';
 import { TestCluster } from '../harness/cluster.js';
 import { codeOfAsync } from '../harness/error-code.js';
 import { GFS_BIN } from '../harness/gfs-cli.js';
@@ -88,10 +88,6 @@ async function runAppenders(
   return { acks, failures };
 }
 
-function sha(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
 /** Every acknowledged record is a valid frame at its offset holding exactly the payload sent. */
 function checkAcksInFile(file: Buffer, acks: readonly Ack[]): void {
   for (const ack of acks) {
@@ -99,7 +95,7 @@ function checkAcksInFile(file: Buffer, acks: readonly Ack[]): void {
     expect(probe.kind, `record ${ack.name}:${ack.i} at ${ack.offset}`).toBe('frame');
     if (probe.kind !== 'frame') continue;
     expect(probe.frame.payload.length).toBe(ack.size);
-    expect(sha(probe.frame.payload)).toBe(ack.sha);
+    expect(sha256(probe.frame.payload)).toBe(ack.sha);
     // A record never crosses a chunk boundary.
     expect(Math.floor(ack.offset / CHUNK)).toBe(Math.floor((ack.offset + FRAME_HEADER_BYTES + ack.size - 1) / CHUNK));
   }
@@ -235,6 +231,20 @@ describe('record size limit', () => {
     expect(framed.code).toBe(1);
     expect(framed.stderr).toContain('record too large');
     expect(await codeOfAsync(client.recordAppend('/big.rec', Buffer.alloc(limit)))).toBe('RECORD_TOO_LARGE');
+
+    // --lines: the lines before an oversized one are appended and printed, none after it.
+    const payloadLimit = limit - FRAME_HEADER_BYTES;
+    const lines = await cluster.gfs(['append', '--lines', 'gfs:/lines.rec'], {
+      input: `one\ntwo\n${'x'.repeat(payloadLimit + 1)}\nafter\n`,
+    });
+    expect(lines.code).toBe(1);
+    expect(lines.stdout.toString()).toBe('0\n35\n');
+    expect(lines.stderr).toBe(
+      `gfs: record too large: ${payloadLimit + 1} bytes, the limit is ${payloadLimit}: /lines.rec\n`,
+    );
+    const kept: string[] = [];
+    for await (const record of client.records('/lines.rec')) kept.push(record.data.toString());
+    expect(kept).toEqual(['one', 'two']);
 
     const fits = await cluster.gfs(['append', '--raw', 'gfs:/big.raw'], { input: Buffer.alloc(limit, 1) });
     expect(fits.code, fits.stderr).toBe(0);

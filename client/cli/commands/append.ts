@@ -4,11 +4,13 @@
 
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import { GfsError } from '../../../shared/errors.js';
 import type { GfsClient } from '../../sdk/client.js';
+import { recordTooLarge } from '../../sdk/records/appender.js';
 import { CliContext } from '../context.js';
 import { parseClusterTarget } from '../targets.js';
 
+/** Input past the record limit that is still read, only to report its size. */
+const OVERSIZE_COUNT_BYTES_MAX = 1024 * 1024 * 1024;
 /** Records appended but not yet printed: enough to fill batches, bounded in memory. */
 const OUTSTANDING_MAX = 4096;
 
@@ -31,7 +33,7 @@ export function registerAppend(program: Command): void {
         const client = context.client(target.master);
         const raw = options.raw ?? false;
         const limit = await client.recordPayloadMax({ raw });
-        const records = options.lines ? linesOf(process.stdin, raw) : wholeInput(process.stdin, limit);
+        const records = options.lines ? linesOf(process.stdin, raw) : wholeInput(process.stdin, limit, target.path);
         await appendInOrder(client, target.path, records, raw, limit);
       });
     });
@@ -47,8 +49,9 @@ async function appendInOrder(
   const printer = new OffsetPrinter();
   try {
     for await (const record of records) {
-      // Refused here, before any byte of it moves; the records before it are appended and printed.
-      if (record.length > limit) throw tooLarge(record.length, limit, path);
+      // Checked here too, not only in the SDK, so no line after a refused one is appended: the
+      // SDK's refusal reaches the printer only after later lines were handed over.
+      if (record.length > limit) throw recordTooLarge(record.length, limit, path);
       await printer.add(client.recordAppend(path, record, { raw, ordered: true }));
     }
   } finally {
@@ -109,16 +112,20 @@ class OffsetPrinter {
   }
 }
 
-/** All of stdin as one record; stops reading once it is past the limit. */
-async function* wholeInput(input: NodeJS.ReadableStream, limit: number): AsyncGenerator<Buffer> {
+/**
+ * All of stdin as one record. Past the limit it keeps no more bytes and only counts the rest (up
+ * to OVERSIZE_COUNT_BYTES_MAX, so `yes | gfs append` ends), so the refusal names the real size.
+ */
+async function* wholeInput(input: NodeJS.ReadableStream, limit: number, path: string): AsyncGenerator<Buffer> {
   const parts: Buffer[] = [];
   let bytes = 0;
   for await (const chunk of input) {
     const part = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
-    parts.push(part);
+    if (bytes <= limit) parts.push(part);
     bytes += part.length;
-    if (bytes > limit) break;
+    if (bytes > limit + OVERSIZE_COUNT_BYTES_MAX) throw recordTooLarge(bytes, limit, path, true);
   }
+  if (bytes > limit) throw recordTooLarge(bytes, limit, path);
   yield Buffer.concat(parts, bytes);
 }
 
@@ -135,8 +142,4 @@ async function* linesOf(input: NodeJS.ReadableStream, keepNewline: boolean): Asy
     carry = Buffer.from(data.subarray(start));
   }
   if (carry.length > 0) yield carry;
-}
-
-function tooLarge(bytes: number, limit: number, path: string): GfsError {
-  return new GfsError('RECORD_TOO_LARGE', `record too large: ${bytes} bytes, the limit is ${limit}`, path);
 }

@@ -5,10 +5,8 @@
 
 import { randomBytes } from 'node:crypto';
 import { GfsError } from '../../../shared/errors.js';
-import { isUnreachable } from '../../../shared/http/client.js';
-import { DEAD_AFTER_MS_DEFAULT } from '../../../shared/limits.js';
 import { appendRoute } from '../../../shared/protocol/data.js';
-import { push } from '../chunk-write.js';
+import { mutationPatienceMs, push } from '../chunk-write.js';
 import type { SdkDeps } from '../deps.js';
 import type { AppendLeaseReply } from '../master-api.js';
 import { withRetries } from '../retry.js';
@@ -31,12 +29,7 @@ export async function appendBlob(deps: SdkDeps, target: AppendTarget, data: Uint
     },
     {
       onRetry: () => target.invalidate(),
-      // As for writes: a dead replica fails appends until the master declares it dead and
-      // re-grants the lease to the live ones.
-      patienceMs: (error) =>
-        isUnreachable(error) && error.subject === deps.master.address
-          ? 0
-          : 2 * deps.leases.leaseMsAssumed + DEAD_AFTER_MS_DEFAULT,
+      patienceMs: (error) => mutationPatienceMs(deps, error),
     },
   );
 }

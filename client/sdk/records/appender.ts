@@ -10,7 +10,7 @@ import type { SdkDeps } from '../deps.js';
 import { appendBlob } from './append-blob.js';
 import { AppendTarget } from './append-target.js';
 import { SEQ_WINDOW } from './duplicate-filter.js';
-import { encodeFrame, framedLength, WRITER_ID_BYTES } from './frame.js';
+import { encodeFrame, FRAME_HEADER_BYTES, framedLength, WRITER_ID_BYTES } from './frame.js';
 import { LengthReporter } from './length-reporter.js';
 
 /** Appends of one file in flight at once from one client: few, so records queue up into batches. */
@@ -33,6 +33,18 @@ export interface RecordAppendOptions {
   ordered?: boolean;
 }
 
+/** Largest payload of one record: chunk size / 4, less the frame unless raw. */
+export function payloadBytesMax(chunkSizeBytes: number, raw: boolean): number {
+  const limit = recordBytesMax(chunkSizeBytes);
+  return raw ? limit : limit - FRAME_HEADER_BYTES;
+}
+
+/** The one wording of a refused record, for the SDK and the CLI alike (payload bytes). */
+export function recordTooLarge(payloadBytes: number, payloadLimit: number, path: string, atLeast = false): GfsError {
+  const size = `${atLeast ? 'at least ' : ''}${payloadBytes} bytes`;
+  return new GfsError('RECORD_TOO_LARGE', `record too large: ${size}, the limit is ${payloadLimit}`, path);
+}
+
 interface Queued {
   payload: Uint8Array;
   raw: boolean;
@@ -52,8 +64,8 @@ export class RecordAppender {
   private pumpScheduled = false;
   /** An append holding `ordered` records is in flight: the next ones wait for it. */
   private orderedInFlight = false;
-  /** First sequence number of each numbered batch in flight → how many (the window's low end). */
-  private readonly seqsInFlight = new Map<number, number>();
+  /** First sequence number of each batch of framed records in flight (the window's low end). */
+  private readonly seqsInFlight = new Set<number>();
   private readonly target: AppendTarget;
   private readonly lengths: LengthReporter;
   private readonly batchBytesMax: number;
@@ -80,10 +92,7 @@ export class RecordAppender {
     const bytes = raw ? payload.byteLength : framedLength(payload.byteLength);
     const limit = recordBytesMax(this.chunkSizeBytes);
     if (bytes > limit) {
-      const what = raw ? `${bytes} bytes` : `${payload.byteLength} bytes (${bytes} framed)`;
-      return Promise.reject(
-        new GfsError('RECORD_TOO_LARGE', `record of ${what} exceeds the limit of ${limit} (chunk size / 4)`, this.path),
-      );
+      return Promise.reject(recordTooLarge(payload.byteLength, payloadBytesMax(this.chunkSizeBytes, raw), this.path));
     }
     if (raw && bytes === 0) return Promise.reject(new GfsError('INVALID_ARGUMENT', 'empty raw record', this.path));
     return new Promise<number>((resolve, reject) => {
@@ -123,16 +132,14 @@ export class RecordAppender {
       void this.send(batch.records, batch.firstSeq).finally(() => {
         this.inFlight--;
         if (batch.ordered) this.orderedInFlight = false;
-        const left = (this.seqsInFlight.get(batch.firstSeq) ?? 1) - 1;
-        if (left > 0) this.seqsInFlight.set(batch.firstSeq, left);
-        else this.seqsInFlight.delete(batch.firstSeq);
+        if (batch.numbered) this.seqsInFlight.delete(batch.firstSeq);
         this.schedulePump();
       });
     }
   }
 
   /** The records of the next append, numbered; undefined while the sequence window is full. */
-  private takeBatch(): { records: Queued[]; firstSeq: number; ordered: boolean } | undefined {
+  private takeBatch(): { records: Queued[]; firstSeq: number; numbered: boolean; ordered: boolean } | undefined {
     if (this.orderedInFlight && this.queue[0]?.ordered) return undefined;
     let count = 0;
     let bytes = 0;
@@ -148,11 +155,14 @@ export class RecordAppender {
       if (!next.batch) break;
     }
     const firstSeq = this.nextSeq;
-    const oldest = this.seqsInFlight.size === 0 ? firstSeq : Math.min(...this.seqsInFlight.keys());
-    if (framed > 0 && firstSeq + framed - 1 >= oldest + SEQ_WINDOW) return undefined;
-    this.nextSeq += framed;
-    this.seqsInFlight.set(firstSeq, (this.seqsInFlight.get(firstSeq) ?? 0) + 1);
-    return { records: this.queue.splice(0, count), firstSeq, ordered };
+    const numbered = framed > 0;
+    if (numbered) {
+      const oldest = this.seqsInFlight.size === 0 ? firstSeq : Math.min(...this.seqsInFlight);
+      if (firstSeq + framed - 1 >= oldest + SEQ_WINDOW) return undefined;
+      this.nextSeq += framed;
+      this.seqsInFlight.add(firstSeq);
+    }
+    return { records: this.queue.splice(0, count), firstSeq, numbered, ordered };
   }
 
   /** Forgets the cached last chunk (the file was removed or renamed by this client). */
