@@ -5,7 +5,7 @@ import { lockDataDir } from '../shared/dir-lock.js';
 import { RpcClient } from '../shared/http/client.js';
 import { createRpcServer, listen } from '../shared/http/server.js';
 import { createLogger, type Logger } from '../shared/log.js';
-import { grantRoute } from '../shared/protocol/data.js';
+import { chunkTruncateRoute, grantRoute } from '../shared/protocol/data.js';
 import { serveChunkRoutes } from './http/chunk-routes.js';
 import { serveChunkserverRoutes } from './http/chunkserver-routes.js';
 import { serveNamespaceRoutes } from './http/namespace-routes.js';
@@ -35,6 +35,12 @@ export interface RunningMaster {
  */
 export const GRANT_TIMEOUT_MS = 5_000;
 
+/**
+ * A truncate's cut waits in the chunk's serial order behind the writes before it, on every
+ * replica; past this it is reported UNAVAILABLE and the client retries the truncate.
+ */
+export const CUT_TIMEOUT_MS = 10_000;
+
 export async function startMaster(options: MasterOptions): Promise<RunningMaster> {
   const logger = options.logger ?? createLogger({ role: 'master' });
   const lock = await lockDataDir(options.dataDir, 'master');
@@ -46,6 +52,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     throw error;
   }
   const rpc = new RpcClient({ timeoutMs: GRANT_TIMEOUT_MS });
+  const cutRpc = new RpcClient({ timeoutMs: CUT_TIMEOUT_MS });
+  const closeRpc = () => Promise.all([rpc.close(), cutRpc.close()]);
   let node: MasterNode;
   try {
     node = await MasterNode.open({
@@ -61,10 +69,13 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       grant: async (address, body) => {
         await rpc.call(address, grantRoute, body);
       },
+      cut: async (address, body) => {
+        await cutRpc.call(address, chunkTruncateRoute, body);
+      },
       logger,
     });
   } catch (error) {
-    await rpc.close();
+    await closeRpc();
     await lock.release();
     throw error;
   }
@@ -78,7 +89,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     address = await listen(app, options.host, options.port);
   } catch (error) {
     await app.close();
-    await rpc.close();
+    await closeRpc();
     await node.close();
     await lock.release();
     throw error;
@@ -93,7 +104,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     close: () => {
       closing ??= (async () => {
         await app.close();
-        await rpc.close();
+        await closeRpc();
         await node.close();
         await lock.release();
         logger.info(`master stopped address=${address}`);

@@ -8,6 +8,7 @@ import { processFullReport, type ReportContext } from './chunkservers/reports.js
 import { StartupGate } from './chunkservers/startup-gate.js';
 import type { GrantCaller } from './leases/grants.js';
 import { LeaseManager } from './leases/lease-manager.js';
+import { type CutCaller, Truncator } from './leases/truncate.js';
 import { StateLog } from './oplog/state-log.js';
 import type { ApplyEffects, LogRecord, MasterState } from './state/types.js';
 
@@ -27,6 +28,8 @@ export interface MasterNodeOptions extends MasterSettings {
   overlappingSync?: boolean;
   clock: () => number;
   grant: GrantCaller;
+  /** Sends a chunk's truncation to its primary (truncate's cut). */
+  cut: CutCaller;
   logger: Logger;
 }
 
@@ -34,6 +37,7 @@ export class MasterNode {
   readonly registry: ChunkserverRegistry;
   readonly gate: StartupGate;
   readonly leases: LeaseManager;
+  readonly truncator: Truncator;
   readonly reportContext: ReportContext;
 
   private constructor(
@@ -53,6 +57,14 @@ export class MasterNode {
       clock,
       leaseMs: options.leaseMs,
       logger: logger.child({ module: 'leases' }),
+    });
+    this.truncator = new Truncator({
+      state: stateLog.state,
+      leases: this.leases,
+      cut: options.cut,
+      commit,
+      clock,
+      logger: logger.child({ module: 'truncate' }),
     });
     this.reportContext = {
       state: stateLog.state,

@@ -8,6 +8,8 @@ import {
   appendRoute,
   applyBatchRoute,
   applyRoute,
+  chunkApplyTruncateRoute,
+  chunkTruncateRoute,
   grantRoute,
   padRoute,
   syncRoute,
@@ -30,6 +32,8 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): 
   serveRoute(app, padRoute, (body) => mutator.pad(body));
   serveRoute(app, grantRoute, (body) => mutator.grant(body, Date.now()));
   serveRoute(app, syncRoute, (body) => mutator.sync(body.handle));
+  serveRoute(app, chunkTruncateRoute, (body) => mutator.truncate(body));
+  serveRoute(app, chunkApplyTruncateRoute, (body) => mutator.applyTruncate(body));
   app.get('/healthz', async (_request, reply) => {
     if (!deps.isReady()) throw new GfsError('NOT_READY', 'not yet registered with the master');
     return reply.type('text/plain').send('ok\n');

@@ -11,6 +11,8 @@ import {
   type AppendReply,
   type appendRoute,
   type applyRoute,
+  chunkApplyTruncateRoute,
+  type chunkTruncateRoute,
   type grantRoute,
   padRoute,
   type writeRoute,
@@ -27,6 +29,8 @@ export type ApplyRequest = BodyOf<typeof applyRoute>;
 export type AppendRequest = BodyOf<typeof appendRoute>;
 export type PadRequest = BodyOf<typeof padRoute>;
 export type GrantRequest = BodyOf<typeof grantRoute>;
+export type TruncateRequest = BodyOf<typeof chunkTruncateRoute>;
+export type ApplyTruncateRequest = BodyOf<typeof chunkApplyTruncateRoute>;
 
 export interface MutatorDeps {
   store: ChunkStore;
@@ -130,6 +134,35 @@ export class Mutator {
         return error instanceof GfsError ? error.toJSON() : { code: 'INTERNAL', message: String(error) };
       }),
     };
+  }
+
+  /**
+   * Master → primary: cuts the chunk at `offset` on every replica under one serial, so the cut is
+   * ordered with the chunk's writes and appends like any mutation. Appends ordered after it
+   * continue from the cut.
+   */
+  async truncate(request: TruncateRequest): Promise<{ serial: number }> {
+    const { handle, version, offset } = request;
+    this.checkVersion(handle, version);
+    this.checkRange({ handle, offset, length: 0 });
+    const lease = this.deps.leases.check(handle, version);
+    const serial = this.deps.leases.nextSerial(handle, version);
+    lease.appendEnd = Math.min(this.appendEndOf(handle, lease), offset);
+    const local = this.deps.queues.submit(handle, version, serial, () => this.deps.store.truncate(handle, offset));
+    const remote = onSecondaries(request.secondaries, (address) =>
+      this.deps.rpc.call(address, chunkApplyTruncateRoute, { handle, version, offset, serial }),
+    );
+    await settleAll([local, ...remote]);
+    this.deps.logger.info({ handle, version, serial, offset }, 'chunk truncated');
+    return { serial };
+  }
+
+  /** Primary → secondary: the cut of a truncate, in serial order. */
+  async applyTruncate(request: ApplyTruncateRequest): Promise<Record<string, never>> {
+    const { handle, version, serial, offset } = request;
+    this.checkVersion(handle, version);
+    await this.deps.queues.submit(handle, version, serial, () => this.deps.store.truncate(handle, offset));
+    return {};
   }
 
   /** Master → replica: a new version, durable before the reply; with leaseMs, the lease. */

@@ -150,6 +150,39 @@ async function mergedBlockCrc(
   return oldCrc(Math.max(start, writeEnd), end, crc);
 }
 
+/**
+ * Cuts the replica at `offsetBytes` (truncate): the data file ends there and the checksums cover
+ * what is left. The block holding the new end is verified before its checksum is recomputed over
+ * its first bytes, so corruption is never blessed. The checksum is written before the data file
+ * is cut: a crash in between leaves a block whose CRC fails (the replica is reported corrupt and
+ * re-replicated), never a tail that reads back as good data. A cut at or past the end does nothing.
+ */
+export async function truncateChecksummed(
+  dataFile: FileHandle,
+  crcFile: FileHandle,
+  state: ChunkCrcState,
+  offsetBytes: number,
+): Promise<void> {
+  if (offsetBytes >= state.sizeBytes) return;
+  const blocks = blockCountOf(offsetBytes);
+  if (offsetBytes % BLOCK !== 0) {
+    const block = blocks - 1;
+    const start = block * BLOCK;
+    const old = Buffer.allocUnsafe(Math.min(start + BLOCK, state.sizeBytes) - start);
+    await readFully(dataFile, old, old.length, start);
+    verifyBlock(state, block, old);
+    const crc = crc32cOf(old.subarray(0, offsetBytes - start));
+    const crcBytes = Buffer.allocUnsafe(CRC_BYTES);
+    crcBytes.writeUInt32LE(crc, 0);
+    await writeFully(crcFile, [crcBytes], CRC_BYTES, block * CRC_BYTES);
+    state.crcs[block] = crc;
+  }
+  await crcFile.truncate(blocks * CRC_BYTES);
+  await dataFile.truncate(offsetBytes);
+  state.crcs.length = Math.min(state.crcs.length, blocks);
+  state.sizeBytes = offsetBytes;
+}
+
 function verifyBlock(state: ChunkCrcState, block: number, bytes: Buffer): void {
   if (state.crcs[block] !== crc32cOf(bytes)) {
     throw new GfsError('CHECKSUM_MISMATCH', `checksum mismatch in block ${block}`, state.handle);

@@ -10,7 +10,14 @@ import { GfsError } from '../../shared/errors.js';
 import { CHUNK_SIZE_BYTES_DEFAULT } from '../../shared/limits.js';
 import type { Logger } from '../../shared/log.js';
 import type { ChunkReport } from '../../shared/protocol/heartbeat.js';
-import { blockCountOf, type ChunkCrcState, CRC_BYTES, readVerified, writeChecksummed } from './chunk-file.js';
+import {
+  blockCountOf,
+  type ChunkCrcState,
+  CRC_BYTES,
+  readVerified,
+  truncateChecksummed,
+  writeChecksummed,
+} from './chunk-file.js';
 import { FileCache } from './file-cache.js';
 import { checkHandle, isValidHandle } from './handle.js';
 import { RwLock } from './rw-lock.js';
@@ -156,6 +163,24 @@ export class ChunkStore {
       pieces.push(PAD_ZEROS.subarray(0, Math.min(PAD_ZEROS.length, endBytes - at)));
     }
     await this.write(handle, offsetBytes, pieces, endBytes - offsetBytes);
+  }
+
+  /**
+   * Truncation: the replica ends at `offsetBytes` (nothing happens when it is already shorter), so
+   * the cut bytes read as zeros from now on, even once later writes grow the chunk again.
+   */
+  async truncate(handle: string, offsetBytes: number): Promise<void> {
+    const chunk = this.chunkOf(handle);
+    if (offsetBytes > this.chunkSizeBytes) {
+      throw new GfsError('INVALID_ARGUMENT', `truncate past the chunk size ${this.chunkSizeBytes}`, handle);
+    }
+    await chunk.lock.write(() =>
+      this.files.with(this.pathOf(this.stillHeld(chunk)), (dataFile) =>
+        this.files.with(this.pathOf(handle, '.crc'), (crcFile) =>
+          this.detectCorruption(handle, truncateChecksummed(dataFile, crcFile, chunk, offsetBytes)),
+        ),
+      ),
+    );
   }
 
   /** fsyncs the chunk file and its checksums (SDK `sync()`). */

@@ -13,7 +13,8 @@ import {
 } from '../../shared/limits.js';
 import { normalizePath } from '../../shared/paths.js';
 import type { ClusterStatus } from '../../shared/protocol/heartbeat.js';
-import type { Entry } from '../../shared/protocol/namespace.js';
+import { type Entry, type FsStats, MODE_BITS_MAX, MTIME_MS_ABS_MAX } from '../../shared/protocol/namespace.js';
+import { mutationPatienceMs } from './chunk-write.js';
 import type { SdkDeps } from './deps.js';
 import { GfsFileHandle, type OpenMode } from './file-handle.js';
 import { LeaseCache } from './lease-cache.js';
@@ -187,6 +188,62 @@ export class GfsClient {
     this.forget(file);
   }
 
+  /**
+   * POSIX truncate. Growing makes the new range a hole that reads as zeros (no data is written);
+   * shrinking releases the chunks past the new end and cuts the tail of the chunk holding it on
+   * every replica, so the cut bytes stay zeros if the file grows again. Retried like a write.
+   */
+  async truncate(path: string, length: number): Promise<void> {
+    const file = normalizePath(path);
+    checkLength(length, 'length', file);
+    try {
+      await withRetries(() => this.deps.master.truncate(file, length), {
+        patienceMs: (error) => mutationPatienceMs(this.deps, error),
+      });
+    } finally {
+      this.forget(file);
+    }
+  }
+
+  /**
+   * Reserves `length` bytes at the end of the file for the caller (O_APPEND from many clients):
+   * the master grows the file atomically and answers the old length, where the caller then
+   * writes its bytes with a positioned write. Until they land, the range reads as zeros. Not
+   * retried: a lost answer would leave a second reservation behind a first.
+   */
+  async reserveAppend(path: string, length: number): Promise<number> {
+    const file = normalizePath(path);
+    checkLength(length, 'length', file);
+    return this.deps.master.reserveAppend(file, length);
+  }
+
+  /** Sets the permission bits (0..0o7777) of a file or directory; kept and shown, not enforced. */
+  async chmod(path: string, mode: number): Promise<void> {
+    const file = normalizePath(path);
+    if (!Number.isInteger(mode) || mode < 0 || mode > MODE_BITS_MAX) {
+      throw new GfsError('INVALID_ARGUMENT', 'mode must be an integer from 0 to 0o7777', file);
+    }
+    await this.deps.master.chmod(file, mode);
+  }
+
+  /** Sets the modification time of a file or directory (milliseconds since 1970). */
+  async utimes(path: string, mtimeMs: number): Promise<void> {
+    const file = normalizePath(path);
+    if (typeof mtimeMs !== 'number' || !Number.isFinite(mtimeMs) || Math.abs(mtimeMs) > MTIME_MS_ABS_MAX) {
+      throw new GfsError('INVALID_ARGUMENT', 'mtimeMs must be a finite time in milliseconds', file);
+    }
+    await this.deps.master.utimes(file, mtimeMs);
+  }
+
+  /**
+   * Cluster capacity from the live chunkservers: `capacityBytes` and `usedBytes` are raw sums
+   * (every replica counts, as `gfs status` shows), `freeBytes` is how many more file bytes fit
+   * with each byte stored on `replication` distinct chunkservers, `files` the number of files.
+   */
+  async statfs(): Promise<FsStats> {
+    return this.deps.master.statfs();
+  }
+
   async status(): Promise<ClusterStatus> {
     return this.deps.master.status();
   }
@@ -257,5 +314,11 @@ export class GfsClient {
     for (const [file, appender] of this.appenders) {
       if (file === path || file.startsWith(below)) appender.forgetTarget();
     }
+  }
+}
+
+function checkLength(value: number, what: string, path: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new GfsError('INVALID_ARGUMENT', `${what} must be a non-negative integer`, path);
   }
 }

@@ -7,13 +7,18 @@ import type { BodyOf, ReplyOf, RouteDef } from '../../shared/http/route.js';
 import { appendLeaseRoute, fileChunksRoute, leaseRoute, locateRoute } from '../../shared/protocol/chunks.js';
 import { statusRoute } from '../../shared/protocol/heartbeat.js';
 import {
+  chmodRoute,
   createRoute,
   deleteRoute,
   extendRoute,
   listRoute,
   mkdirRoute,
   renameRoute,
+  reserveAppendRoute,
+  statfsRoute,
   statRoute,
+  truncateRoute,
+  utimesRoute,
 } from '../../shared/protocol/namespace.js';
 
 export type LocateReply = ReplyOf<typeof locateRoute>;
@@ -66,5 +71,20 @@ export class MasterApi {
   }
   status() {
     return this.call(statusRoute, {});
+  }
+  truncate(path: string, length: number) {
+    return this.call(truncateRoute, { path, length });
+  }
+  async reserveAppend(path: string, length: number) {
+    return (await this.call(reserveAppendRoute, { path, length })).offset;
+  }
+  chmod(path: string, mode: number) {
+    return this.call(chmodRoute, { path, mode });
+  }
+  utimes(path: string, mtimeMs: number) {
+    return this.call(utimesRoute, { path, mtimeMs });
+  }
+  statfs() {
+    return this.call(statfsRoute, {});
   }
 }

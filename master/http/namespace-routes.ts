@@ -7,6 +7,7 @@ import { serveRoute } from '../../shared/http/server.js';
 import { LIST_ENTRIES_MAX } from '../../shared/limits.js';
 import { joinPath, normalizePath } from '../../shared/paths.js';
 import {
+  chmodRoute,
   createRoute,
   deleteRoute,
   type Entry,
@@ -14,8 +15,14 @@ import {
   listRoute,
   mkdirRoute,
   renameRoute,
+  reserveAppendRoute,
+  statfsRoute,
   statRoute,
+  truncateRoute,
+  utimesRoute,
 } from '../../shared/protocol/namespace.js';
+import { clusterStats } from '../chunkservers/capacity.js';
+import { requireFile } from '../chunkservers/locate.js';
 import type { MasterNode } from '../master-node.js';
 import { DIR_MODE_DEFAULT, FILE_MODE_DEFAULT } from '../state/types.js';
 import { entryView } from './entry-view.js';
@@ -86,4 +93,36 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode): vo
     const entry = node.state.entries.get(path);
     return { size: entry?.type === 'file' ? entry.length : body.length };
   });
+
+  serveRoute(app, truncateRoute, async (body) => {
+    await node.truncator.truncate(normalizePath(body.path), body.length);
+    return {};
+  });
+
+  serveRoute(app, reserveAppendRoute, async (body) => {
+    const path = normalizePath(body.path);
+    const barrier = node.readBarrier();
+    if (barrier !== undefined) await barrier;
+    // Reading the length and applying the new one happen in one synchronous step (commit applies
+    // to memory before its first await), so concurrent reservations get disjoint ranges.
+    const offset = requireFile(node.state, path).length;
+    if (body.length > 0) {
+      await node.commit({ op: 'setLength', path, length: offset + body.length, mtimeMs: clock() });
+    }
+    return { offset };
+  });
+
+  serveRoute(app, chmodRoute, async (body) => {
+    await node.commit({ op: 'chmod', path: normalizePath(body.path), mode: body.mode });
+    return {};
+  });
+
+  serveRoute(app, utimesRoute, async (body) => {
+    await node.commit({ op: 'setMtime', path: normalizePath(body.path), mtimeMs: body.mtimeMs });
+    return {};
+  });
+
+  serveRoute(app, statfsRoute, async () =>
+    clusterStats(node.registry, node.options.replication, node.state.fileCount, clock()),
+  );
 }

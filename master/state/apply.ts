@@ -15,6 +15,7 @@ import type {
   MasterState,
   MkdirRecord,
   RenameRecord,
+  SetLengthRecord,
 } from './types.js';
 
 export function apply(state: MasterState, record: LogRecord): ApplyEffects {
@@ -38,6 +39,20 @@ export function apply(state: MasterState, record: LogRecord): ApplyEffects {
     }
     case 'extend':
       return applyExtend(state, record);
+    case 'setLength':
+      return applySetLength(state, record);
+    case 'chmod': {
+      const entry = state.entries.get(record.path);
+      assert(entry !== undefined, 'chmod of an existing entry');
+      entry.mode = record.mode;
+      return NO_EFFECTS();
+    }
+    case 'setMtime': {
+      const entry = state.entries.get(record.path);
+      assert(entry !== undefined, 'setMtime of an existing entry');
+      entry.mtimeMs = record.mtimeMs;
+      return NO_EFFECTS();
+    }
     case 'reserveHandles': {
       const next = BigInt(record.nextHandle);
       assert(next >= state.nextHandle, 'the handle counter only grows');
@@ -131,4 +146,19 @@ function applyExtend(state: MasterState, record: ExtendRecord): ApplyEffects {
   if (record.length > file.length) file.length = record.length;
   file.mtimeMs = record.mtimeMs;
   return NO_EFFECTS();
+}
+
+function applySetLength(state: MasterState, record: SetLengthRecord): ApplyEffects {
+  const file = state.entries.get(record.path);
+  assert(file?.type === 'file', 'setLength of a file');
+  let droppedHandles: string[] = [];
+  // Only a shrink releases chunks: a grow must not take away chunks that writes in flight past
+  // the old end are filling (their extend comes after).
+  if (record.length < file.length) {
+    const kept = Math.ceil(record.length / state.chunkSizeBytes);
+    if (file.chunks.length > kept) droppedHandles = releaseChunks(state, file.chunks.splice(kept));
+  }
+  file.length = record.length;
+  file.mtimeMs = record.mtimeMs;
+  return { droppedHandles };
 }

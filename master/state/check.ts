@@ -6,6 +6,7 @@
 import { GfsError } from '../../shared/errors.js';
 import { REPLICATION_MAX } from '../../shared/limits.js';
 import { ancestorsOf, isSameOrBelow, parentPath, ROOT_PATH } from '../../shared/paths.js';
+import { MODE_BITS_MAX, MTIME_MS_ABS_MAX } from '../../shared/protocol/namespace.js';
 import type { LogRecord, MasterState } from './types.js';
 
 export function check(state: MasterState, record: LogRecord): boolean {
@@ -37,14 +38,28 @@ export function check(state: MasterState, record: LogRecord): boolean {
     }
     case 'extend': {
       const file = requireFile(state, record.path);
-      if (!Number.isSafeInteger(record.length) || record.length < 0) {
-        throw new GfsError('INVALID_ARGUMENT', 'length must be a non-negative integer', record.path);
-      }
-      if (record.length > file.chunks.length * state.chunkSizeBytes) {
+      requireLength(record.length, record.path);
+      // Within the length the file already has (a truncate or reservation may have made it longer
+      // than its chunks) there is nothing to check: the length does not change.
+      if (record.length > file.length && record.length > file.chunks.length * state.chunkSizeBytes) {
         throw new GfsError('INVALID_ARGUMENT', `length ${record.length} lies past the file's chunks`, record.path);
       }
       return true;
     }
+    case 'setLength':
+      requireFile(state, record.path);
+      requireLength(record.length, record.path);
+      return true;
+    case 'chmod':
+      requireEntry(state, record.path);
+      requireMode(record.mode, record.path);
+      return true;
+    case 'setMtime':
+      requireEntry(state, record.path);
+      if (!Number.isFinite(record.mtimeMs) || Math.abs(record.mtimeMs) > MTIME_MS_ABS_MAX) {
+        throw new GfsError('INVALID_ARGUMENT', 'mtime must be a finite time in milliseconds', record.path);
+      }
+      return true;
     case 'reserveHandles':
       if (BigInt(record.nextHandle) < state.nextHandle) {
         throw new GfsError('INVALID_ARGUMENT', 'the handle counter only grows', record.nextHandle);
@@ -57,6 +72,24 @@ function requireVersion(version: number, above: number, handle: string): void {
   if (!Number.isSafeInteger(version) || version <= above) {
     throw new GfsError('INVALID_ARGUMENT', `version ${version} must be above ${above}`, handle);
   }
+}
+
+function requireLength(length: number, path: string): void {
+  if (!Number.isSafeInteger(length) || length < 0) {
+    throw new GfsError('INVALID_ARGUMENT', 'length must be a non-negative integer', path);
+  }
+}
+
+function requireMode(mode: number, path: string): void {
+  if (!Number.isInteger(mode) || mode < 0 || mode > MODE_BITS_MAX) {
+    throw new GfsError('INVALID_ARGUMENT', `mode must be 0..0${MODE_BITS_MAX.toString(8)} (octal)`, path);
+  }
+}
+
+function requireEntry(state: MasterState, path: string) {
+  const entry = state.entries.get(path);
+  if (entry === undefined) throw new GfsError('NOT_FOUND', 'no such file or directory', path);
+  return entry;
 }
 
 function requireFile(state: MasterState, path: string) {
@@ -101,7 +134,7 @@ function checkCreate(state: MasterState, path: string, overwrite: boolean, repli
   if (!Number.isInteger(replication) || replication < 1 || replication > REPLICATION_MAX) {
     throw new GfsError('INVALID_ARGUMENT', `replication must be 1..${REPLICATION_MAX}`, path);
   }
-  if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new GfsError('INVALID_ARGUMENT', 'bad mode', path);
+  requireMode(mode, path);
   const existing = state.entries.get(path);
   if (existing?.type === 'dir') throw new GfsError('IS_A_DIRECTORY', 'is a directory', path);
   if (existing !== undefined && !overwrite) throw new GfsError('ALREADY_EXISTS', 'file exists', path);

@@ -99,6 +99,31 @@ export interface ExtendRecord {
   mtimeMs: number;
 }
 
+/**
+ * The file's length becomes `length` (truncate, and the reservations of reserveAppend). Shrinking
+ * drops the file's chunks wholly past the new end; growing leaves a hole that reads as zeros.
+ */
+export interface SetLengthRecord {
+  op: 'setLength';
+  path: string;
+  length: number;
+  mtimeMs: number;
+}
+
+/** New permission bits of a file or directory (chmod; the mtime stays). */
+export interface ChmodRecord {
+  op: 'chmod';
+  path: string;
+  mode: number;
+}
+
+/** New modification time of a file or directory (utimes). */
+export interface SetMtimeRecord {
+  op: 'setMtime';
+  path: string;
+  mtimeMs: number;
+}
+
 /** Moves the handle counter forward: handles below `nextHandle` may be in use, even if never logged. */
 export interface ReserveHandlesRecord {
   op: 'reserveHandles';
@@ -113,6 +138,9 @@ export type LogRecord =
   | AddChunkRecord
   | SetVersionRecord
   | ExtendRecord
+  | SetLengthRecord
+  | ChmodRecord
+  | SetMtimeRecord
   | ReserveHandlesRecord;
 
 /** What applying a record did beyond the state itself, for the I/O shell (e.g. replicas to delete). */

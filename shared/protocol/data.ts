@@ -148,3 +148,40 @@ export const syncRoute = defineRoute(
   Type.Object({ handle: HandleSchema }, { additionalProperties: false }),
   Empty,
 );
+
+/**
+ * Truncation of one chunk (POSIX truncate of the file that ends in it): bytes from `offset` on are
+ * cut on every replica, in serial order with the chunk's writes and appends. Master → primary;
+ * the primary takes a serial, cuts its replica and forwards `/chunk/apply-truncate` to the
+ * secondaries; all yes → `{serial}`.
+ */
+export const chunkTruncateRoute = defineRoute(
+  'POST',
+  '/chunk/truncate',
+  Type.Object(
+    {
+      handle: HandleSchema,
+      version: VersionSchema,
+      offset: Type.Integer({ minimum: 0 }),
+      secondaries: Type.Array(AddressSchema),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object({ serial: Type.Integer({ minimum: 1 }) }),
+);
+
+/** Primary → secondary: the cut of /chunk/truncate with its serial number. */
+export const chunkApplyTruncateRoute = defineRoute(
+  'POST',
+  '/chunk/apply-truncate',
+  Type.Object(
+    {
+      handle: HandleSchema,
+      version: VersionSchema,
+      offset: Type.Integer({ minimum: 0 }),
+      serial: Type.Integer({ minimum: 1 }),
+    },
+    { additionalProperties: false },
+  ),
+  Empty,
+);

@@ -60,7 +60,11 @@ export const listRoute = defineRoute(
   Type.Object({ entries: Type.Array(EntrySchema) }),
 );
 
-/** POSIX rename: replaces an existing file (not a directory) atomically. */
+/**
+ * POSIX rename(2), atomic at the master: a file replaces an existing file; a directory replaces
+ * an existing empty directory (NOT_EMPTY otherwise); a file onto a directory is IS_A_DIRECTORY, a
+ * directory onto a file NOT_A_DIRECTORY; moving a directory into itself is INVALID_ARGUMENT.
+ */
 export const renameRoute = defineRoute(
   'POST',
   '/ns/rename',
@@ -85,3 +89,70 @@ export const extendRoute = defineRoute(
   Type.Object({ path: PathSchema, length: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
   Type.Object({ size: Type.Integer({ minimum: 0 }) }),
 );
+
+/**
+ * POSIX truncate: the file's length becomes `length`. Growing adds a hole (reads as zeros, no data
+ * written). Shrinking releases the chunks wholly past the new end and, before the new length is
+ * logged, cuts the chunk holding it on every replica (through its primary, in serial order with
+ * the chunk's writes), so the cut bytes read as zeros even after the file grows again.
+ */
+export const truncateRoute = defineRoute(
+  'POST',
+  '/ns/truncate',
+  Type.Object({ path: PathSchema, length: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+  Empty,
+);
+
+/** Permission bits of a file or directory (kept and shown, not enforced). */
+export const MODE_BITS_MAX = 0o7777;
+
+export const chmodRoute = defineRoute(
+  'POST',
+  '/ns/chmod',
+  Type.Object(
+    { path: PathSchema, mode: Type.Integer({ minimum: 0, maximum: MODE_BITS_MAX }) },
+    { additionalProperties: false },
+  ),
+  Empty,
+);
+
+/** Largest |mtimeMs| a JavaScript Date can hold (±100,000,000 days from 1970). */
+export const MTIME_MS_ABS_MAX = 8.64e15;
+
+/** Sets the modification time of a file or directory. */
+export const utimesRoute = defineRoute(
+  'POST',
+  '/ns/utimes',
+  Type.Object(
+    { path: PathSchema, mtimeMs: Type.Number({ minimum: -MTIME_MS_ABS_MAX, maximum: MTIME_MS_ABS_MAX }) },
+    { additionalProperties: false },
+  ),
+  Empty,
+);
+
+/**
+ * Atomically grows the file by `length` bytes and answers the old length: the range
+ * [offset, offset + length) is the caller's alone to fill with ordinary positioned writes
+ * (O_APPEND from many clients). Durable before the answer, so a restarted master never hands out
+ * an overlapping range. Until its writer's data lands, the range reads as zeros.
+ */
+export const reserveAppendRoute = defineRoute(
+  'POST',
+  '/ns/reserve-append',
+  Type.Object({ path: PathSchema, length: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+  Type.Object({ offset: Type.Integer({ minimum: 0 }) }),
+);
+
+export const FsStatsSchema = Type.Object({
+  /** Sum of the live chunkservers' capacity (raw: every replica counts), as `gfs status` shows it. */
+  capacityBytes: Type.Integer({ minimum: 0 }),
+  /** Sum of the chunk bytes the live chunkservers store (raw: every replica counts). */
+  usedBytes: Type.Integer({ minimum: 0 }),
+  /** File bytes a client can still write: free space spread over distinct servers per replica. */
+  freeBytes: Type.Integer({ minimum: 0 }),
+  files: Type.Integer({ minimum: 0 }),
+});
+export type FsStats = Static<typeof FsStatsSchema>;
+
+/** Cluster capacity and free space (statfs), from the live chunkservers' last heartbeats. */
+export const statfsRoute = defineRoute('GET', '/ns/statfs', Type.Object({}), FsStatsSchema);

@@ -51,6 +51,9 @@ async function harness(startupWaitMs = 5_000): Promise<Harness> {
         grants.push({ address, body });
         if (down.has(address)) throw new GfsError('UNAVAILABLE', 'down', address);
       },
+      cut: async (address) => {
+        throw new GfsError('INTERNAL', 'no chunk cut expected in these tests', address);
+      },
       logger: silentLogger(),
     });
     nodes.push(node);

@@ -1,6 +1,7 @@
 // Drives the pure master state machine from small text scripts, one operation a line:
 //   mkdir [-p] PATH · create [-f] PATH [replication] · mv FROM TO · rm [-r] PATH
 //   chunk PATH INDEX HANDLE VERSION · version HANDLE VERSION · extend PATH LENGTH · reserve N
+//   length PATH LENGTH (truncate) · chmod PATH OCTAL · touch PATH MTIME_MS
 // Each line is checked (as the live master does before logging) and, when it passes, applied.
 // Time is the line number, so scripts are deterministic.
 
@@ -36,6 +37,12 @@ export function parseLine(line: string, mtimeMs: number): LogRecord {
       return { op: 'setVersion', handle: arg(0), version: Number(arg(1)) };
     case 'extend':
       return { op: 'extend', path: arg(0), length: Number(arg(1)), mtimeMs };
+    case 'length':
+      return { op: 'setLength', path: arg(0), length: Number(arg(1)), mtimeMs };
+    case 'chmod':
+      return { op: 'chmod', path: arg(0), mode: Number.parseInt(arg(1), 8) };
+    case 'touch':
+      return { op: 'setMtime', path: arg(0), mtimeMs: Number(arg(1)) };
     case 'reserve':
       return { op: 'reserveHandles', nextHandle: arg(0) };
     default:
