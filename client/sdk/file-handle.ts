@@ -59,7 +59,12 @@ export class GfsFileHandle {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     let startBytes: number;
     if (this.mode === 'a') {
-      startBytes = (await this.deps.master.stat(this.path)).size;
+      // The master reserves the range atomically: appends from other handles and clients land
+      // after it, none over it (a stat of the size and a write would race them).
+      startBytes =
+        bytes.byteLength === 0
+          ? (await this.deps.master.stat(this.path)).size
+          : await this.deps.master.reserveAppend(this.path, bytes.byteLength);
     } else {
       startBytes = position ?? this.positionBytes;
       checkCount(startBytes, 'position', this.path);

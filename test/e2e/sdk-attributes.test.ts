@@ -183,6 +183,32 @@ describe('reserveAppend', () => {
   });
 });
 
+describe("open(path, 'a')", () => {
+  it('appends from several clients at once lose nothing: each write lands whole after the others', async () => {
+    await client.writeFile('/alog', '');
+    const clients = [0, 1, 2].map(() => new GfsClient({ master: cluster.masterUrl }));
+    const lines: string[] = [];
+    try {
+      await Promise.all(
+        clients.map(async (writer, c) => {
+          const handle = await writer.open('/alog', 'a');
+          for (let i = 0; i < 10; i++) {
+            const line = `client ${c} line ${i} ${'x'.repeat(100 * i)}\n`;
+            lines.push(line);
+            await handle.write(line);
+          }
+          await handle.close();
+        }),
+      );
+    } finally {
+      await Promise.all(clients.map((writer) => writer.close()));
+    }
+    const text = (await client.readFile('/alog')).toString();
+    expect(text.length).toBe(lines.reduce((sum, line) => sum + line.length, 0));
+    expect(text.split('\n').slice(0, -1).sort()).toEqual(lines.map((line) => line.slice(0, -1)).sort());
+  });
+});
+
 describe('chmod and utimes', () => {
   it('are visible in stat and readdir, and survive a master restart', async () => {
     await client.mkdir('/attrs', { recursive: true });
