@@ -6,6 +6,8 @@
 // - append: record-append records/s and MiB/s of 1, 4 and 16 appenders with 1 KiB and 64 KiB
 //   records (bench/append.ts), beside the single-client replicated write measured the same way in
 //   the same run (writeFile of GFS_BENCH_APPEND_WRITE_MIB, every run after `sync`).
+// - mount: `gfs mount` driven by dd and a shell loop (bench/mount.ts), beside `gfs cp` / `gfs cat`
+//   of the same file and the same tools on a local directory.
 // Prints a table and JSON.
 //
 // Environment (all optional):
@@ -19,6 +21,7 @@
 //   GFS_BENCH_APPEND_OUTSTANDING  append: recordAppend calls each appender keeps outstanding,
 //                               for 1 KiB and 64 KiB records, as "small,large" (64,8)
 //   GFS_BENCH_APPEND_WRITE_MIB  append: size of the write baseline file (256)
+//   GFS_BENCH_MOUNT_FILES       mount: small files per run (2000)
 
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
@@ -32,6 +35,7 @@ import { createRoute, listRoute, mkdirRoute, statRoute } from '../shared/protoco
 import { type AppendFigure, type AppendRun, LARGE_RECORD_BYTES, measureAppends, sizeLabel } from './append.js';
 import { GFS_BIN, startCluster } from './cluster.js';
 import { opsPerSecond, run, seconds, settleDisk } from './measure.js';
+import { type MountFigures, measureMount } from './mount.js';
 
 const MiB = 1024 * 1024;
 const FILE_BYTES = Number(process.env.GFS_BENCH_FILE_MIB ?? 1024) * MiB;
@@ -50,8 +54,12 @@ const [APPEND_OUTSTANDING_SMALL = 64, APPEND_OUTSTANDING_LARGE = 8] = (
 /** Issue 3's targets: 16 appenders of 64 KiB records vs the single-client write; 1 KiB records/s. */
 const APPEND_LARGE_RATIO_TARGET = 0.5;
 const APPEND_SMALL_RECORDS_TARGET = 20_000;
+const MOUNT_FILES = Number(process.env.GFS_BENCH_MOUNT_FILES ?? 2_000);
+/** Issue 4's targets: the mount against `gfs cp` / `gfs cat`, and small files per second. */
+const MOUNT_RATIO_TARGET = 0.7;
+const MOUNT_FILES_TARGET = 500;
 
-const SECTIONS = ['io', 'metadata', 'append'] as const;
+const SECTIONS = ['io', 'metadata', 'append', 'mount'] as const;
 type Section = (typeof SECTIONS)[number];
 const ONLY = sectionsToRun(process.env.GFS_BENCH_ONLY);
 
@@ -122,6 +130,17 @@ async function main(): Promise<void> {
         (line) => console.error(line),
       );
       rows.push(...appendRows(figures, appendBaseline, baselineOf));
+    }
+    if (ONLY.has('mount')) {
+      const input = disk?.input ?? join(root, 'input.bin');
+      if (disk === undefined) await makeInput(input);
+      const figures = await measureMount(
+        cluster.masterUrl,
+        root,
+        { input, fileBytes: FILE_BYTES, smallFiles: MOUNT_FILES, smallFileBytes: 4096, runs: RUNS },
+        (line) => console.error(line),
+      );
+      rows.push(...mountRows(figures));
     }
     await client.close();
   } finally {
@@ -282,6 +301,39 @@ function appendRows(figures: AppendFigure[], writeMiBps: number, baselineOf: str
   });
 }
 
+function mountRows(figures: MountFigures): Row[] {
+  const size = `${FILE_BYTES / MiB} MiB`;
+  const ratioRow = (what: string, value: number, baseline: number, baselineOf: string): Row => {
+    const ratio = value / baseline;
+    return {
+      what,
+      value,
+      unit: 'MiB/s',
+      baseline,
+      ratio,
+      baselineOf,
+      target: `≥ ${MOUNT_RATIO_TARGET} × ${baselineOf}`,
+      met: ratio >= MOUNT_RATIO_TARGET,
+    };
+  };
+  return [
+    ratioRow(`mount: dd write ${size} (bs=1M, fsync)`, figures.mountWrite, figures.cliWrite, 'gfs cp'),
+    ratioRow(`mount: dd read ${size} (bs=1M, cold)`, figures.mountRead, figures.cliRead, 'gfs cat'),
+    {
+      what: `mount: create+write+close ${MOUNT_FILES} files of 4 KiB`,
+      value: figures.mountSmallFiles,
+      unit: 'files/s',
+      baseline: figures.localSmallFiles,
+      baselineOf: 'the same loop on a local directory',
+      ratio: figures.mountSmallFiles / figures.localSmallFiles,
+      target: `≥ ${MOUNT_FILES_TARGET} files/s`,
+      met: figures.mountSmallFiles >= MOUNT_FILES_TARGET,
+    },
+    row('local dd write (reference)', figures.localWrite, 'MiB/s', figures.cliWrite, '—'),
+    row('local dd read, cold (reference)', figures.localRead, 'MiB/s', figures.cliRead, '—'),
+  ];
+}
+
 function sectionsToRun(only: string | undefined): Set<Section> {
   if (only === undefined || only.trim() === '') return new Set(SECTIONS);
   const names = only.split(',').map((name) => name.trim());
@@ -352,7 +404,7 @@ function print(rows: Row[]): void {
     );
   }
   const baselines = new Set(rows.flatMap((r) => (r.baselineOf === undefined ? [] : [r.baselineOf])));
-  for (const baselineOf of baselines) console.log(`append baseline: ${baselineOf}`);
+  for (const baselineOf of baselines) console.log(`baseline: ${baselineOf}`);
   console.log(JSON.stringify(rows));
 }
 

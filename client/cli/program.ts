@@ -11,6 +11,7 @@ import { registerCp } from './commands/cp.js';
 import { registerLs } from './commands/ls.js';
 import { registerMaster } from './commands/master.js';
 import { registerMkdir } from './commands/mkdir.js';
+import { registerMount } from './commands/mount.js';
 import { registerMv } from './commands/mv.js';
 import { registerRecords } from './commands/records.js';
 import { registerRm } from './commands/rm.js';
@@ -55,6 +56,7 @@ export function buildProgram(): Command {
     registerStatus,
     registerAppend,
     registerRecords,
+    registerMount,
   ]) {
     register(program);
   }

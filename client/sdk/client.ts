@@ -106,6 +106,9 @@ export class GfsClient {
 
   async open(path: string, mode: OpenMode = 'r'): Promise<GfsFileHandle> {
     const file = normalizePath(path);
+    // A reopen purges the file's cached chunk locations (GFS §2.7.1): a chunk another client
+    // released (truncate, rm, overwrite) may linger on its servers, and must not be read.
+    this.deps.locator.cache.invalidatePath(file);
     let entry: Entry;
     switch (mode) {
       case 'r':

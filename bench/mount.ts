@@ -1,0 +1,178 @@
+// The mount part of `npm run bench` (issue 4): `gfs mount` driven by ordinary tools, beside the
+// same tools on a local directory and beside `gfs cp` / `gfs cat` of the same file in the same run.
+// - sequential write: `dd bs=1M conv=fsync` of the input file into the mount (the time includes
+//   the final fsync, which returns once every replica has the data), vs `gfs cp` of the same file;
+// - sequential read: `dd bs=1M` of that file out of the mount after the page cache is dropped, vs
+//   `gfs cat` of the file `gfs cp` wrote;
+// - small files: a bash loop that creates, writes and closes 2,000 files of 4 KiB (`printf > f`,
+//   no fork per file, like ../shared/bench/fs-bench.sh), vs the same loop on a local directory.
+// Every gfs figure is the median of 3 runs, each one starting after `sync`; the local figures are
+// references, not what the targets compare with.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GFS_BIN } from './cluster.js';
+import { run, seconds, settleDisk } from './measure.js';
+
+const MiB = 1024 * 1024;
+const MOUNT_READY_MS_MAX = 30_000;
+const UNMOUNT_MS_MAX = 30_000;
+
+export interface MountSettings {
+  /** A local file of `fileBytes` random bytes to copy in. */
+  input: string;
+  fileBytes: number;
+  smallFiles: number;
+  smallFileBytes: number;
+  runs: number;
+}
+
+export interface MountFigures {
+  /** MiB/s. */
+  mountWrite: number;
+  mountRead: number;
+  cliWrite: number;
+  cliRead: number;
+  localWrite: number;
+  localRead: number;
+  /** Files/s. */
+  mountSmallFiles: number;
+  localSmallFiles: number;
+}
+
+export async function measureMount(
+  masterUrl: string,
+  root: string,
+  settings: MountSettings,
+  log: (line: string) => void = () => undefined,
+): Promise<MountFigures> {
+  const mountpoint = join(root, 'mnt');
+  const local = join(root, 'local');
+  await mkdir(mountpoint, { recursive: true });
+  await mkdir(local, { recursive: true });
+  const mount = await startMount(masterUrl, mountpoint);
+  try {
+    await mkdir(join(mountpoint, 'bench-mount'), { recursive: true });
+    const inMount = (name: string) => join(mountpoint, 'bench-mount', name);
+    const master = ['--master', masterUrl];
+    const { input, fileBytes, runs } = settings;
+    const rate = (secs: number) => fileBytes / MiB / secs;
+
+    const cliWrite = rate(
+      await median(runs, () => run(process.execPath, [GFS_BIN, ...master, 'cp', input, 'gfs:/bench-mount/cli.bin'])),
+    );
+    const cliRead = rate(
+      await median(runs, () => runToNull(process.execPath, [GFS_BIN, ...master, 'cat', 'gfs:/bench-mount/cli.bin'])),
+    );
+    log(`mount: gfs cp ${cliWrite.toFixed(0)} MiB/s, gfs cat ${cliRead.toFixed(0)} MiB/s`);
+
+    const mountWrite = rate(await median(runs, () => ddWrite(input, inMount('dd.bin'))));
+    const mountRead = rate(await median(runs, () => ddRead(inMount('dd.bin'), fileBytes), dropCaches));
+    log(`mount: dd write ${mountWrite.toFixed(0)} MiB/s, dd read ${mountRead.toFixed(0)} MiB/s`);
+
+    const localWrite = rate(await median(1, () => ddWrite(input, join(local, 'dd.bin'))));
+    const localRead = rate(await median(1, () => ddRead(join(local, 'dd.bin'), fileBytes), dropCaches));
+    await rm(join(local, 'dd.bin'));
+
+    let round = 0;
+    const smallRun = (dir: string) => async () => {
+      const target = join(dir, `small-${round++}`);
+      await mkdir(target);
+      return smallFilesLoop(target, settings.smallFiles, settings.smallFileBytes);
+    };
+    const mountSmallFiles = settings.smallFiles / (await median(runs, smallRun(join(mountpoint, 'bench-mount'))));
+    const localSmallFiles = settings.smallFiles / (await median(1, smallRun(local)));
+    log(
+      `mount: ${settings.smallFiles} small files ${mountSmallFiles.toFixed(0)}/s (local ${localSmallFiles.toFixed(0)}/s)`,
+    );
+
+    await rm(join(mountpoint, 'bench-mount'), { recursive: true });
+    return { mountWrite, mountRead, cliWrite, cliRead, localWrite, localRead, mountSmallFiles, localSmallFiles };
+  } finally {
+    await mount.stop();
+    await rm(local, { recursive: true, force: true });
+  }
+}
+
+interface RunningMount {
+  stop(): Promise<void>;
+}
+
+/** `gfs mount` in the foreground, as a user runs it; ready once the kernel lists the mount. */
+async function startMount(masterUrl: string, mountpoint: string): Promise<RunningMount> {
+  const child: ChildProcess = spawn(process.execPath, [GFS_BIN, '--master', masterUrl, 'mount', mountpoint], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, GFS_LOG_LEVEL: 'warn' },
+  });
+  const exited = once(child, 'exit');
+  const deadline = Date.now() + MOUNT_READY_MS_MAX;
+  while (!(await isMounted(mountpoint))) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error('gfs mount exited before it mounted');
+    if (Date.now() > deadline) {
+      child.kill('SIGTERM');
+      throw new Error(`gfs mount did not mount ${mountpoint} within ${MOUNT_READY_MS_MAX} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), UNMOUNT_MS_MAX);
+        await exited;
+        clearTimeout(timer);
+      }
+      // A mount process that died without unmounting leaves the mountpoint stale: release it.
+      if (await isMounted(mountpoint)) await run('fusermount', ['-u', '-z', mountpoint]).catch(() => undefined);
+    },
+  };
+}
+
+async function isMounted(mountpoint: string): Promise<boolean> {
+  const mounts = await readFile('/proc/self/mounts', 'utf8');
+  return mounts.split('\n').some((line) => line.split(' ')[1] === mountpoint);
+}
+
+/** Median wall time of `runs` runs, each after `sync` (and `before`, when given). */
+async function median(runs: number, action: () => Promise<unknown>, before?: () => Promise<void>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    await settleDisk();
+    await before?.();
+    times.push(await seconds(action));
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)] ?? Number.NaN;
+}
+
+function ddWrite(from: string, to: string): Promise<void> {
+  return run('dd', [`if=${from}`, `of=${to}`, 'bs=1M', 'conv=fsync', 'status=none']);
+}
+
+async function ddRead(from: string, expectedBytes: number): Promise<void> {
+  const child = spawn('dd', [`if=${from}`, 'bs=1M', 'status=none'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let bytes = 0;
+  child.stdout?.on('data', (piece: Buffer) => {
+    bytes += piece.length;
+  });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`dd if=${from} exited with ${code}`);
+  if (bytes !== expectedBytes) throw new Error(`dd read ${bytes} bytes of ${from}, expected ${expectedBytes}`);
+}
+
+function runToNull(command: string, args: string[]): Promise<void> {
+  return run('sh', ['-c', '"$0" "$@" > /dev/null', command, ...args]);
+}
+
+/** The page cache, so a read comes through the file system and not from memory. */
+async function dropCaches(): Promise<void> {
+  await writeFile('/proc/sys/vm/drop_caches', '3\n').catch(() => undefined);
+}
+
+/** create + write + close of `count` files, in one bash process as fs-bench.sh does it. */
+function smallFilesLoop(dir: string, count: number, bytes: number): Promise<void> {
+  const script = `blk=$(head -c ${bytes} /dev/zero | tr '\\0' x); for ((k=0; k<${count}; k++)); do printf '%s' "$blk" > "$0/f$k"; done`;
+  return run('bash', ['-c', script, dir]);
+}

@@ -1,0 +1,362 @@
+// The mount's file system, one async method per FUSE operation, over the SDK (no protocol of its
+// own). Paths are the kernel's: absolute, normalised, under the cluster root. Failures are thrown
+// (GfsError or ErrnoError); operations.ts turns them into errnos.
+//
+// Consistency (docs/mount.md): close-to-open. Every open asks the master afresh and drops what
+// was read ahead; close (flush) returns once the data is on every replica and the length at the
+// master. Between those, attributes come from a cache of ATTR_CACHE_TTL_MS.
+
+import { setTimeout as delay } from 'node:timers/promises';
+import { GfsError } from '../../shared/errors.js';
+import { joinPath } from '../../shared/paths.js';
+import type { Entry } from '../../shared/protocol/namespace.js';
+import type { GfsClient } from '../sdk/client.js';
+import type { GfsFileHandle } from '../sdk/file-handle.js';
+import { AttrCache } from './attr-cache.js';
+import { ByteBudget } from './byte-budget.js';
+import { errnoError } from './errno.js';
+import {
+  ATTR_CACHE_ENTRIES_MAX,
+  ATTR_CACHE_TTL_MS,
+  KERNEL_ATTR_SETTLE_MS,
+  MOUNT_BUFFER_BYTES_MAX,
+  OPEN_FILES_MAX,
+  UNSYNCED_FILES_MAX,
+} from './limits.js';
+import { type FileContext, OpenFile } from './open-file.js';
+import { OpenFiles } from './open-files.js';
+import { type FuseStat, type FuseStatfs, fuseStat, fuseStatfs, isRegularFileMode, type Owner, W_OK } from './stat.js';
+
+export interface MountFsOptions {
+  readOnly: boolean;
+  owner: Owner;
+  chunkSizeBytes: number;
+  now?: () => number;
+}
+
+/** Modes the master gives new entries; anything else costs a chmod after the create. */
+const FILE_MODE_DEFAULT = 0o644;
+const DIR_MODE_DEFAULT = 0o755;
+const O_ACCMODE = 0o3;
+const O_RDONLY = 0;
+const O_APPEND = 0o2000;
+const O_TRUNC = 0o1000;
+/** Creates whose open has not come yet, remembered at most. */
+const CREATED_REMEMBERED_MAX = 1024;
+/** A directory as `.` and `..` show in a listing. */
+const DIRECTORY_ENTRY: Entry = {
+  name: '',
+  path: '/',
+  type: 'dir',
+  size: 0,
+  chunks: 0,
+  replication: 0,
+  mtime: '',
+  mtimeMs: 0,
+  mode: DIR_MODE_DEFAULT,
+};
+/** chown's "leave unchanged" (-1 as the unsigned 32-bit value the binding hands over). */
+const ID_UNCHANGED = 0xffffffff;
+
+export class GfsMountFs {
+  private readonly attrs: AttrCache;
+  private readonly files = new OpenFiles(OPEN_FILES_MAX, UNSYNCED_FILES_MAX);
+  private readonly context: FileContext;
+  private readonly statsInFlight = new Map<string, Promise<Entry>>();
+  /** Files this mount just created, with their entry, for the open that follows the create. */
+  private readonly created = new Map<string, { entry: Entry; createdAtMs: number }>();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly client: GfsClient,
+    private readonly options: MountFsOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.attrs = new AttrCache(ATTR_CACHE_TTL_MS, ATTR_CACHE_ENTRIES_MAX, this.now);
+    this.context = {
+      client,
+      chunkSizeBytes: options.chunkSizeBytes,
+      budget: new ByteBudget(MOUNT_BUFFER_BYTES_MAX),
+      readOnly: options.readOnly,
+      now: this.now,
+    };
+  }
+
+  // ---- attributes and the namespace
+
+  async getattr(path: string): Promise<FuseStat> {
+    return this.stat(await this.entryOf(path));
+  }
+
+  async readdir(path: string): Promise<{ names: string[]; stats: FuseStat[] }> {
+    const entries = await this.client.readdir(path);
+    // The kernel takes only the type from these (no use_ino): `.` and `..` are directories.
+    const directory = this.stat({ ...DIRECTORY_ENTRY, path, mtimeMs: this.now() });
+    const names = ['.', '..'];
+    const stats = [directory, directory];
+    for (const entry of entries) {
+      const childPath = joinPath(path, entry.name);
+      this.attrs.set(childPath, entry);
+      const open = this.files.file(childPath);
+      if (open !== undefined) open.observed(entry);
+      names.push(entry.name);
+      stats.push(this.stat(open?.attributes() ?? entry));
+    }
+    return { names, stats };
+  }
+
+  async mkdir(path: string, mode: number): Promise<void> {
+    this.refuseIfReadOnly();
+    await this.client.mkdir(path);
+    this.attrs.delete(path);
+    if ((mode & 0o7777) !== DIR_MODE_DEFAULT) await this.client.chmod(path, mode & 0o7777);
+  }
+
+  /**
+   * Creates a regular file (FUSE's `create` is served as mknod + open, because the binding's
+   * create does not pass the open flags that O_APPEND needs). The kernel looked the name up just
+   * before; see docs/mount.md for what that means for O_EXCL across mounts.
+   */
+  async mknod(path: string, mode: number): Promise<void> {
+    this.refuseIfReadOnly();
+    if (!isRegularFileMode(mode)) throw errnoError('EPERM', 'only regular files and directories exist in gfs');
+    // 'a' creates the file when it is missing and never truncates one that appeared meanwhile.
+    await this.client.open(path, 'a');
+    const permissions = mode & 0o7777;
+    if (permissions !== FILE_MODE_DEFAULT) await this.client.chmod(path, permissions);
+    // The master's answer to the create is not exposed by the SDK's open; what it holds is known:
+    // an empty file with these permissions, made just now. The next open takes it from here.
+    const nowMs = this.now();
+    const entry: Entry = {
+      name: path.slice(path.lastIndexOf('/') + 1),
+      path,
+      type: 'file',
+      size: 0,
+      chunks: 0,
+      replication: 0,
+      mtime: new Date(nowMs).toISOString(),
+      mtimeMs: nowMs,
+      mode: permissions,
+    };
+    this.attrs.set(path, entry);
+    this.created.delete(path);
+    this.created.set(path, { entry, createdAtMs: nowMs });
+    // The kernel opens right after its mknod; a plain mknod(2) never does. Keep only a few.
+    if (this.created.size > CREATED_REMEMBERED_MAX) {
+      const oldest = this.created.keys().next();
+      if (!oldest.done) this.created.delete(oldest.value);
+    }
+  }
+
+  async unlink(path: string): Promise<void> {
+    this.refuseIfReadOnly();
+    if (this.attrs.get(path)?.type === 'dir') throw new GfsError('IS_A_DIRECTORY', 'is a directory', path);
+    try {
+      await this.client.rm(path);
+    } finally {
+      this.forget(path);
+    }
+  }
+
+  async rmdir(path: string): Promise<void> {
+    this.refuseIfReadOnly();
+    const entry = await this.freshEntry(path);
+    if (entry.type !== 'dir') throw new GfsError('NOT_A_DIRECTORY', 'not a directory', path);
+    try {
+      await this.client.rm(path);
+    } finally {
+      this.forget(path);
+    }
+  }
+
+  /** rename(2), atomic at the master; open files below `from` are flushed first and follow it. */
+  async rename(from: string, to: string): Promise<void> {
+    this.refuseIfReadOnly();
+    await Promise.all(this.files.under(from).map((file) => file.flush()));
+    try {
+      await this.client.rename(from, to);
+      this.files.renamed(from, to);
+    } finally {
+      this.attrs.deleteTree(from);
+      this.attrs.deleteTree(to);
+      this.created.delete(from);
+      this.created.delete(to);
+    }
+  }
+
+  async truncate(path: string, lengthBytes: number): Promise<void> {
+    this.refuseIfReadOnly();
+    const file = this.files.file(path);
+    try {
+      if (file !== undefined) await file.truncate(lengthBytes);
+      else await this.client.truncate(path, lengthBytes);
+    } finally {
+      this.attrs.delete(path);
+    }
+  }
+
+  async chmod(path: string, mode: number): Promise<void> {
+    this.refuseIfReadOnly();
+    await this.client.chmod(path, mode & 0o7777);
+    this.attrs.delete(path);
+    this.files.file(path)?.patched({ mode: mode & 0o7777 });
+  }
+
+  /** gfs keeps no owners: everything belongs to the mounting user, and only that can be asked for. */
+  async chown(path: string, uid: number, gid: number): Promise<void> {
+    await this.entryOf(path);
+    const { owner } = this.options;
+    if ((uid !== ID_UNCHANGED && uid !== owner.uid) || (gid !== ID_UNCHANGED && gid !== owner.gid)) {
+      throw errnoError('EPERM', 'gfs files belong to the mounting user');
+    }
+  }
+
+  /** Sets the modification time; bytes still gathered are written first, or their landing would move it again. */
+  async utimens(path: string, mtimeMs: number): Promise<void> {
+    this.refuseIfReadOnly();
+    const file = this.files.file(path);
+    if (file !== undefined) await file.flush();
+    await this.client.utimes(path, mtimeMs);
+    this.attrs.delete(path);
+    file?.patched({ mtimeMs });
+  }
+
+  async statfs(): Promise<FuseStatfs> {
+    return fuseStatfs(await this.client.statfs());
+  }
+
+  async access(path: string, mode: number): Promise<void> {
+    await this.entryOf(path);
+    if (this.options.readOnly && (mode & W_OK) !== 0) throw errnoError('EROFS', 'mounted read-only');
+  }
+
+  // ---- open files
+
+  /** open(2): a fresh look at the master (close-to-open), then a descriptor. */
+  async open(path: string, flags: number): Promise<number> {
+    const writing = (flags & O_ACCMODE) !== O_RDONLY || (flags & O_TRUNC) !== 0;
+    if (writing) this.refuseIfReadOnly();
+    const created = this.created.get(path);
+    this.created.delete(path);
+    const justCreated =
+      created !== undefined && this.now() - created.createdAtMs <= ATTR_CACHE_TTL_MS ? created.entry : undefined;
+    const file = this.files.claim(path, () => new OpenFile(path, this.context));
+    try {
+      if (justCreated !== undefined && file.openCount === 0 && !file.dirty) {
+        // Our own create answered a moment ago: no need to ask again. The SDK handle opens while
+        // the caller writes; the first flush waits for it.
+        file.reopened(justCreated);
+        file.markCreated();
+        file.ready().catch(() => undefined);
+      } else {
+        const toldKernel = this.attrs.get(path);
+        // A file already open here keeps its SDK handle; opening it once more in the SDK purges
+        // the chunk locations cached for it, as a first open does (close-to-open).
+        const [entry] = await Promise.all([
+          this.freshEntry(path),
+          file.openCount === 0 ? file.ready() : this.client.open(path, 'r'),
+        ]);
+        file.reopened(entry);
+        // The kernel may hold the old size from a lookup this very tick (attr_timeout=0 still
+        // trusts it until the next tick), and would cut the read there: let the tick pass.
+        if (toldKernel !== undefined && toldKernel.size !== entry.size) await delay(KERNEL_ATTR_SETTLE_MS);
+      }
+    } catch (error) {
+      this.files.abandon(file);
+      throw error;
+    }
+    return this.files.add(file, (flags & O_APPEND) !== 0);
+  }
+
+  async read(fd: number, buffer: Buffer, length: number, positionBytes: number): Promise<number> {
+    const data = await this.files.descriptor(fd).file.read(positionBytes, length);
+    return data.copy(buffer, 0, 0, Math.min(data.byteLength, length));
+  }
+
+  async write(fd: number, buffer: Buffer, length: number, positionBytes: number): Promise<number> {
+    this.refuseIfReadOnly();
+    const { file, append } = this.files.descriptor(fd);
+    await file.write(buffer.subarray(0, length), positionBytes, append);
+    return length;
+  }
+
+  /** close(2) of one descriptor: everything this mount wrote to the file reaches the cluster. */
+  async flush(fd: number): Promise<void> {
+    await this.files.descriptor(fd).file.flush();
+  }
+
+  async fsync(fd: number): Promise<void> {
+    const { file } = this.files.descriptor(fd);
+    await file.fsync();
+    await syncAll(this.files.takeUnsynced(file.path));
+  }
+
+  async ftruncate(fd: number, lengthBytes: number): Promise<void> {
+    this.refuseIfReadOnly();
+    const { file } = this.files.descriptor(fd);
+    try {
+      await file.truncate(lengthBytes);
+    } finally {
+      this.attrs.delete(file.path);
+    }
+  }
+
+  /** The last close of a file: what is still gathered goes out, and fsync later can still reach it. */
+  async release(fd: number): Promise<void> {
+    const file = this.files.release(fd);
+    if (file === undefined) return;
+    try {
+      await file.flush();
+    } finally {
+      this.attrs.delete(file.path);
+      this.files.retire(file.path, await file.unsyncedHandles());
+    }
+  }
+
+  /** Before an unmount: every open file's gathered writes, each failure reported. */
+  async flushAll(): Promise<unknown[]> {
+    const results = await Promise.allSettled(this.files.all().map((file) => file.flush()));
+    return results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
+  }
+
+  // ---- helpers
+
+  /** The entry for `path`: an open file's own view, else the cache, else the master. */
+  private async entryOf(path: string): Promise<Entry> {
+    return this.files.file(path)?.attributes() ?? this.attrs.get(path) ?? this.freshEntry(path);
+  }
+
+  /** Asks the master (concurrent asks for one path share the answer) and caches the entry. */
+  private freshEntry(path: string): Promise<Entry> {
+    const inFlight = this.statsInFlight.get(path);
+    if (inFlight !== undefined) return inFlight;
+    const asking = this.client
+      .stat(path)
+      .then((entry) => {
+        this.attrs.set(path, entry);
+        this.files.file(path)?.observed(entry);
+        return entry;
+      })
+      .finally(() => this.statsInFlight.delete(path));
+    this.statsInFlight.set(path, asking);
+    return asking;
+  }
+
+  private stat(entry: Entry): FuseStat {
+    return fuseStat(entry, this.options.owner);
+  }
+
+  private forget(path: string): void {
+    this.attrs.deleteTree(path);
+    this.created.delete(path);
+    this.files.removed(path);
+  }
+
+  private refuseIfReadOnly(): void {
+    if (this.options.readOnly) throw errnoError('EROFS', 'mounted read-only');
+  }
+}
+
+async function syncAll(handles: readonly GfsFileHandle[]): Promise<void> {
+  await Promise.all(handles.map((handle) => handle.sync()));
+}

@@ -1,0 +1,99 @@
+// Bounds and timeouts of `gfs mount`, each with the reason for its value. They live beside the
+// mount rather than in shared/limits.ts because no other role uses them.
+
+import { assert } from '../../shared/assert.js';
+import { PIECE_BYTES_DEFAULT, PIECES_IN_FLIGHT } from '../../shared/limits.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/**
+ * Largest FUSE read and write request. libfuse2 clamps max_write/max_read to 128 KiB (32 pages);
+ * without `big_writes` the kernel sends 4 KiB writes whatever this says (DESIGN §6).
+ */
+export const FUSE_REQUEST_BYTES_MAX = 128 * KiB;
+
+/**
+ * How long the kernel trusts a name it looked up (entry_timeout). Names change only through
+ * rename/unlink, which this mount sees itself; another mount's change shows within this.
+ */
+export const ENTRY_TIMEOUT_S = 1;
+/**
+ * How long the kernel trusts attributes (attr_timeout). Zero: the kernel's copy of a file's size
+ * must never outlive an open, or a read after another mount's close would stop at the old size
+ * (close-to-open). Attribute calls land in the mount's own cache below, which costs microseconds.
+ */
+export const ATTR_TIMEOUT_S = 0;
+/**
+ * Attributes the mount itself caches (from readdir, lookups and its own mutations), so `ls -l`
+ * of a big directory costs one listing rather than a stat per name. Every open bypasses it.
+ */
+export const ATTR_CACHE_TTL_MS = 1_000;
+/**
+ * With attr_timeout=0 the kernel still trusts attributes until its next tick (4 ms at HZ=250,
+ * 10 ms at HZ=100). An open that finds the size changed since the kernel may have been told waits
+ * this long, so the read that follows fetches the new size instead of stopping at the old one.
+ */
+export const KERNEL_ATTR_SETTLE_MS = 11;
+/** Entries in the attribute cache before the oldest are dropped. */
+export const ATTR_CACHE_ENTRIES_MAX = 100_000;
+
+/**
+ * Unit in which writes are gathered before they are sent: the SDK's piece, so each gathered run
+ * is one push and one chunk write. Runs never cross a chunk boundary.
+ */
+export const WRITE_GATHER_BYTES = PIECE_BYTES_DEFAULT;
+/** Gathered runs of one file being written at once, as the SDK's own streams keep. */
+export const WRITE_RUNS_IN_FLIGHT = PIECES_IN_FLIGHT;
+/**
+ * Bytes one file may hold gathered (not yet sent) before its oldest windows go out. Large enough
+ * that random small writes over a few tens of MiB merge into whole windows before they are sent.
+ */
+export const WRITE_DIRTY_BYTES_MAX = 64 * MiB;
+/** Gathered bytes that saw no write for this long are sent anyway: data should not idle in memory. */
+export const WRITE_IDLE_SEND_MS = 1_000;
+
+/** Unit of read-ahead: one SDK piece read per block. */
+export const READ_BLOCK_BYTES = PIECE_BYTES_DEFAULT;
+/** Blocks a sequential reader keeps requested ahead of where it reads. */
+export const READ_AHEAD_BLOCKS_MAX = PIECES_IN_FLIGHT;
+
+/**
+ * Unit of a read that is not sequential: the kernel sends 4 KiB for random reads and reads
+ * nothing ahead, so the aligned granule around it is fetched (one FUSE request's worth) and kept.
+ */
+export const READ_GRANULE_BYTES = FUSE_REQUEST_BYTES_MAX;
+/** Granules one open file keeps (least recently used dropped first): 32 MiB. */
+export const READ_GRANULES_MAX = 256;
+
+/**
+ * Bytes of file data the whole mount holds in memory (gathered writes, writes in flight,
+ * read-ahead blocks). A writer waits for room; read-ahead simply skips when there is none.
+ */
+export const MOUNT_BUFFER_BYTES_MAX = 512 * MiB;
+
+/** Open file descriptors the mount hands out; beyond it, open fails with ENFILE. */
+export const OPEN_FILES_MAX = 65_536;
+/**
+ * Closed files whose writes have not been fsynced yet, remembered so that a later fsync of the
+ * same path (e.g. `sync FILE` after `cp`) still reaches every replica that took them.
+ */
+export const UNSYNCED_FILES_MAX = 4_096;
+/** Earlier handles (before a rename) one open file keeps for fsync. */
+export const RETIRED_HANDLES_MAX = 16;
+
+/**
+ * Ceiling on any one FUSE operation. The SDK bounds every call itself (a write to a dead
+ * chunkserver is retried for up to 2 × lease + 10 s); this only stops a bug from hanging a
+ * process in the kernel forever. fuse-native's own default (15 s) would cut healthy failovers.
+ */
+export const FUSE_OP_TIMEOUT_MS = 5 * 60_000;
+/** On SIGINT/SIGTERM, how long buffered writes get to reach the cluster before the unmount. */
+export const UNMOUNT_FLUSH_WAIT_MS = 30_000;
+
+assert(WRITE_GATHER_BYTES >= FUSE_REQUEST_BYTES_MAX, 'a gathered run holds at least one FUSE write');
+assert(
+  WRITE_DIRTY_BYTES_MAX + (WRITE_RUNS_IN_FLIGHT + 1) * WRITE_GATHER_BYTES <= MOUNT_BUFFER_BYTES_MAX,
+  'one writer alone fits the mount buffer',
+);
+assert(READ_AHEAD_BLOCKS_MAX * READ_BLOCK_BYTES <= MOUNT_BUFFER_BYTES_MAX, 'one reader fits the mount buffer');

@@ -1,0 +1,128 @@
+// `gfs mount`'s life: check FUSE and the mount point (clearing a stale mount), reach the master,
+// mount, print `mounted: <dir>`, serve until SIGINT/SIGTERM (or until someone unmounts it with
+// fusermount -u), then send what is still gathered, unmount and exit 0.
+
+import { realpath } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { GfsError } from '../../shared/errors.js';
+import { createLogger } from '../../shared/log.js';
+import type { GfsClient } from '../sdk/client.js';
+import { GfsMountFs } from './filesystem.js';
+import { loadFuseBinding } from './fuse-binding.js';
+import { FUSE_OP_TIMEOUT_MS, UNMOUNT_FLUSH_WAIT_MS } from './limits.js';
+import { mountOptions } from './mount-options.js';
+import { mountsAt, prepareMountPoint } from './mount-point.js';
+import { fuseOperations } from './operations.js';
+
+export interface MountCommandOptions {
+  client: GfsClient;
+  mountPoint: string;
+  readOnly: boolean;
+}
+
+/** How often the mount checks that it is still mounted (someone may run fusermount -u). */
+const STILL_MOUNTED_CHECK_MS = 2_000;
+
+/** Mounts and serves until a signal or an unmount from outside; the caller closes the client. */
+export async function runMount(options: MountCommandOptions): Promise<void> {
+  const mountPoint = await canonicalPath(options.mountPoint);
+  const fuse = await loadFuseBinding();
+  const cleared = await prepareMountPoint(mountPoint);
+  if (cleared !== undefined) process.stderr.write(`gfs: ${cleared}: ${mountPoint}\n`);
+
+  const { client } = options;
+  const log = createLogger({ role: 'mount', node: mountPoint });
+  // One question answers two: the master is reachable, and its chunk size (runs are cut at chunks).
+  const { chunkSize } = await client.status();
+  const fs = new GfsMountFs(client, {
+    readOnly: options.readOnly,
+    owner: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
+    chunkSizeBytes: chunkSize,
+  });
+  const source = `gfs:${client.master.replace(/^https?:\/\//, '')}`;
+  const mounted = await fuse.mount(
+    mountPoint,
+    fuseOperations(fs, log),
+    mountOptions({ readOnly: options.readOnly, source }),
+    FUSE_OP_TIMEOUT_MS,
+  );
+  process.stdout.write(`mounted: ${mountPoint}\n`);
+  const stop = new StopSignals(mountPoint);
+  const reason = await stop.first;
+  // Bytes gathered from writers before the stop still go to the cluster (a second signal, or
+  // UNMOUNT_FLUSH_WAIT_MS, stops the wait), then the mount goes.
+  const flushed = fs.flushAll().then((failures) => {
+    for (const failure of failures) log.error({ err: failure }, 'buffered writes lost at unmount');
+  });
+  await Promise.race([flushed, stop.second, delay(UNMOUNT_FLUSH_WAIT_MS)]);
+  await mounted.unmount().catch((error: unknown) => {
+    if (reason !== 'unmounted') throw new GfsError('UNAVAILABLE', `unmount failed: ${String(error)}`, mountPoint);
+  });
+  stop.dispose();
+}
+
+type StopReason = 'SIGINT' | 'SIGTERM' | 'unmounted';
+
+/**
+ * The first SIGINT/SIGTERM (or the mount vanishing: fusermount -u from outside) starts the stop;
+ * a second signal hurries it. The handlers stay installed until the end, so no signal ever meets
+ * Node's default action (an exit without unmounting).
+ */
+class StopSignals {
+  readonly first: Promise<StopReason>;
+  readonly second: Promise<void>;
+  private signals = 0;
+  private readonly onSignal: (signal: NodeJS.Signals) => void;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(mountPoint: string) {
+    let resolveFirst: (reason: StopReason) => void = () => undefined;
+    let resolveSecond: () => void = () => undefined;
+    this.first = new Promise((resolve) => {
+      resolveFirst = resolve;
+    });
+    this.second = new Promise((resolve) => {
+      resolveSecond = resolve;
+    });
+    this.onSignal = (signal) => {
+      this.signals += 1;
+      if (this.signals === 1) resolveFirst(signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
+      else resolveSecond();
+    };
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+    let checking = false;
+    this.timer = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      mountsAt(mountPoint)
+        .then((mounts) => {
+          if (mounts.length === 0) resolveFirst('unmounted');
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          checking = false;
+        });
+    }, STILL_MOUNTED_CHECK_MS);
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
+}
+
+/**
+ * The mount point as /proc/self/mountinfo will name it (symlinks resolved). Only its parent is
+ * resolved: a stale mount point itself cannot even be stat'ed (ENOTCONN).
+ */
+async function canonicalPath(path: string): Promise<string> {
+  const absolute = resolve(path);
+  const parent = await realpath(dirname(absolute)).catch(() => dirname(absolute));
+  return join(parent, basename(absolute));
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
