@@ -9,5 +9,6 @@ export type { AppendedRecord, RecordsOptions } from './client/sdk/records/reader
 export { GfsReadStream, GfsWriteStream, type ReadStreamOptions } from './client/sdk/streams.js';
 export { ERROR_CODES, type ErrorCode, GfsError } from './shared/errors.js';
 export type { ChunkLocation } from './shared/protocol/chunks.js';
+export type { ChunkHealth, CloneRecord, FsckReport } from './shared/protocol/health.js';
 export type { ClusterStatus } from './shared/protocol/heartbeat.js';
 export type { Entry } from './shared/protocol/namespace.js';

@@ -15,6 +15,7 @@ import { LeaseTable } from './mutation/lease-table.js';
 import { Mutator } from './mutation/mutator.js';
 import { SerialQueues } from './mutation/serial-queue.js';
 import { PushBuffer } from './push/push-buffer.js';
+import { Cloner } from './replication/cloner.js';
 import { ChunkStore } from './store/chunk-store.js';
 
 export interface ChunkserverOptions {
@@ -101,8 +102,17 @@ export async function startChunkserver(
     },
     logger,
   );
+  const cloner = new Cloner({
+    store,
+    rpc,
+    logger,
+    onBytesWritten: (bytes) => {
+      metrics.bytesWrittenTotal += bytes;
+    },
+  });
   registerControlRoutes(app, {
     mutator,
+    cloner,
     isReady: () => reporter?.ready === true,
     renderMetrics: () => metrics.render({ chunks: store.count, pushBufferBytes: buffer.bytes }),
   });

@@ -4,10 +4,12 @@
 import { lockDataDir } from '../shared/dir-lock.js';
 import { RpcClient } from '../shared/http/client.js';
 import { createRpcServer, listen } from '../shared/http/server.js';
+import { CLONE_TIMEOUT_MS, REPAIR_TICK_MS } from '../shared/limits.js';
 import { createLogger, type Logger } from '../shared/log.js';
-import { chunkTruncateRoute, grantRoute } from '../shared/protocol/data.js';
+import { chunkTruncateRoute, cloneRoute, grantRoute } from '../shared/protocol/data.js';
 import { serveChunkRoutes } from './http/chunk-routes.js';
 import { serveChunkserverRoutes } from './http/chunkserver-routes.js';
+import { serveHealthRoutes } from './http/health-routes.js';
 import { serveNamespaceRoutes } from './http/namespace-routes.js';
 import { serveOpsRoutes } from './http/ops-routes.js';
 import { MasterNode, type MasterSettings } from './master-node.js';
@@ -53,7 +55,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   }
   const rpc = new RpcClient({ timeoutMs: GRANT_TIMEOUT_MS });
   const cutRpc = new RpcClient({ timeoutMs: CUT_TIMEOUT_MS });
-  const closeRpc = () => Promise.all([rpc.close(), cutRpc.close()]);
+  const cloneRpc = new RpcClient({ timeoutMs: CLONE_TIMEOUT_MS });
+  const closeRpc = () => Promise.all([rpc.close(), cutRpc.close(), cloneRpc.close()]);
   let node: MasterNode;
   try {
     node = await MasterNode.open({
@@ -65,12 +68,16 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       trashRetentionMs: options.trashRetentionMs,
       startupWaitMs: options.startupWaitMs,
       checkpointEveryRecords: options.checkpointEveryRecords,
+      ...(options.repair === undefined ? {} : { repair: options.repair }),
       clock: Date.now,
       grant: async (address, body) => {
         await rpc.call(address, grantRoute, body);
       },
       cut: async (address, body) => {
         await cutRpc.call(address, chunkTruncateRoute, body);
+      },
+      clone: async (address, body) => {
+        await cloneRpc.call(address, cloneRoute, body);
       },
       logger,
     });
@@ -85,6 +92,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   serveChunkRoutes(app, node);
   serveChunkserverRoutes(app, node, () => address);
   serveOpsRoutes(app, node);
+  serveHealthRoutes(app, node);
   try {
     address = await listen(app, options.host, options.port);
   } catch (error) {
@@ -97,12 +105,25 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   logger.info(
     `master listening address=${address} dataDir=${options.dataDir} chunkSize=${chunkSizeBytes} files=${node.state.fileCount} chunks=${node.state.chunks.size}`,
   );
+  // Re-replication runs from this timer and whenever a clone ends (its slot is free at once); each
+  // tick is synchronous and bounded (scheduler.ts).
+  const repairTick = () => {
+    try {
+      node.repair.tick();
+    } catch (error) {
+      logger.error({ err: error }, 'repair tick failed');
+    }
+  };
+  const repairTimer = setInterval(repairTick, REPAIR_TICK_MS);
+  repairTimer.unref();
+  node.repair.onCloneEnded = () => setImmediate(repairTick);
   let closing: Promise<void> | undefined;
   return {
     address,
     url: `http://${address}`,
     close: () => {
       closing ??= (async () => {
+        clearInterval(repairTimer);
         await app.close();
         await closeRpc();
         await node.close();

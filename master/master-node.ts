@@ -1,8 +1,11 @@
 // The master's modules wired together, without HTTP: the durable state, the chunkserver
-// registry, the start-up gate and the lease manager. Every mutation goes through commit(), which
-// answers after the record is durable and then carries out its effects (replica deletions).
+// registry, the start-up gate, the lease manager and re-replication. Every mutation goes through
+// commit(), which answers after the record is durable and then carries out its effects (replica
+// deletions).
 
+import { FSCK_LIST_MAX } from '../shared/limits.js';
 import type { Logger } from '../shared/log.js';
+import { RecentCreations } from './chunkservers/recent-creations.js';
 import { ChunkserverRegistry } from './chunkservers/registry.js';
 import { processFullReport, type ReportContext } from './chunkservers/reports.js';
 import { StartupGate } from './chunkservers/startup-gate.js';
@@ -10,6 +13,9 @@ import type { GrantCaller } from './leases/grants.js';
 import { LeaseManager } from './leases/lease-manager.js';
 import { type CutCaller, Truncator } from './leases/truncate.js';
 import { StateLog } from './oplog/state-log.js';
+import { type HealthScan, scanHealth } from './replication/health.js';
+import { type CloneCaller, type RepairLimits, RepairScheduler } from './replication/scheduler.js';
+import { isTrashPath } from './state/trash.js';
 import type { ApplyEffects, LogRecord, MasterState } from './state/types.js';
 
 /** The master's settings that come from its command line (`gfs master --lease …`). */
@@ -21,6 +27,8 @@ export interface MasterSettings {
   trashRetentionMs: number;
   startupWaitMs: number;
   checkpointEveryRecords?: number;
+  /** Re-replication's throttles and timings (tests shrink them; defaults from shared/limits.ts). */
+  repair?: Partial<RepairLimits>;
 }
 
 export interface MasterNodeOptions extends MasterSettings {
@@ -30,6 +38,8 @@ export interface MasterNodeOptions extends MasterSettings {
   grant: GrantCaller;
   /** Sends a chunk's truncation to its primary (truncate's cut). */
   cut: CutCaller;
+  /** Orders a chunkserver to clone a chunk from another (re-replication). */
+  clone: CloneCaller;
   logger: Logger;
 }
 
@@ -38,6 +48,7 @@ export class MasterNode {
   readonly gate: StartupGate;
   readonly leases: LeaseManager;
   readonly truncator: Truncator;
+  readonly repair: RepairScheduler;
   readonly reportContext: ReportContext;
 
   private constructor(
@@ -48,15 +59,33 @@ export class MasterNode {
     this.registry = new ChunkserverRegistry(clock, options.deadAfterMs);
     this.gate = new StartupGate(stateLog.state.chunks.keys(), clock, options.startupWaitMs);
     const commit = (record: LogRecord) => this.commit(record);
+    const recent = new RecentCreations(clock);
     this.leases = new LeaseManager({
       state: stateLog.state,
       commit,
       registry: this.registry,
+      recent,
       gate: this.gate,
       grant: options.grant,
       clock,
       leaseMs: options.leaseMs,
       logger: logger.child({ module: 'leases' }),
+      repair: {
+        mayExtend: (handle) => this.repair.mayExtend(handle),
+        beforeGrant: (handle) => this.repair.beforeGrant(handle),
+      },
+    });
+    this.repair = new RepairScheduler({
+      state: stateLog.state,
+      registry: this.registry,
+      leases: this.leases,
+      recent,
+      clone: options.clone,
+      clock,
+      logger: logger.child({ module: 'repair' }),
+      isReady: () => this.gate.isReady(),
+      isTrashed: isTrashPath,
+      limits: { startupHoldOffMs: options.deadAfterMs, ...options.repair },
     });
     this.truncator = new Truncator({
       state: stateLog.state,
@@ -128,17 +157,20 @@ export class MasterNode {
     if (info !== undefined) await processFullReport(this.reportContext, info, reports);
   }
 
-  /** Chunks with fewer live up-to-date replicas than their file's replication. */
-  underReplicatedChunks(): number {
-    const now = this.options.clock();
-    let count = 0;
-    for (const entry of this.state.entries.values()) {
-      if (entry.type !== 'file') continue;
-      for (const handle of entry.chunks) {
-        if (this.registry.liveHolders(handle, now).length < entry.replication) count++;
-      }
-    }
-    return count;
+  /** Every chunk against its replication goal, now (fsck, status). */
+  health(listMax = FSCK_LIST_MAX): HealthScan {
+    return scanHealth(this.state, this.registry, {
+      now: this.options.clock(),
+      isTrashed: isTrashPath,
+      isBusy: (handle) => this.leases.isBusy(handle),
+      listMax,
+    });
+  }
+
+  /** Chunks below their replication goal, lost ones included (`underReplicated` of `gfs status`). */
+  chunksBelowGoal(): number {
+    const { counts } = this.health(0);
+    return counts.underReplicated + counts.lost;
   }
 
   async close(): Promise<void> {

@@ -60,6 +60,63 @@ export const LOCATION_CACHE_ENTRIES_MAX = 100_000;
 /** Cached locations are refreshed after this long (replicas may have moved). */
 export const LOCATION_CACHE_TTL_MS = 30_000;
 
+/**
+ * How often the master looks at its repair queue and starts clones as throttle slots free up.
+ * Cheap when nothing is wrong (no scan, an empty queue), and short next to --dead-after, so a
+ * repair starts within a fraction of a second of the master declaring a chunkserver dead.
+ */
+export const REPAIR_TICK_MS = 500;
+/**
+ * Full health scans (every file's chunks against the live replicas) run when the set of live
+ * chunkservers changes and at least this often otherwise, to catch corrupt reports and chunks
+ * created while too few servers were up. A scan is O(chunks) of synchronous work on the master.
+ */
+export const REPAIR_RESCAN_MS = 5_000;
+/**
+ * After the set of live chunkservers changes, repair waits until it has been stable this long (but
+ * no longer than REPAIR_SETTLE_MAX_MS in all). Servers that fail together (a rack, a switch) are
+ * declared dead up to a heartbeat interval apart; waiting sees the whole failure before choosing
+ * what to clone first, instead of spending clones on chunks that turn out to be the less urgent.
+ */
+export const REPAIR_SETTLE_MS = 2_000;
+export const REPAIR_SETTLE_MAX_MS = 10_000;
+/** Under-replicated chunks kept in the repair queue (most urgent first); the rest wait for a later scan. */
+export const REPAIR_QUEUE_MAX = 100_000;
+/**
+ * Clones in flight in the whole cluster: bounds the network and disk bandwidth repair takes from
+ * clients, and the master's bookkeeping, however many chunks a failure left under-replicated.
+ */
+export const CLONES_IN_FLIGHT_MAX = 16;
+/**
+ * Clones one chunkserver takes part in at once, as source or target. Each streams a chunk at disk
+ * speed; two keep a disk busy without starving the clients it also serves (GFS §4.3).
+ */
+export const CLONES_PER_CHUNKSERVER_MAX = 2;
+/**
+ * Longest a clone may take before the master gives up on it (the target's reply to /chunk/clone).
+ * Lease requests for the chunk wait while it runs, so this also bounds that wait; a 64 MiB chunk
+ * needs it only at ~2 MB/s.
+ */
+export const CLONE_TIMEOUT_MS = 30_000;
+/** A chunk whose clone failed is not tried again before this long (the source or target may be failing). */
+export const CLONE_RETRY_BACKOFF_MS = 3_000;
+/** Bytes a clone reads from its source per request: the SDK's piece size, well under PIECE_BYTES_MAX. */
+export const CLONE_PIECE_BYTES = 4 * MiB;
+/** Recent clones kept for `GET /repair/clones` (what was repaired, in which order, how it ended). */
+export const CLONE_LOG_ENTRIES_MAX = 1_000;
+/**
+ * New replicas (new chunks and clones) placed on one server within RECENT_CREATIONS_WINDOW_MS
+ * before placement prefers other servers: a new replica predicts heavy writes to it (GFS §4.2), so
+ * a freshly added, empty chunkserver is not handed every new chunk at once. A soft limit: when
+ * every candidate is over it, the best one still gets the replica.
+ */
+export const RECENT_CREATIONS_PER_SERVER_MAX = 64;
+export const RECENT_CREATIONS_WINDOW_MS = 60_000;
+/** Replicas reported corrupt and kept (out of service) until a clone replaces them. */
+export const CORRUPT_REPLICAS_MAX = 100_000;
+/** Chunks listed per category by `gfs fsck` (the counts are always exact). */
+export const FSCK_LIST_MAX = 10_000;
+
 /** Log records after which the master writes a checkpoint and trims the log. */
 export const CHECKPOINT_EVERY_RECORDS = 200_000;
 /** Largest JSON control request; data travels as octet-stream pieces bounded by PIECE_BYTES_MAX. */
@@ -71,6 +128,9 @@ assert(CHUNK_SIZE_BYTES_DEFAULT % CHECKSUM_BLOCK_BYTES === 0, 'chunk size is a m
 assert(PIECE_BYTES_DEFAULT <= PIECE_BYTES_MAX, 'default piece fits the piece bound');
 assert(PIECE_BYTES_MAX * PIECES_IN_FLIGHT <= PUSH_BUFFER_BYTES_MAX, 'one client cannot fill a push buffer alone');
 assert(LEASE_SAFETY_MARGIN_MS * 4 < LEASE_MS_DEFAULT, 'the safety margin is a small part of a lease');
+assert(CLONES_PER_CHUNKSERVER_MAX <= CLONES_IN_FLIGHT_MAX, 'one server cannot take more clones than the cluster');
+assert(CLONE_PIECE_BYTES <= PIECE_BYTES_MAX, 'a clone reads pieces a chunkserver serves');
+assert(REPAIR_TICK_MS < DEAD_AFTER_MS_DEFAULT, 'repair reacts faster than failure detection');
 
 /** Largest record for record append: a quarter of the chunk, so padding wastes at most 25%. */
 export function recordBytesMax(chunkSizeBytes: number): number {

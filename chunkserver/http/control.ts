@@ -1,4 +1,4 @@
-// The chunkserver's fastify routes: mutations and grants from the shared protocol definitions,
+// The chunkserver's fastify routes: mutations, grants and clones from the shared protocol definitions,
 // plus GET /healthz (200 once registered with the master) and GET /metrics.
 
 import type { FastifyInstance } from 'fastify';
@@ -10,15 +10,18 @@ import {
   applyRoute,
   chunkApplyTruncateRoute,
   chunkTruncateRoute,
+  cloneRoute,
   grantRoute,
   padRoute,
   syncRoute,
   writeRoute,
 } from '../../shared/protocol/data.js';
 import type { Mutator } from '../mutation/mutator.js';
+import type { Cloner } from '../replication/cloner.js';
 
 export interface ControlDeps {
   mutator: Mutator;
+  cloner: Cloner;
   isReady: () => boolean;
   renderMetrics: () => string;
 }
@@ -34,6 +37,7 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): 
   serveRoute(app, syncRoute, (body) => mutator.sync(body.handle));
   serveRoute(app, chunkTruncateRoute, (body) => mutator.truncate(body));
   serveRoute(app, chunkApplyTruncateRoute, (body) => mutator.applyTruncate(body));
+  serveRoute(app, cloneRoute, (body) => deps.cloner.clone(body));
   app.get('/healthz', async (_request, reply) => {
     if (!deps.isReady()) throw new GfsError('NOT_READY', 'not yet registered with the master');
     return reply.type('text/plain').send('ok\n');

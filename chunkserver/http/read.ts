@@ -1,12 +1,20 @@
 // GET /chunk/:handle?version=&offset=&length= on the bare node:http data path (see fast-path.ts):
 // exactly `length` bytes as application/octet-stream, every touched 64 KiB block verified before
 // anything is sent (GFS §5.2). The range is read whole (≤ PIECE_BYTES_MAX), so memory is bounded.
+// The reply names the replica's length, and the body's CRC32C when the reader asks for it (a clone
+// copies that many bytes and checks what arrived; a client's read skips that extra pass).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { crc32cOf } from '../../shared/checksum.js';
 import { GfsError } from '../../shared/errors.js';
 import { PIECE_BYTES_MAX } from '../../shared/limits.js';
 import type { Logger } from '../../shared/log.js';
-import { READ_URL_PREFIX } from '../../shared/protocol/data.js';
+import {
+  BODY_CRC_HEADER,
+  READ_URL_PREFIX,
+  REPLICA_BYTES_HEADER,
+  WANT_BODY_CRC_HEADER,
+} from '../../shared/protocol/data.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { checkHandle } from '../store/handle.js';
 import { parseUrl, sendError } from './respond.js';
@@ -45,8 +53,13 @@ export async function handleRead(
     if (stored !== read.version) {
       throw new GfsError('STALE_VERSION', `replica is at version ${stored}, request says ${read.version}`, read.handle);
     }
-    const bytes = await target.store.read(read.handle, read.offsetBytes, read.lengthBytes);
-    response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+    const { bytes, sizeBytes } = await target.store.readWithSize(read.handle, read.offsetBytes, read.lengthBytes);
+    response.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': bytes.length,
+      [REPLICA_BYTES_HEADER]: sizeBytes,
+      ...(request.headers[WANT_BODY_CRC_HEADER] === undefined ? {} : { [BODY_CRC_HEADER]: crc32cOf(bytes) }),
+    });
     response.end(bytes);
     target.onBytesRead(bytes.length);
   } catch (error) {

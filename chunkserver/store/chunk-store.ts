@@ -45,6 +45,8 @@ export class ChunkStore {
   private readonly files = new FileCache();
   /** Locks of handles being created, so two grants for a new chunk do not race. */
   private readonly creating = new Map<string, RwLock>();
+  /** Handles being copied in by importChunk (not chunks yet). */
+  private readonly importing = new Set<string>();
 
   private constructor(
     readonly chunkDir: string,
@@ -114,12 +116,69 @@ export class ChunkStore {
   }
 
   async read(handle: string, offsetBytes: number, lengthBytes: number): Promise<Buffer> {
+    return (await this.readWithSize(handle, offsetBytes, lengthBytes)).bytes;
+  }
+
+  /** A verified read and the replica's length at that moment (both under the chunk's lock). */
+  async readWithSize(
+    handle: string,
+    offsetBytes: number,
+    lengthBytes: number,
+  ): Promise<{ bytes: Buffer; sizeBytes: number }> {
     const chunk = this.chunkOf(handle);
     return chunk.lock.read(() =>
-      this.files.with(this.pathOf(this.stillHeld(chunk)), (file) =>
-        this.detectCorruption(handle, readVerified(file, chunk, offsetBytes, lengthBytes)),
-      ),
+      this.files.with(this.pathOf(this.stillHeld(chunk)), async (file) => ({
+        bytes: await this.detectCorruption(handle, readVerified(file, chunk, offsetBytes, lengthBytes)),
+        sizeBytes: chunk.sizeBytes,
+      })),
     );
+  }
+
+  /**
+   * A replica copied from another chunkserver (re-replication). `fill` hands its bytes to `write`,
+   * which is the same checksummed write every mutation goes through, into files that are not a
+   * chunk yet: nothing reads or reports them. Once `fill` is done, the data and checksums are
+   * fsynced and the version file is written (durably) last: that is what makes them a chunk. A
+   * crash before leaves files without a version, which the start-up scan removes; a failure
+   * removes them at once. Returns the replica's length.
+   */
+  async importChunk(
+    handle: string,
+    version: number,
+    fill: (write: (offsetBytes: number, bytes: Buffer) => Promise<void>) => Promise<void>,
+  ): Promise<number> {
+    checkHandle(handle);
+    if (this.chunks.has(handle) || this.importing.has(handle)) {
+      throw new GfsError('ALREADY_EXISTS', 'this chunkserver already has a replica of the chunk', handle);
+    }
+    this.importing.add(handle);
+    const state: ChunkCrcState = { handle, sizeBytes: 0, crcs: [] };
+    try {
+      await this.removeFiles(handle);
+      await this.files.with(this.pathOf(handle), (dataFile) =>
+        this.files.with(this.pathOf(handle, '.crc'), async (crcFile) => {
+          await fill(async (offsetBytes, bytes) => {
+            if (offsetBytes + bytes.length > this.chunkSizeBytes) {
+              throw new GfsError('INVALID_ARGUMENT', `copy past the chunk size ${this.chunkSizeBytes}`, handle);
+            }
+            await writeChecksummed(dataFile, crcFile, state, offsetBytes, [bytes], bytes.length);
+          });
+          await dataFile.sync();
+          await crcFile.sync();
+        }),
+      );
+      if (this.chunks.has(handle)) {
+        throw new GfsError('ALREADY_EXISTS', 'the chunk was created here meanwhile', handle);
+      }
+      await writeVersionDurably(this.chunkDir, handle, version);
+      this.chunks.set(handle, { ...state, version, lock: new RwLock() });
+      return state.sizeBytes;
+    } catch (error) {
+      if (!this.chunks.has(handle)) await this.removeFiles(handle).catch(() => undefined);
+      throw error;
+    } finally {
+      this.importing.delete(handle);
+    }
   }
 
   /** `blockCrcs`, when given, are the CRCs of the data's 64 KiB blocks counted from its start. */
@@ -227,10 +286,7 @@ export class ChunkStore {
           return;
         }
         // Leftovers of an earlier replica of the same handle must not be read as this chunk.
-        await this.files.drop(this.pathOf(handle));
-        await this.files.drop(this.pathOf(handle, '.crc'));
-        await unlinkQuietly(this.pathOf(handle));
-        await unlinkQuietly(this.pathOf(handle, '.crc'));
+        await this.removeFiles(handle);
         await writeVersionDurably(this.chunkDir, handle, version);
         this.chunks.set(handle, { handle, version, sizeBytes: 0, crcs: [], lock: new RwLock() });
         await syncDirectory(this.chunkDir);
@@ -238,6 +294,14 @@ export class ChunkStore {
     } finally {
       if (creation.idle && this.creating.get(handle) === creation) this.creating.delete(handle);
     }
+  }
+
+  /** Closes and removes a handle's data and checksum files (not its version file). */
+  private async removeFiles(handle: string): Promise<void> {
+    await this.files.drop(this.pathOf(handle));
+    await this.files.drop(this.pathOf(handle, '.crc'));
+    await unlinkQuietly(this.pathOf(handle));
+    await unlinkQuietly(this.pathOf(handle, '.crc'));
   }
 
   private chunkOf(handle: string): Chunk {

@@ -116,6 +116,7 @@ export function formatStatus(
     `master: ${status.master}${status.ready ? '' : ' (starting: waiting for chunk reports)'}`,
     `chunkservers: ${alive} alive of ${status.chunkservers.length}`,
     `files: ${status.files}  chunks: ${status.chunks}  under-replicated: ${status.underReplicated}`,
+    repairLine(status.repair),
   ];
   if (status.chunkservers.length === 0) return lines;
   const rows = [
@@ -131,6 +132,12 @@ export function formatStatus(
     ]),
   ];
   return [...lines, '', ...formatTable(rows)];
+}
+
+/** Re-replication progress: clones running and done, chunks waiting, chunks nothing can repair. */
+function repairLine(repair: ClusterStatus['repair']): string {
+  const failed = repair.failed > 0 ? `  failed: ${repair.failed}` : '';
+  return `repair: ${repair.inFlight} clones in flight, ${repair.done} done, ${repair.waiting} chunks waiting, ${repair.lost} lost${failed}`;
 }
 
 /** Left-aligned columns two spaces apart. */

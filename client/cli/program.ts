@@ -8,6 +8,7 @@ import { registerCat } from './commands/cat.js';
 import { registerChunkserver } from './commands/chunkserver.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerCp } from './commands/cp.js';
+import { registerFsck } from './commands/fsck.js';
 import { registerLs } from './commands/ls.js';
 import { registerMaster } from './commands/master.js';
 import { registerMkdir } from './commands/mkdir.js';
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
     registerMv,
     registerStat,
     registerStatus,
+    registerFsck,
     registerAppend,
     registerRecords,
     registerMount,

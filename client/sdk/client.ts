@@ -12,6 +12,7 @@ import {
   READ_AHEAD_CHUNKS,
 } from '../../shared/limits.js';
 import { normalizePath } from '../../shared/paths.js';
+import type { CloneRecord, FsckReport } from '../../shared/protocol/health.js';
 import type { ClusterStatus } from '../../shared/protocol/heartbeat.js';
 import { type Entry, type FsStats, MODE_BITS_MAX, MTIME_MS_ABS_MAX } from '../../shared/protocol/namespace.js';
 import { mutationPatienceMs } from './chunk-write.js';
@@ -249,6 +250,19 @@ export class GfsClient {
 
   async status(): Promise<ClusterStatus> {
     return this.deps.master.status();
+  }
+
+  /**
+   * Every chunk (trashed files' too) against its replication goal: the under-replicated, lost and
+   * corrupt ones (`gfs fsck`). NOT_READY while a restarted master still waits for chunk reports.
+   */
+  async fsck(): Promise<FsckReport> {
+    return this.deps.master.fsck();
+  }
+
+  /** The master's recent re-replication clones, oldest first, with how each ended. */
+  async cloneLog(): Promise<CloneRecord[]> {
+    return this.deps.master.cloneLog();
   }
 
   /** Every chunk of a file with its version, size and replica addresses (`gfs stat --chunks`). */

@@ -5,6 +5,7 @@
 import type { RpcClient } from '../../shared/http/client.js';
 import type { BodyOf, ReplyOf, RouteDef } from '../../shared/http/route.js';
 import { appendLeaseRoute, fileChunksRoute, leaseRoute, locateRoute } from '../../shared/protocol/chunks.js';
+import { cloneLogRoute, fsckRoute } from '../../shared/protocol/health.js';
 import { statusRoute } from '../../shared/protocol/heartbeat.js';
 import {
   chmodRoute,
@@ -71,6 +72,12 @@ export class MasterApi {
   }
   status() {
     return this.call(statusRoute, {});
+  }
+  fsck() {
+    return this.call(fsckRoute, {});
+  }
+  async cloneLog() {
+    return (await this.call(cloneLogRoute, {})).clones;
   }
   truncate(path: string, length: number) {
     return this.call(truncateRoute, { path, length });

@@ -2,6 +2,8 @@
 // registration and heartbeat reports and from grant acks, never logged. A chunkserver is alive
 // while its last heartbeat is within deadAfterMs; a dead one's replicas are not handed out.
 
+import { CorruptReplicas } from './corrupt-replicas.js';
+
 export interface ChunkserverInfo {
   id: string;
   address: string;
@@ -22,6 +24,8 @@ export class ChunkserverRegistry {
   readonly servers = new Map<string, ChunkserverInfo>();
   /** handle → ids of the servers holding an up-to-date replica. */
   private readonly locations = new Map<string, Set<string>>();
+  /** Replicas reported corrupt: out of service, deleted once the chunk is whole again. */
+  readonly corrupt = new CorruptReplicas();
 
   constructor(
     private readonly clock: () => number,
@@ -77,6 +81,13 @@ export class ChunkserverRegistry {
     return live;
   }
 
+  /** How many live servers hold an up-to-date replica (liveHolders without the array). */
+  liveHolderCount(handle: string, now = this.clock()): number {
+    let count = 0;
+    for (const id of this.locations.get(handle) ?? []) if (this.isAlive(this.servers.get(id), now)) count++;
+    return count;
+  }
+
   holderIds(handle: string): ReadonlySet<string> {
     return this.locations.get(handle) ?? new Set();
   }
@@ -117,12 +128,33 @@ export class ChunkserverRegistry {
     if (info !== undefined && info.pendingDeletes.size < PENDING_DELETES_MAX) info.pendingDeletes.add(handle);
   }
 
+  /** True when the server has some copy of the chunk on disk (good, corrupt or about to be deleted). */
+  holdsCopy(id: string, handle: string): boolean {
+    return (
+      this.locations.get(handle)?.has(id) === true ||
+      this.corrupt.has(handle, id) ||
+      this.servers.get(id)?.pendingDeletes.has(handle) === true
+    );
+  }
+
+  /** A replica failed its checksum: never handed out again; deleted once the chunk is whole again. */
+  markCorrupt(handle: string, id: string): void {
+    this.removeLocation(handle, id);
+    if (!this.corrupt.mark(handle, id)) this.scheduleDelete(id, handle);
+  }
+
+  /** The chunk is whole again (or gone): its corrupt replicas are deleted. */
+  releaseCorrupt(handle: string): void {
+    for (const id of this.corrupt.take(handle)) this.scheduleDelete(id, handle);
+  }
+
   /** A chunk left the chunk table: every holder deletes it. */
   dropChunk(handle: string): void {
     for (const id of [...this.holderIds(handle)]) {
       this.removeLocation(handle, id);
       this.scheduleDelete(id, handle);
     }
+    this.releaseCorrupt(handle);
   }
 
   takeDeletes(id: string): string[] {

@@ -1,7 +1,8 @@
 // Chunk reports from registration and heartbeats, against the chunk table (GFS §4.5):
 // same version → an up-to-date location; lower → stale, deleted; higher → the master missed a
 // logged version bump (it crashed between telling replicas and logging), so it adopts the higher
-// version; unknown handle → an orphan, deleted. Chunks with a grant in flight are left alone.
+// version; unknown handle → an orphan, deleted. Chunks with a grant or clone in flight are left
+// alone, and so are replicas reported corrupt (they stay out of service until replaced).
 
 import { GfsError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
@@ -40,7 +41,8 @@ export async function processFullReport(
       markStale(ctx, info, report.handle, report.version, meta.version);
     } else if (report.version > meta.version) {
       adoptions.push(adoptHigherVersion(ctx, info, report));
-    } else {
+    } else if (!registry.corrupt.has(report.handle, info.id)) {
+      // (A replica reported corrupt earlier is still on disk but stays out of service.)
       registry.addLocation(report.handle, info.id);
       ctx.gate.reported(report.handle);
     }

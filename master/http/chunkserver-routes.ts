@@ -1,5 +1,6 @@
 // Chunkserver routes (shared/protocol/heartbeat.ts): registration with a full chunk report,
 // heartbeats (lease extensions, deletions), corruption reports, and the cluster status.
+// A heartbeat from a server declared dead is refused, so it registers again with a full report.
 
 import type { FastifyInstance } from 'fastify';
 import { GfsError } from '../../shared/errors.js';
@@ -30,6 +31,14 @@ export function serveChunkserverRoutes(app: FastifyInstance, node: MasterNode, m
   });
 
   serveRoute(app, heartbeatRoute, async (body) => {
+    const known = registry.servers.get(body.id);
+    if (known !== undefined && !registry.isAlive(known)) {
+      // Declared dead: its replicas stopped counting and may have been re-replicated, bumped or
+      // deleted meanwhile. It comes back as a restarted server does, with a full chunk report, and
+      // only replicas at the current version are trusted again (reports.ts).
+      logger.warn(`heartbeat from a chunkserver declared dead id=${body.id}: asking it to register again`);
+      throw new GfsError('UNKNOWN_CHUNKSERVER', 'declared dead: register again with a full report', body.id);
+    }
     const info = registry.heartbeat(body.id, body.capacityBytes, body.usedBytes);
     if (info === undefined) {
       throw new GfsError('UNKNOWN_CHUNKSERVER', 'unknown chunkserver: register again with a full report', body.id);
@@ -43,8 +52,13 @@ export function serveChunkserverRoutes(app: FastifyInstance, node: MasterNode, m
     if (!registry.servers.has(body.id)) {
       throw new GfsError('UNKNOWN_CHUNKSERVER', 'unknown chunkserver: register again with a full report', body.id);
     }
-    registry.removeLocation(body.handle, body.id);
-    registry.scheduleDelete(body.id, body.handle);
+    if (node.state.chunks.has(body.handle)) {
+      registry.markCorrupt(body.handle, body.id);
+      node.repair.requestScan();
+    } else {
+      registry.removeLocation(body.handle, body.id);
+      registry.scheduleDelete(body.id, body.handle);
+    }
     logger.warn(`corrupt replica reported handle=${body.handle} server=${body.id}`);
     return {};
   });
@@ -69,7 +83,8 @@ export function serveChunkserverRoutes(app: FastifyInstance, node: MasterNode, m
         })),
       files: node.state.fileCount,
       chunks: node.state.chunks.size,
-      underReplicated: node.underReplicatedChunks(),
+      underReplicated: node.chunksBelowGoal(),
+      repair: node.repair.status(),
     };
   });
 }

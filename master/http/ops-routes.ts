@@ -21,6 +21,7 @@ export function serveOpsRoutes(app: FastifyInstance, node: MasterNode): void {
 
 export function metricsText(node: MasterNode): string {
   const state = node.state;
+  const repair = node.repair.status();
   const gauges: Array<[string, string, 'gauge' | 'counter', number]> = [
     ['gfs_master_ready', 'Whether the master has finished its start-up wait', 'gauge', node.gate.isReady() ? 1 : 0],
     ['gfs_master_files', 'Files in the namespace', 'gauge', state.fileCount],
@@ -45,8 +46,12 @@ export function metricsText(node: MasterNode): string {
       'gfs_master_under_replicated_chunks',
       'Chunks with fewer live replicas than their replication',
       'gauge',
-      node.underReplicatedChunks(),
+      node.chunksBelowGoal(),
     ],
+    ['gfs_master_clones_in_flight', 'Re-replication clones running', 'gauge', repair.inFlight],
+    ['gfs_master_clones_done_total', 'Clones that added a replica', 'counter', repair.done],
+    ['gfs_master_clones_failed_total', 'Clones that failed or came back stale', 'counter', repair.failed],
+    ['gfs_master_repair_waiting_chunks', 'Under-replicated chunks waiting for a clone', 'gauge', repair.waiting],
   ];
   let text = '';
   for (const [name, help, type, value] of gauges)

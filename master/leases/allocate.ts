@@ -6,12 +6,13 @@
 
 import { GfsError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
+import { placeReplicas } from '../chunkservers/placement.js';
+import type { RecentCreations } from '../chunkservers/recent-creations.js';
 import type { ChunkserverRegistry } from '../chunkservers/registry.js';
 import type { FileEntry, LogRecord } from '../state/types.js';
 import { type GrantCaller, grantAll } from './grants.js';
 import type { HandleAllocator } from './handle-allocator.js';
 import type { LeaseTable } from './lease-table.js';
-import { placeReplicas } from './placement.js';
 
 /** Chunks allocated per step: a far-away write allocates its holes in bounded batches. */
 export const ALLOCATE_CHUNKS_MAX = 256;
@@ -19,6 +20,8 @@ export const ALLOCATE_CHUNKS_MAX = 256;
 export interface AllocationContext {
   commit(record: LogRecord): Promise<unknown>;
   registry: ChunkserverRegistry;
+  /** New replicas per server lately: placement spreads them, and records these. */
+  recent: RecentCreations;
   grant: GrantCaller;
   clock: () => number;
   leaseMs: number;
@@ -46,11 +49,12 @@ export async function allocateChunks(
   });
   for (const handle of handles) ctx.busy.set(handle, marker);
   try {
-    const plans = handles.map((handle, i) => ({
-      handle,
-      index: firstIndex + i,
-      servers: placeReplicas(live, Math.min(file.replication, live.length)),
-    }));
+    const hints = { isOverCreationLimit: (id: string) => ctx.recent.isOverLimit(id) };
+    const plans = handles.map((handle, i) => {
+      const servers = placeReplicas(live, Math.min(file.replication, live.length), hints);
+      for (const info of servers) ctx.recent.record(info.id);
+      return { handle, index: firstIndex + i, servers };
+    });
     const acks = await Promise.all(
       plans.map((plan) =>
         grantAll(ctx.grant, plan.servers, (info) => ({

@@ -8,23 +8,40 @@
 import { GfsError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import type { LeaseGrant } from '../../shared/protocol/chunks.js';
+import type { RecentCreations } from '../chunkservers/recent-creations.js';
 import type { ChunkserverInfo, ChunkserverRegistry } from '../chunkservers/registry.js';
 import type { StartupGate } from '../chunkservers/startup-gate.js';
 import type { FileEntry, LogRecord, MasterState } from '../state/types.js';
 import { allocateChunks } from './allocate.js';
 import { type GrantCaller, grantAll } from './grants.js';
 import { HandleAllocator } from './handle-allocator.js';
-import { LeaseTable } from './lease-table.js';
+import { type Lease, LeaseTable } from './lease-table.js';
 
 export interface LeaseManagerDeps {
   state: MasterState;
   commit(record: LogRecord): Promise<unknown>;
   registry: ChunkserverRegistry;
+  recent: RecentCreations;
   gate: StartupGate;
   grant: GrantCaller;
   clock: () => number;
   leaseMs: number;
   logger: Logger;
+  /** Re-replication's say on leases; absent, leases ignore repair. */
+  repair?: LeaseRepairHooks;
+}
+
+/**
+ * A chunk under a lease is not cloned (a clone must not miss a write, see the scheduler), so a
+ * chunk that keeps being written would never be repaired. These hooks let re-replication get in:
+ * an under-replicated chunk's lease is not extended, and before the next lease is granted, the
+ * chunk's clone runs (lease requests wait for it, as they wait for a version bump).
+ */
+export interface LeaseRepairHooks {
+  /** False while the chunk waits for a clone that only its lease holds back. */
+  mayExtend(handle: string): boolean;
+  /** Called before a chunk without a valid lease gets one: the clone started now, if any. */
+  beforeGrant(handle: string): Promise<unknown> | undefined;
 }
 
 /** Bound on re-tries of a bump within one request when the chosen primary does not ack. */
@@ -44,6 +61,25 @@ export class LeaseManager {
 
   isBusy(handle: string): boolean {
     return this.busy.has(handle);
+  }
+
+  /** True while a lease on the chunk's current version is valid (as the master sees it). */
+  leaseHeld(handle: string): boolean {
+    const meta = this.deps.state.chunks.get(handle);
+    return meta !== undefined && this.leases.valid(handle, meta.version, this.deps.clock()) !== undefined;
+  }
+
+  /**
+   * Holds the chunk while `work` (a clone) runs: lease requests wait for it, reports and lease
+   * extensions leave the chunk alone. The caller checked the chunk is neither leased nor busy, in
+   * the same synchronous step.
+   */
+  hold(handle: string, work: Promise<unknown>): void {
+    const held = work.finally(() => {
+      if (this.busy.get(handle) === held) this.busy.delete(handle);
+    });
+    held.catch(() => undefined);
+    this.busy.set(handle, held);
   }
 
   /** The chunk at (path, index) with its primary and secondaries, allocating it when needed. */
@@ -96,6 +132,7 @@ export class LeaseManager {
       if (meta === undefined) continue;
       const lease = this.leases.valid(handle, meta.version, now);
       if (lease === undefined || lease.primaryId !== serverId || this.busy.has(handle)) continue;
+      if (this.deps.repair?.mayExtend(handle) === false) continue;
       lease.expiresAtMs = now + this.deps.leaseMs;
       extended.push({ handle, version: lease.version, leaseMs: this.deps.leaseMs });
     }
@@ -114,15 +151,25 @@ export class LeaseManager {
   }
 
   private async leaseExisting(path: string, handle: string): Promise<LeaseGrant> {
+    let repaired = false;
+    let lease: Lease | undefined;
+    let now: number;
     for (;;) {
       const pending = this.busy.get(handle);
-      if (pending === undefined) break;
-      await pending.catch(() => undefined);
+      if (pending !== undefined) {
+        await pending.catch(() => undefined);
+        continue;
+      }
+      const meta = this.deps.state.chunks.get(handle);
+      if (meta === undefined) throw new GfsError('NOT_FOUND', 'chunk no longer belongs to the file', path);
+      now = this.deps.clock();
+      lease = this.leases.valid(handle, meta.version, now);
+      // A new lease is due: a clone waiting for that moment goes first (once per request).
+      const clone = lease === undefined && !repaired ? this.deps.repair?.beforeGrant(handle) : undefined;
+      if (clone === undefined) break;
+      repaired = true;
+      await clone.catch(() => undefined);
     }
-    const meta = this.deps.state.chunks.get(handle);
-    if (meta === undefined) throw new GfsError('NOT_FOUND', 'chunk no longer belongs to the file', path);
-    const now = this.deps.clock();
-    const lease = this.leases.valid(handle, meta.version, now);
     let preferredPrimary = lease?.primaryId;
     if (lease !== undefined) {
       if (lease.replicaIds.every((id) => this.deps.registry.isAliveId(id, now))) return this.reply(lease, now);

@@ -17,6 +17,7 @@
 //   POST /chunk/grant                  master → replica: new version (creates a new chunk) and, for the
 //                                      primary, a lease.
 //   POST /chunk/sync                   fsync a chunk file and its metadata (SDK `sync()`).
+//   POST /chunk/clone                  master → new replica: copy a chunk from `source` (re-replication).
 
 import { type Static, Type } from '@sinclair/typebox';
 import { defineRoute } from '../http/route.js';
@@ -27,6 +28,15 @@ export const DataIdSchema = Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' });
 
 export const PUSH_URL_PREFIX = '/push/';
 export const READ_URL_PREFIX = '/chunk/';
+
+/** Read replies carry the replica's length, so a clone knows how much to copy. */
+export const REPLICA_BYTES_HEADER = 'x-gfs-replica-bytes';
+/**
+ * A read that sends WANT_BODY_CRC_HEADER gets the CRC32C of the body in BODY_CRC_HEADER, so it can
+ * check what crossed the network (clones do; clients' reads skip the extra pass over the bytes).
+ */
+export const WANT_BODY_CRC_HEADER = 'x-gfs-want-crc32c';
+export const BODY_CRC_HEADER = 'x-gfs-crc32c';
 
 export const PushReplySchema = Type.Object({ bytes: Type.Integer({ minimum: 0 }), crc32c: Type.Integer() });
 export type PushReply = Static<typeof PushReplySchema>;
@@ -184,4 +194,20 @@ export const chunkApplyTruncateRoute = defineRoute(
     { additionalProperties: false },
   ),
   Empty,
+);
+
+/**
+ * Re-replication (GFS §4.3): the master orders a chunkserver that holds no replica of the chunk
+ * to copy it from `source` (a live, up-to-date replica) at `version`. The target reads the source's
+ * read path piece by piece, checks each body's CRC32C, writes through its checksummed write, and
+ * only then makes the copy a chunk (its version file last). → `{sizeBytes}` once durable.
+ */
+export const cloneRoute = defineRoute(
+  'POST',
+  '/chunk/clone',
+  Type.Object(
+    { handle: HandleSchema, version: Type.Integer({ minimum: 1 }), source: AddressSchema },
+    { additionalProperties: false },
+  ),
+  Type.Object({ sizeBytes: Type.Integer({ minimum: 0 }) }),
 );

@@ -4,6 +4,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { defineRoute } from '../http/route.js';
 import { AddressSchema, Empty, HandleSchema, VersionSchema } from './common.js';
+import { RepairStatusSchema } from './health.js';
 
 export const ChunkReportSchema = Type.Object({
   handle: HandleSchema,
@@ -92,6 +93,7 @@ export const statusRoute = defineRoute(
     files: Type.Integer({ minimum: 0 }),
     chunks: Type.Integer({ minimum: 0 }),
     underReplicated: Type.Integer({ minimum: 0 }),
+    repair: RepairStatusSchema,
   }),
 );
 export type ClusterStatus = Static<(typeof statusRoute)['reply']>;

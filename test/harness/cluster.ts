@@ -39,7 +39,12 @@ export class TestCluster {
   readonly master: Node;
   readonly chunkservers: Node[];
 
-  private constructor(root: string, master: Node, chunkservers: Node[]) {
+  private constructor(
+    root: string,
+    master: Node,
+    chunkservers: Node[],
+    private readonly newChunkserver: (index: number) => Promise<Node>,
+  ) {
     this.root = root;
     this.master = master;
     this.chunkservers = chunkservers;
@@ -73,12 +78,11 @@ export class TestCluster {
       process: undefined,
       stderr: '',
     };
-    const chunkservers: Node[] = [];
-    for (let i = 1; i <= (options.chunkservers ?? 3); i++) {
+    const newChunkserver = async (i: number): Promise<Node> => {
       const port = await freePort();
       const dataDir = join(root, `cs${i}`);
       const masterProxy = options.proxiedMaster ? await TcpProxy.start(masterPort) : undefined;
-      chunkservers.push({
+      return {
         masterProxy,
         name: `cs${i}`,
         port,
@@ -96,9 +100,11 @@ export class TestCluster {
         ],
         process: undefined,
         stderr: '',
-      });
-    }
-    const cluster = new TestCluster(root, master, chunkservers);
+      };
+    };
+    const chunkservers: Node[] = [];
+    for (let i = 1; i <= (options.chunkservers ?? 3); i++) chunkservers.push(await newChunkserver(i));
+    const cluster = new TestCluster(root, master, chunkservers, newChunkserver);
     try {
       cluster.spawn(master);
       for (const node of chunkservers) cluster.spawn(node);
@@ -152,6 +158,15 @@ export class TestCluster {
       chunkservers: { id: string; address: string; alive: boolean; chunks: number }[];
       underReplicated: number;
     };
+  }
+
+  /** Starts one more chunkserver (empty, with the cluster's options) and waits until it is healthy. */
+  async addChunkserver(): Promise<Node> {
+    const node = await this.newChunkserver(this.chunkservers.length + 1);
+    this.chunkservers.push(node);
+    this.spawn(node);
+    await this.waitHealthy(node);
+    return node;
   }
 
   async kill(node: Node): Promise<void> {

@@ -78,6 +78,7 @@ describe('JSON shapes (DESIGN §7)', () => {
       files: 1,
       chunks: 2,
       underReplicated: 0,
+      repair: { inFlight: 1, done: 2, failed: 0, waiting: 3, lost: 0 },
     });
     expect(json).toEqual({
       master: '127.0.0.1:7070',

@@ -11,6 +11,7 @@ import { createRpcServer, listen, serveRoute } from '../../../shared/http/server
 import { silentLogger } from '../../../shared/log.js';
 import { fileChunksRoute, leaseRoute, locateRoute } from '../../../shared/protocol/chunks.js';
 import { grantRoute } from '../../../shared/protocol/data.js';
+import { fsckRoute } from '../../../shared/protocol/health.js';
 import { corruptRoute, heartbeatRoute, registerRoute, statusRoute } from '../../../shared/protocol/heartbeat.js';
 import {
   createRoute,
@@ -141,7 +142,15 @@ describe('master over HTTP', () => {
       usedBytes: 5,
       extendLeases: [],
     });
-    expect(after.deleteHandles).toEqual([lease.handle]);
+    // Out of service at once, but kept until a clone replaces it (it is the only replica here).
+    expect(after.deleteHandles).toEqual([]);
+    const relocated = await rpc.call(master.address, locateRoute, { path: '/data', index: 1, count: 1 });
+    expect(relocated.chunks[0]?.replicas).toEqual([]);
+    const fsck = await rpc.call(master.address, fsckRoute, {});
+    expect(fsck).toMatchObject({ healthy: false, counts: { underReplicated: 1, lost: 1, corrupt: 1 } });
+    expect(fsck.corrupt).toEqual([
+      expect.objectContaining({ path: '/data', index: 1, handle: lease.handle, replicas: [], corrupt: [csAddress] }),
+    ]);
   });
 
   it('answers /healthz and /metrics', async () => {

@@ -54,6 +54,9 @@ async function harness(startupWaitMs = 5_000): Promise<Harness> {
       cut: async (address) => {
         throw new GfsError('INTERNAL', 'no chunk cut expected in these tests', address);
       },
+      clone: async (address) => {
+        throw new GfsError('INTERNAL', 'no clone expected in these tests', address);
+      },
       logger: silentLogger(),
     });
     nodes.push(node);

@@ -54,6 +54,9 @@ async function harness(onCut: (cut: Cut) => Promise<void> = async () => undefine
       cuts.push(cut);
       await onCut(cut);
     },
+    clone: async (address) => {
+      throw new GfsError('INTERNAL', 'no clone expected in these tests', address);
+    },
     logger: silentLogger(),
   });
   nodes.push(node);

@@ -1,0 +1,82 @@
+// The health scan on a hand-built state: goals of chunks shared by several files, trashed files,
+// lost, under-replicated and corrupt chunks, and the corrupt replicas that may go.
+
+import { describe, expect, it } from 'vitest';
+import { ChunkserverRegistry } from '../../../master/chunkservers/registry.js';
+import { scanHealth } from '../../../master/replication/health.js';
+import { createState, putEntry } from '../../../master/state/namespace-table.js';
+import { isTrashPath, TRASH_ROOT } from '../../../master/state/trash.js';
+import type { MasterState } from '../../../master/state/types.js';
+
+const NOW = 1_000;
+
+function setup(files: Record<string, { chunks: string[]; replication: number }>): {
+  state: MasterState;
+  registry: ChunkserverRegistry;
+} {
+  const state = createState(1024 * 1024);
+  putEntry(state, TRASH_ROOT, { type: 'dir', mtimeMs: 0, mode: 0o755 });
+  for (const [path, file] of Object.entries(files)) {
+    putEntry(state, path, { type: 'file', length: 0, mtimeMs: 0, mode: 0o644, ...file });
+    for (const handle of file.chunks) {
+      const meta = state.chunks.get(handle);
+      if (meta) meta.refcount++;
+      else state.chunks.set(handle, { version: 4, refcount: 1 });
+    }
+  }
+  const registry = new ChunkserverRegistry(() => NOW, 10_000);
+  for (const id of ['cs1', 'cs2', 'cs3']) {
+    registry.register({ id, address: `${id}:1`, rack: '', capacityBytes: 1e9, usedBytes: 0 });
+  }
+  return { state, registry };
+}
+
+describe('health scan', () => {
+  it('gives a shared chunk the highest goal of its files and names a live file before a trashed one', () => {
+    const { state, registry } = setup({
+      [`${TRASH_ROOT}/x`]: { chunks: ['1'], replication: 3 },
+      '/live': { chunks: ['1'], replication: 2 },
+    });
+    registry.addLocation('1', 'cs1');
+    registry.addLocation('1', 'cs2');
+    const health = scanHealth(state, registry, { now: NOW, isTrashed: isTrashPath, isBusy: () => false, listMax: 100 });
+    expect(health.chunks).toBe(1);
+    expect(health.underReplicated).toEqual([
+      expect.objectContaining({ handle: '1', goal: 3, live: 2, path: '/live', index: 0, trashed: false }),
+    ]);
+  });
+
+  it('checks trashed files too, and lists lost and corrupt chunks with exact counts', () => {
+    const { state, registry } = setup({
+      [`${TRASH_ROOT}/old`]: { chunks: ['5', '6'], replication: 2 },
+      '/a': { chunks: ['7', '8'], replication: 1 },
+    });
+    registry.addLocation('6', 'cs1');
+    registry.addLocation('7', 'cs1');
+    registry.addLocation('8', 'cs2');
+    registry.markCorrupt('8', 'cs3');
+    registry.markCorrupt('7', 'cs2');
+    registry.corrupt.mark('99', 'cs1');
+    const health = scanHealth(state, registry, { now: NOW, isTrashed: isTrashPath, isBusy: () => false, listMax: 100 });
+    expect(health.lost.map((c) => [c.handle, c.trashed])).toEqual([['5', true]]);
+    expect(health.underReplicated.map((c) => c.handle)).toEqual(['6']);
+    expect(health.counts).toEqual({ underReplicated: 1, lost: 1, corrupt: 0 });
+    // 7 and 8 have their one replica: their corrupt copies may go; 99 is not in the table at all.
+    expect(health.corruptResolved.sort()).toEqual(['7', '8', '99']);
+  });
+
+  it('counts a dead server’s replicas as gone, skips chunks being allocated, and bounds the lists', () => {
+    const { state, registry } = setup({ '/a': { chunks: ['1', '2', '3', '4'], replication: 2 } });
+    for (const handle of ['1', '2', '3', '4']) registry.addLocation(handle, 'cs1');
+    const later = NOW + 10_001;
+    const health = scanHealth(state, registry, {
+      now: later,
+      isTrashed: isTrashPath,
+      isBusy: (h) => h === '3',
+      listMax: 2,
+    });
+    // Chunk 3 is being allocated (busy, no location yet): not counted as lost.
+    expect(health.counts).toEqual({ underReplicated: 0, lost: 3, corrupt: 0 });
+    expect(health.lost.map((c) => c.handle)).toEqual(['1', '2']);
+  });
+});
