@@ -57,6 +57,12 @@ export const WRITE_IDLE_SEND_MS = 1_000;
 export const READ_BLOCK_BYTES = PIECE_BYTES_DEFAULT;
 /** Blocks a sequential reader keeps requested ahead of where it reads. */
 export const READ_AHEAD_BLOCKS_MAX = PIECES_IN_FLIGHT;
+/**
+ * The kernel's read-ahead for the mount (its bdi's read_ahead_kb; 128 KiB by default). With 1 MiB
+ * the kernel keeps several 128 KiB reads in flight, so a sequential reader no longer waits a FUSE
+ * round trip per request: `dd` of 512 MiB went from 185–223 to 247–262 MiB/s (4 MiB: no better).
+ */
+export const KERNEL_READ_AHEAD_KIB = 1024;
 
 /**
  * Unit of a read that is not sequential: the kernel sends 4 KiB for random reads and reads

@@ -14,21 +14,25 @@ const MOUNTINFO = '/proc/self/mountinfo';
 const MOUNT_POINT_BYTES_MAX = 1000;
 
 export interface MountInfo {
+  /** The kernel's `major:minor` of the mount (its backing device info is /sys/class/bdi/<device>). */
+  device: string;
   mountPoint: string;
   fsType: string;
   source: string;
 }
 
-/** Parses /proc/self/mountinfo (proc(5)): field 5 is the mount point, fields after ` - ` type and source. */
+/** Parses /proc/self/mountinfo (proc(5)): field 3 is major:minor, 5 the mount point; after ` - `, type and source. */
 export function parseMountInfo(text: string): MountInfo[] {
   const mounts: MountInfo[] = [];
   for (const line of text.split('\n')) {
     const [head, tail] = line.split(' - ');
     if (head === undefined || tail === undefined) continue;
-    const mountPoint = head.split(' ')[4];
+    const fields = head.split(' ');
+    const device = fields[2];
+    const mountPoint = fields[4];
     const [fsType, source] = tail.split(' ');
-    if (mountPoint === undefined || fsType === undefined) continue;
-    mounts.push({ mountPoint: unescapeOctal(mountPoint), fsType, source: unescapeOctal(source ?? '') });
+    if (device === undefined || mountPoint === undefined || fsType === undefined) continue;
+    mounts.push({ device, mountPoint: unescapeOctal(mountPoint), fsType, source: unescapeOctal(source ?? '') });
   }
   return mounts;
 }

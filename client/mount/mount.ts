@@ -9,6 +9,7 @@ import { createLogger } from '../../shared/log.js';
 import type { GfsClient } from '../sdk/client.js';
 import { GfsMountFs } from './filesystem.js';
 import { loadFuseBinding } from './fuse-binding.js';
+import { widenKernelReadAhead } from './kernel-read-ahead.js';
 import { FUSE_OP_TIMEOUT_MS, UNMOUNT_FLUSH_WAIT_MS } from './limits.js';
 import { mountOptions } from './mount-options.js';
 import { mountsAt, prepareMountPoint } from './mount-point.js';
@@ -46,6 +47,8 @@ export async function runMount(options: MountCommandOptions): Promise<void> {
     mountOptions({ readOnly: options.readOnly, source }),
     FUSE_OP_TIMEOUT_MS,
   );
+  const readAheadUnset = await widenKernelReadAhead(mountPoint);
+  if (readAheadUnset !== undefined) log.info({ reason: readAheadUnset }, 'kernel read-ahead left at its default');
   process.stdout.write(`mounted: ${mountPoint}\n`);
   const stop = new StopSignals(mountPoint);
   const reason = await stop.first;

@@ -39,6 +39,10 @@ describe('gfs mount with ordinary tools', () => {
     expect(cat.code).toBe(0);
     expect(sha256(cat.stdout)).toBe(sha256(data));
 
+    // The kernel reads ahead 1 MiB on this mount (several FUSE reads in flight), not its 128 KiB.
+    const device = (await shOk(`mountpoint -d "${mount.dir}"`)).trim();
+    expect((await readFile(`/sys/class/bdi/${device}/read_ahead_kb`, 'utf8')).trim()).toBe('1024');
+
     const listing = await shOk(`ls -l "${mount.dir}"`);
     expect(listing).toMatch(/^-rw-r--r-- +1 +\S+ +\S+ +20971520 .* random\.bin$/m);
     expect((await shOk(`stat -c %s "${mount.dir}/random.bin"`)).trim()).toBe('20971520');

@@ -91,15 +91,15 @@ describe('mount options', () => {
 });
 
 describe('mountinfo', () => {
-  it('finds mount points (with escaped spaces), types and sources', () => {
+  it('finds devices, mount points (with escaped spaces), types and sources', () => {
     const text = [
       '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw',
       '42 22 0:39 / /tmp/with\\040space rw,nosuid,nodev,relatime shared:5 - fuse.gfs gfs:127.0.0.1:7070 rw,user_id=0',
       '',
     ].join('\n');
     expect(parseMountInfo(text)).toEqual([
-      { mountPoint: '/', fsType: 'ext4', source: '/dev/sda1' },
-      { mountPoint: '/tmp/with space', fsType: 'fuse.gfs', source: 'gfs:127.0.0.1:7070' },
+      { device: '8:1', mountPoint: '/', fsType: 'ext4', source: '/dev/sda1' },
+      { device: '0:39', mountPoint: '/tmp/with space', fsType: 'fuse.gfs', source: 'gfs:127.0.0.1:7070' },
     ]);
   });
 });
