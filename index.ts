@@ -11,4 +11,4 @@ export { ERROR_CODES, type ErrorCode, GfsError } from './shared/errors.js';
 export type { ChunkLocation } from './shared/protocol/chunks.js';
 export type { ChunkHealth, CloneRecord, FsckReport } from './shared/protocol/health.js';
 export type { ClusterStatus } from './shared/protocol/heartbeat.js';
-export type { Entry } from './shared/protocol/namespace.js';
+export type { Entry, FsStats, TrashEntry } from './shared/protocol/namespace.js';

@@ -1,10 +1,19 @@
 // Composition root of a chunkserver: identity, chunk store, push buffer, leases and serial queues,
-// the HTTP surfaces, and the reporter that keeps the master informed. `gfs chunkserver` calls
-// startChunkserver; tests start several in one process.
+// the HTTP surfaces, the reporter that keeps the master informed, and the scrubber that verifies
+// replicas while the server is idle. `gfs chunkserver` calls startChunkserver; tests start several
+// in one process.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { lockDataDir } from '../shared/dir-lock.js';
 import { RpcClient } from '../shared/http/client.js';
 import { createRpcServer, listen } from '../shared/http/server.js';
+import {
+  SCRUB_BYTES_PER_SECOND,
+  SCRUB_IDLE_MS,
+  SCRUB_INTERVAL_MS,
+  SCRUB_PIECE_BYTES,
+  SCRUB_POLL_MS_MAX,
+} from '../shared/limits.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { Reporter } from './heartbeat/reporter.js';
 import { registerControlRoutes } from './http/control.js';
@@ -16,6 +25,8 @@ import { Mutator } from './mutation/mutator.js';
 import { SerialQueues } from './mutation/serial-queue.js';
 import { PushBuffer } from './push/push-buffer.js';
 import { Cloner } from './replication/cloner.js';
+import { ClientActivity } from './scrub/client-activity.js';
+import { Scrubber, type ScrubSettings } from './scrub/scrubber.js';
 import { ChunkStore } from './store/chunk-store.js';
 
 export interface ChunkserverOptions {
@@ -27,6 +38,8 @@ export interface ChunkserverOptions {
   advertise?: string;
   rack: string;
   heartbeatMs: number;
+  /** Scrubbing (`--scrub-rate`, `--scrub-idle`, `--scrub-interval`); defaults from shared/limits.ts. */
+  scrub?: Partial<Pick<ScrubSettings, 'bytesPerSecond' | 'idleMs' | 'intervalMs'>>;
   logger?: Logger;
 }
 
@@ -59,6 +72,8 @@ export async function startChunkserver(
   }
   const logger = (options.logger ?? createLogger({ role: 'chunkserver' })).child({ node: id });
   const metrics = new ChunkserverMetrics();
+  const monotonicMs = () => performance.now();
+  const activity = new ClientActivity(monotonicMs);
   let reporter: Reporter | undefined;
   try {
     store = await ChunkStore.open({
@@ -86,6 +101,7 @@ export async function startChunkserver(
     logger,
     onBytesWritten: (bytes) => {
       metrics.bytesWrittenTotal += bytes;
+      activity.touch();
     },
   });
 
@@ -98,7 +114,9 @@ export async function startChunkserver(
       store,
       onBytesRead: (bytes) => {
         metrics.bytesReadTotal += bytes;
+        activity.touch();
       },
+      onDataRequest: () => activity.touch(),
     },
     logger,
   );
@@ -108,13 +126,29 @@ export async function startChunkserver(
     logger,
     onBytesWritten: (bytes) => {
       metrics.bytesWrittenTotal += bytes;
+      activity.touch();
     },
+  });
+  const scrubber = new Scrubber({
+    store,
+    activity,
+    clock: monotonicMs,
+    sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
+    settings: {
+      bytesPerSecond: options.scrub?.bytesPerSecond ?? SCRUB_BYTES_PER_SECOND,
+      idleMs: options.scrub?.idleMs ?? SCRUB_IDLE_MS,
+      intervalMs: options.scrub?.intervalMs ?? SCRUB_INTERVAL_MS,
+      pieceBytes: SCRUB_PIECE_BYTES,
+      pollMsMax: SCRUB_POLL_MS_MAX,
+    },
+    logger: logger.child({ module: 'scrub' }),
   });
   registerControlRoutes(app, {
     mutator,
     cloner,
     isReady: () => reporter?.ready === true,
-    renderMetrics: () => metrics.render({ chunks: store.count, pushBufferBytes: buffer.bytes }),
+    renderMetrics: () =>
+      metrics.render({ chunks: store.count, pushBufferBytes: buffer.bytes, scrub: scrubber.progress() }),
   });
 
   let boundAddress: string;
@@ -141,6 +175,7 @@ export async function startChunkserver(
     deleteChunk: (handle) => mutator.deleteChunk(handle),
   });
   reporter.start();
+  scrubber.start();
   logger.info({ address, master: options.masterUrl, chunks: store.count }, 'chunkserver listening');
 
   let closing: Promise<void> | undefined;
@@ -151,11 +186,13 @@ export async function startChunkserver(
     close: () => {
       closing ??= (async () => {
         const reporterStopped = running.stop();
+        const scrubberStopped = scrubber.stop();
         // Outgoing calls first: closing the client aborts, after a short grace, calls to peers that
         // never answer, which would otherwise hold both the reporter and in-flight requests.
         await rpc.close();
         await app.close();
         await reporterStopped;
+        await scrubberStopped;
         queues.close();
         buffer.close();
         await store.close();

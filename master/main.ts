@@ -4,7 +4,7 @@
 import { lockDataDir } from '../shared/dir-lock.js';
 import { RpcClient } from '../shared/http/client.js';
 import { createRpcServer, listen } from '../shared/http/server.js';
-import { CLONE_TIMEOUT_MS, REPAIR_TICK_MS } from '../shared/limits.js';
+import { CLONE_TIMEOUT_MS, REPAIR_TICK_MS, TRASH_SWEEP_MS } from '../shared/limits.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { chunkTruncateRoute, cloneRoute, grantRoute } from '../shared/protocol/data.js';
 import { serveChunkRoutes } from './http/chunk-routes.js';
@@ -117,6 +117,12 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const repairTimer = setInterval(repairTick, REPAIR_TICK_MS);
   repairTimer.unref();
   node.repair.onCloneEnded = () => setImmediate(repairTick);
+  // The trash sweep (garbage collection): purges entries past --trash-retention, then the chunks
+  // no file holds are deleted on their chunkservers through heartbeat replies.
+  const sweepTimer = setInterval(() => {
+    node.sweeper.sweep().catch((error: unknown) => logger.error({ err: error }, 'trash sweep failed'));
+  }, TRASH_SWEEP_MS);
+  sweepTimer.unref();
   let closing: Promise<void> | undefined;
   return {
     address,
@@ -124,6 +130,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     close: () => {
       closing ??= (async () => {
         clearInterval(repairTimer);
+        clearInterval(sweepTimer);
         await app.close();
         await closeRpc();
         await node.close();

@@ -1,5 +1,5 @@
 // The master's modules wired together, without HTTP: the durable state, the chunkserver
-// registry, the start-up gate, the lease manager and re-replication. Every mutation goes through
+// registry, the start-up gate, the lease manager, re-replication and the trash sweep. Every mutation goes through
 // commit(), which answers after the record is durable and then carries out its effects (replica
 // deletions).
 
@@ -9,6 +9,7 @@ import { RecentCreations } from './chunkservers/recent-creations.js';
 import { ChunkserverRegistry } from './chunkservers/registry.js';
 import { processFullReport, type ReportContext } from './chunkservers/reports.js';
 import { StartupGate } from './chunkservers/startup-gate.js';
+import { TrashSweeper } from './gc/trash-sweeper.js';
 import type { GrantCaller } from './leases/grants.js';
 import { LeaseManager } from './leases/lease-manager.js';
 import { type CutCaller, Truncator } from './leases/truncate.js';
@@ -49,6 +50,7 @@ export class MasterNode {
   readonly leases: LeaseManager;
   readonly truncator: Truncator;
   readonly repair: RepairScheduler;
+  readonly sweeper: TrashSweeper;
   readonly reportContext: ReportContext;
 
   private constructor(
@@ -94,6 +96,13 @@ export class MasterNode {
       commit,
       clock,
       logger: logger.child({ module: 'truncate' }),
+    });
+    this.sweeper = new TrashSweeper({
+      state: stateLog.state,
+      commit,
+      clock,
+      retentionMs: options.trashRetentionMs,
+      logger: logger.child({ module: 'gc' }),
     });
     this.reportContext = {
       state: stateLog.state,
@@ -173,7 +182,13 @@ export class MasterNode {
     return counts.underReplicated + counts.lost;
   }
 
+  /** Whether deletes, overwrites and replacing renames go to the trash (`--trash-retention` > 0). */
+  get usesTrash(): boolean {
+    return this.options.trashRetentionMs > 0;
+  }
+
   async close(): Promise<void> {
+    await this.sweeper.settled();
     await this.stateLog.close();
   }
 }

@@ -117,6 +117,49 @@ export const CORRUPT_REPLICAS_MAX = 100_000;
 /** Chunks listed per category by `gfs fsck` (the counts are always exact). */
 export const FSCK_LIST_MAX = 10_000;
 
+/**
+ * How often the master looks for trashed entries past `--trash-retention`. The look is O(1) when
+ * nothing has expired (the trash is kept in deletion order, so only its oldest entry is checked),
+ * so a short interval costs nothing and honours a short retention (tests, `0`) within a second.
+ */
+export const TRASH_SWEEP_MS = 1_000;
+/**
+ * Trashed entries purged by one logged record. Bounds the record's size and the synchronous work
+ * of one apply (an entry can still be a whole directory tree: that costs what `rm -r` used to);
+ * a sweep that finds more expired entries logs further records right away.
+ */
+export const TRASH_PURGE_BATCH_MAX = 1_000;
+/** Purge records one sweep logs before it yields to other work until the next sweep. */
+export const TRASH_PURGE_BATCHES_PER_SWEEP_MAX = 100;
+/** Trashed entries listed by one `gfs trash` answer (the newest; the total is exact). */
+export const TRASH_LIST_MAX = 100_000;
+
+/**
+ * Scrubbing (GFS §5.2): bytes per second an idle chunkserver reads to verify the checksums of
+ * chunks nobody read lately. A small part of one disk's sequential rate (~150 MB/s for a hard
+ * disk), so a client that arrives mid-scrub finds the disk nearly free, yet ~1.4 TB a day when
+ * idle: a few TB of replicas are checked within days.
+ */
+export const SCRUB_BYTES_PER_SECOND = 16 * MiB;
+/**
+ * A chunkserver is idle once no client read, write, push or clone has touched it for this long;
+ * only then does it scrub. Long enough that the pauses of a working client (think time between
+ * requests, a heartbeat or two) do not let the scrubber in.
+ */
+export const SCRUB_IDLE_MS = 5_000;
+/**
+ * A replica verified less than this long ago is not verified again. Bounds how long a bad block
+ * of a cold chunk goes unnoticed; HDFS's block scanner uses three weeks.
+ */
+export const SCRUB_INTERVAL_MS = 14 * 24 * 3600 * 1000;
+/**
+ * Bytes the scrubber reads (and verifies) at a time, under the chunk's read lock. A writer of the
+ * chunk waits for at most one piece, and client I/O stops the scrub within one piece.
+ */
+export const SCRUB_PIECE_BYTES = 1 * MiB;
+/** Longest the scrubber sleeps before looking again for idleness and due chunks (new chunks are due at once). */
+export const SCRUB_POLL_MS_MAX = 1_000;
+
 /** Log records after which the master writes a checkpoint and trims the log. */
 export const CHECKPOINT_EVERY_RECORDS = 200_000;
 /** Largest JSON control request; data travels as octet-stream pieces bounded by PIECE_BYTES_MAX. */
@@ -131,6 +174,9 @@ assert(LEASE_SAFETY_MARGIN_MS * 4 < LEASE_MS_DEFAULT, 'the safety margin is a sm
 assert(CLONES_PER_CHUNKSERVER_MAX <= CLONES_IN_FLIGHT_MAX, 'one server cannot take more clones than the cluster');
 assert(CLONE_PIECE_BYTES <= PIECE_BYTES_MAX, 'a clone reads pieces a chunkserver serves');
 assert(REPAIR_TICK_MS < DEAD_AFTER_MS_DEFAULT, 'repair reacts faster than failure detection');
+assert(SCRUB_PIECE_BYTES % CHECKSUM_BLOCK_BYTES === 0, 'a scrub piece is whole checksum blocks');
+assert(SCRUB_PIECE_BYTES <= PIECE_BYTES_MAX, 'a scrub piece is a read the store serves');
+assert(TRASH_PURGE_BATCH_MAX <= TRASH_LIST_MAX, 'one purge never exceeds what a listing shows');
 
 /** Largest record for record append: a quarter of the chunk, so padding wastes at most 25%. */
 export function recordBytesMax(chunkSizeBytes: number): number {

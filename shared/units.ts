@@ -1,4 +1,4 @@
-// Sizes (`4096`, `64KiB`, `1MiB`, `64M`, `1G`) and durations (`500ms`, `10s`, `5m`, `3d`) as the
+// Sizes (`4096`, `64KiB`, `1MiB`, `64M`, `1G`) and durations (`500ms`, `10s`, `5m`, `3d`, `0`) as the
 // CLI accepts them (DESIGN §7). Binary units throughout: `M` means MiB, as in most storage tools.
 
 import { GfsError } from './errors.js';
@@ -38,6 +38,8 @@ export function parseSize(text: string): number {
 }
 
 export function parseDuration(text: string): number {
+  // A bare 0 needs no unit (`--trash-retention 0`); any other bare number is ambiguous.
+  if (text.trim() === '0') return 0;
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(text.trim());
   const unit = match ? DURATION_UNITS_MS[match[2] ?? ''] : undefined;
   if (!match || unit === undefined) {

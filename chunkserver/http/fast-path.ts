@@ -11,14 +11,21 @@ import { handleRead, isReadRequest, type ReadTarget } from './read.js';
 
 type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
 
-export function installDataPath(app: FastifyInstance, target: PushTarget & ReadTarget, logger: Logger): void {
+export interface DataPathTarget extends PushTarget, ReadTarget {
+  /** Every push and read request (client I/O: the scrubber waits for it to stop). */
+  onDataRequest?: () => void;
+}
+
+export function installDataPath(app: FastifyInstance, target: DataPathTarget, logger: Logger): void {
   const server = app.server;
   const fastifyListeners = server.listeners('request') as RequestListener[];
   server.removeAllListeners('request');
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     if (isPushRequest(request)) {
+      target.onDataRequest?.();
       void handlePush(target, logger, request, response);
     } else if (isReadRequest(request)) {
+      target.onDataRequest?.();
       void handleRead(target, logger, request, response);
     } else {
       for (const listener of fastifyListeners) listener.call(server, request, response);

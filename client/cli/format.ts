@@ -115,7 +115,7 @@ export function formatStatus(
   const lines = [
     `master: ${status.master}${status.ready ? '' : ' (starting: waiting for chunk reports)'}`,
     `chunkservers: ${alive} alive of ${status.chunkservers.length}`,
-    `files: ${status.files}  chunks: ${status.chunks}  under-replicated: ${status.underReplicated}`,
+    `files: ${status.files}  in trash: ${status.trashedFiles}  chunks: ${status.chunks}  under-replicated: ${status.underReplicated}`,
     repairLine(status.repair),
   ];
   if (status.chunkservers.length === 0) return lines;

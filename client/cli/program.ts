@@ -15,9 +15,11 @@ import { registerMkdir } from './commands/mkdir.js';
 import { registerMount } from './commands/mount.js';
 import { registerMv } from './commands/mv.js';
 import { registerRecords } from './commands/records.js';
+import { registerRestore } from './commands/restore.js';
 import { registerRm } from './commands/rm.js';
 import { registerStat } from './commands/stat.js';
 import { registerStatus } from './commands/status.js';
+import { registerTrash } from './commands/trash.js';
 
 /** The version in package.json (two levels above dist/client/cli/, three above client/cli/). */
 function packageVersion(): string {
@@ -52,6 +54,8 @@ export function buildProgram(): Command {
     registerLs,
     registerMkdir,
     registerRm,
+    registerTrash,
+    registerRestore,
     registerMv,
     registerStat,
     registerStatus,

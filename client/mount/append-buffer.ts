@@ -56,7 +56,7 @@ export class AppendBuffer {
     return this.exclusive(async () => {
       this.throwFailure();
       if (this.pendingBytes > 0 && this.pendingBytes + data.byteLength > this.options.gatherBytes) await this.send();
-      if (!this.options.budget.tryAcquire(data.byteLength)) {
+      if (!this.options.budget.tryAcquire(data.byteLength, true)) {
         await this.send();
         await this.options.budget.acquire(data.byteLength);
       }

@@ -1,10 +1,10 @@
 // Fixed-size, aligned blocks of one file read from the cluster and kept in memory, least recently
 // used dropped first beyond `blocksMax`. Each block's bytes come from the mount-wide budget (a
-// block is simply not cached when there is none); a block still arriving when it is dropped gives
-// its bytes back when it lands, and a block whose read failed is forgotten so the next read tries
-// again.
+// block is simply not cached when there is none), and a writer short of memory takes them back
+// (`reclaim`); a block still arriving when it is dropped gives its bytes back when it lands, and a
+// block whose read failed is forgotten so the next read tries again.
 
-import type { ByteBudget } from './byte-budget.js';
+import type { ByteBudget, Reclaimable } from './byte-budget.js';
 
 /** Reads `length` bytes at `offsetBytes` (fewer only at the end of the file). */
 export type RangeReader = (length: number, offsetBytes: number) => Promise<Buffer>;
@@ -16,7 +16,7 @@ interface Block {
   dropped: boolean;
 }
 
-export class BlockCache {
+export class BlockCache implements Reclaimable {
   /** Map order is use order: the least recently used block comes first. */
   private readonly blocks = new Map<number, Block>();
 
@@ -59,12 +59,13 @@ export class BlockCache {
       },
       () => {
         block.settled = true;
-        if (this.blocks.get(index) === block) this.blocks.delete(index);
+        if (this.blocks.get(index) === block) this.forget(index);
         if (!block.dropped) block.dropped = true;
         this.budget.release(block.heldBytes);
       },
     );
     this.blocks.set(index, block);
+    if (this.blocks.size === 1) this.budget.holding(this, true);
     while (this.blocks.size > this.blocksMax) {
       const oldest = this.blocks.keys().next();
       if (oldest.done) break;
@@ -78,12 +79,28 @@ export class BlockCache {
     for (const index of [...this.blocks.keys()]) if (which(index)) this.drop(index);
   }
 
+  /** Drops least recently used blocks until `bytes` are dropped (see Reclaimable). */
+  reclaim(bytes: number): number {
+    let droppedBytes = 0;
+    for (const [index, block] of this.blocks) {
+      if (droppedBytes >= bytes) break;
+      droppedBytes += block.heldBytes;
+      this.drop(index);
+    }
+    return droppedBytes;
+  }
+
   private drop(index: number): void {
     const block = this.blocks.get(index);
     if (block === undefined) return;
-    this.blocks.delete(index);
+    this.forget(index);
     block.dropped = true;
     // Memory of a block still arriving is given back when it lands.
     if (block.settled) this.budget.release(block.heldBytes);
+  }
+
+  private forget(index: number): void {
+    this.blocks.delete(index);
+    if (this.blocks.size === 0) this.budget.holding(this, false);
   }
 }

@@ -34,8 +34,7 @@ export interface MountFsOptions {
   now?: () => number;
 }
 
-/** Modes the master gives new entries; anything else costs a chmod after the create. */
-const FILE_MODE_DEFAULT = 0o644;
+/** The mode the master gives new directories; anything else costs a chmod after the mkdir. */
 const DIR_MODE_DEFAULT = 0o755;
 const O_ACCMODE = 0o3;
 const O_RDONLY = 0;
@@ -63,8 +62,8 @@ export class GfsMountFs {
   private readonly files = new OpenFiles(OPEN_FILES_MAX, UNSYNCED_FILES_MAX);
   private readonly context: FileContext;
   private readonly statsInFlight = new Map<string, Promise<Entry>>();
-  /** Files this mount just created, with their entry, for the open that follows the create. */
-  private readonly created = new Map<string, { entry: Entry; createdAtMs: number }>();
+  /** Files this mount just created, with the master's entry and the SDK handle, for the open that follows. */
+  private readonly created = new Map<string, { entry: Entry; handle: GfsFileHandle; createdAtMs: number }>();
   private readonly now: () => number;
 
   constructor(
@@ -80,6 +79,11 @@ export class GfsMountFs {
       readOnly: options.readOnly,
       now: this.now,
     };
+  }
+
+  /** Bytes of file data the mount holds in memory: gathered writes, writes in flight, cached reads. */
+  get bufferedBytes(): number {
+    return this.context.budget.used;
   }
 
   // ---- attributes and the namespace
@@ -120,27 +124,15 @@ export class GfsMountFs {
   async mknod(path: string, mode: number): Promise<void> {
     this.refuseIfReadOnly();
     if (!isRegularFileMode(mode)) throw errnoError('EPERM', 'only regular files and directories exist in gfs');
-    // 'a' creates the file when it is missing and never truncates one that appeared meanwhile.
-    await this.client.open(path, 'a');
-    const permissions = mode & 0o7777;
-    if (permissions !== FILE_MODE_DEFAULT) await this.client.chmod(path, permissions);
-    // The master's answer to the create is not exposed by the SDK's open; what it holds is known:
-    // an empty file with these permissions, made just now. The next open takes it from here.
-    const nowMs = this.now();
-    const entry: Entry = {
-      name: path.slice(path.lastIndexOf('/') + 1),
-      path,
-      type: 'file',
-      size: 0,
-      chunks: 0,
-      replication: 0,
-      mtime: new Date(nowMs).toISOString(),
-      mtimeMs: nowMs,
-      mode: permissions,
-    };
+    // Creates the file when it is missing (with its mode: no chmod after) and never truncates one
+    // that appeared meanwhile; the SDK handle it opens serves the open that follows.
+    const { handle, entry, created } = await this.client.openOrCreate(path, { mode: mode & 0o7777 });
     this.attrs.set(path, entry);
     this.created.delete(path);
-    this.created.set(path, { entry, createdAtMs: nowMs });
+    // Only a file this call made is known to be empty and just so: one that another mount made
+    // meanwhile is asked about afresh by the open.
+    if (!created) return;
+    this.created.set(path, { entry, handle, createdAtMs: this.now() });
     // The kernel opens right after its mknod; a plain mknod(2) never does. Keep only a few.
     if (this.created.size > CREATED_REMEMBERED_MAX) {
       const oldest = this.created.keys().next();
@@ -239,15 +231,13 @@ export class GfsMountFs {
     const created = this.created.get(path);
     this.created.delete(path);
     const justCreated =
-      created !== undefined && this.now() - created.createdAtMs <= ATTR_CACHE_TTL_MS ? created.entry : undefined;
+      created !== undefined && this.now() - created.createdAtMs <= ATTR_CACHE_TTL_MS ? created : undefined;
     const file = this.files.claim(path, () => new OpenFile(path, this.context));
     try {
       if (justCreated !== undefined && file.openCount === 0 && !file.dirty) {
-        // Our own create answered a moment ago: no need to ask again. The SDK handle opens while
-        // the caller writes; the first flush waits for it.
-        file.reopened(justCreated);
-        file.markCreated();
-        file.ready().catch(() => undefined);
+        // Our own create answered a moment ago, and opened the SDK handle: no need to ask again.
+        file.reopened(justCreated.entry);
+        file.markCreated(justCreated.handle);
       } else {
         const toldKernel = this.attrs.get(path);
         // A file already open here keeps its SDK handle; opening it once more in the SDK purges
@@ -308,6 +298,7 @@ export class GfsMountFs {
     try {
       await file.flush();
     } finally {
+      file.released();
       this.attrs.delete(file.path);
       this.files.retire(file.path, await file.unsyncedHandles());
     }

@@ -15,7 +15,11 @@ const FUSE_DEVICE = '/dev/fuse';
 
 type Callback = (code: number) => void;
 
-/** The operations the binding calls, as it calls them (read and write answer a byte count as the code). */
+/**
+ * The operations the binding calls, as it calls them (read and write answer a byte count as the
+ * code). The binding registers only those given; extended attributes are left out on purpose
+ * (operations.ts says why).
+ */
 export interface FuseOperations {
   getattr(path: string, cb: (code: number, stat?: FuseStat) => void): void;
   readdir(path: string, cb: (code: number, names?: string[], stats?: FuseStat[]) => void): void;
@@ -41,10 +45,6 @@ export interface FuseOperations {
   link(from: string, to: string, cb: Callback): void;
   symlink(from: string, to: string, cb: Callback): void;
   readlink(path: string, cb: (code: number, target?: string) => void): void;
-  setxattr(path: string, name: string, value: Buffer, size: number, flags: number, cb: Callback): void;
-  getxattr(path: string, name: string, size: number, cb: (code: number, value?: Buffer) => void): void;
-  listxattr(path: string, cb: (code: number, names?: string[]) => void): void;
-  removexattr(path: string, name: string, cb: Callback): void;
 }
 
 /** What this module uses of a Fuse instance (including two internals, see below). */

@@ -17,10 +17,12 @@ import {
   WRITE_DIRTY_BYTES_MAX,
   WRITE_GATHER_BYTES,
   WRITE_IDLE_SEND_MS,
+  WRITE_PAGE_BYTES,
+  WRITE_RANGES_IN_FLIGHT_MAX,
   WRITE_RUNS_IN_FLIGHT,
 } from './limits.js';
 import { ReadAhead } from './read-ahead.js';
-import { WriteBuffer } from './write-buffer.js';
+import { type RangeSink, WriteBuffer } from './write-buffer.js';
 
 export interface FileContext {
   client: GfsClient;
@@ -58,11 +60,17 @@ export class OpenFile {
     const writeRange = async (data: Buffer, offsetBytes: number) => {
       await (await this.ready()).write(data, offsetBytes);
     };
-    this.writes = new WriteBuffer(writeRange, {
+    const sink: RangeSink = {
+      write: async (data, offsetBytes) => (await this.ready()).writeUnrecorded(data, offsetBytes),
+      recordLength: async (endBytes) => (await this.ready()).recordLength(endBytes),
+    };
+    this.writes = new WriteBuffer(sink, {
       chunkSizeBytes,
       gatherBytes: Math.min(WRITE_GATHER_BYTES, chunkSizeBytes),
-      runsInFlight: WRITE_RUNS_IN_FLIGHT,
+      rangesInFlightMax: WRITE_RANGES_IN_FLIGHT_MAX,
+      bytesInFlightMax: WRITE_RUNS_IN_FLIGHT * WRITE_GATHER_BYTES,
       dirtyBytesMax: WRITE_DIRTY_BYTES_MAX,
+      pageBytes: WRITE_PAGE_BYTES,
       idleSendMs: WRITE_IDLE_SEND_MS,
       budget,
     });
@@ -116,6 +124,11 @@ export class OpenFile {
     this.reads.reset();
   }
 
+  /** The last descriptor closed: what was read goes, and its memory back to the mount's budget. */
+  released(): void {
+    this.reads.reset();
+  }
+
   /** A stat from the master while open: taken unless our own changes are still on their way. */
   observed(entry: Entry): void {
     if (this.dirty || this.entry === undefined) return;
@@ -130,8 +143,10 @@ export class OpenFile {
     if (changes.mtimeMs !== undefined) this.localMtimeMs = 0;
   }
 
-  markCreated(): void {
+  /** Opened right after this mount created it: empty, and `handle` (from the create) serves it. */
+  markCreated(handle: GfsFileHandle): void {
     this.createdEmpty = true;
+    this.handle ??= Promise.resolve(handle);
   }
 
   /** Earlier handles (fsync must still reach what they wrote). */

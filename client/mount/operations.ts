@@ -3,7 +3,10 @@
 // Unexpected failures (EIO: the cluster gave up, or a bug) are logged with the operation and path.
 //
 // Not supported, answered at once (docs/mount.md): hard links and symlinks (EPERM, as POSIX says
-// for a file system that has none), extended attributes (ENOTSUP), special files (EPERM).
+// for a file system that has none), special files (EPERM). Extended attributes have no handler
+// at all: libfuse answers ENOSYS, and the kernel then stops asking and answers EOPNOTSUPP (=
+// ENOTSUP) itself. A handler answering ENOTSUP would be asked again for every write(2), which
+// checks `security.capability` before it writes: one extra FUSE round trip per write.
 
 import { constants } from 'node:os';
 import type { Logger } from '../../shared/log.js';
@@ -92,9 +95,5 @@ export function fuseOperations(fs: GfsMountFs, log: Logger): FuseOperations {
     link: refuse(E.EPERM),
     symlink: refuse(E.EPERM),
     readlink: refuse(E.EINVAL),
-    setxattr: refuse(E.ENOTSUP),
-    getxattr: refuse(E.ENOTSUP),
-    listxattr: refuse(E.ENOTSUP),
-    removexattr: refuse(E.ENOTSUP),
   };
 }

@@ -14,7 +14,13 @@ import {
 import { normalizePath } from '../../shared/paths.js';
 import type { CloneRecord, FsckReport } from '../../shared/protocol/health.js';
 import type { ClusterStatus } from '../../shared/protocol/heartbeat.js';
-import { type Entry, type FsStats, MODE_BITS_MAX, MTIME_MS_ABS_MAX } from '../../shared/protocol/namespace.js';
+import {
+  type Entry,
+  type FsStats,
+  MODE_BITS_MAX,
+  MTIME_MS_ABS_MAX,
+  type TrashEntry,
+} from '../../shared/protocol/namespace.js';
 import { mutationPatienceMs } from './chunk-write.js';
 import type { SdkDeps } from './deps.js';
 import { GfsFileHandle, type OpenMode } from './file-handle.js';
@@ -131,6 +137,37 @@ export class GfsClient {
   }
 
   /**
+   * Creates `path` when it is missing, with permission bits `mode` (default 0644), and opens it
+   * for positioned reads and writes ('r+'); a file that exists is opened as it is, never
+   * truncated. One master call when the file is new (`open(path, 'a')` and then `open(path, 'r+')`
+   * would take three). `created` says whether this call made the file; `entry` is the master's
+   * view of it.
+   */
+  async openOrCreate(
+    path: string,
+    options: { mode?: number } = {},
+  ): Promise<{ handle: GfsFileHandle; entry: Entry; created: boolean }> {
+    const file = normalizePath(path);
+    const { mode } = options;
+    if (mode !== undefined && (!Number.isInteger(mode) || mode < 0 || mode > MODE_BITS_MAX)) {
+      throw new GfsError('INVALID_ARGUMENT', 'mode must be an integer from 0 to 0o7777', file);
+    }
+    // As in open(): a chunk of an earlier file at this path may linger in the cache.
+    this.deps.locator.cache.invalidatePath(file);
+    let entry: Entry;
+    let created = true;
+    try {
+      entry = await this.deps.master.create(file, false, mode);
+    } catch (error) {
+      if (!(error instanceof GfsError && error.code === 'ALREADY_EXISTS')) throw error;
+      entry = await this.deps.master.stat(file);
+      created = false;
+    }
+    if (entry.type === 'dir') throw new GfsError('IS_A_DIRECTORY', 'is a directory', file);
+    return { handle: new GfsFileHandle(this.deps, file, 'r+', entry.size, this.rotation), entry, created };
+  }
+
+  /**
    * Record append (DESIGN §3): `data` lands whole, at least once, at an offset the system picks;
    * resolves with that offset once any reader can see the record. Creates the file if missing.
    * Concurrent calls share appends (batching) unless `batch: false`. The limit is chunk size / 4
@@ -186,10 +223,38 @@ export class GfsClient {
     this.forget(target);
   }
 
+  /**
+   * Deletes a file, or a directory tree with `recursive`. While the master keeps a trash
+   * (`--trash-retention`, 3 days by default) it goes there whole: gone from the namespace, listed
+   * by `trash()`, restorable with `restore()` until the retention ends.
+   */
   async rm(path: string, options: { recursive?: boolean } = {}): Promise<void> {
     const file = normalizePath(path);
     await this.deps.master.delete(file, options.recursive ?? false);
     this.forget(file);
+  }
+
+  /**
+   * The trash, oldest deletion first: each entry's original path, type, size, file count, deletion
+   * time and when the master purges it. Overwritten files and files replaced by a rename are there
+   * too, under the path they were replaced at.
+   */
+  async trash(): Promise<TrashEntry[]> {
+    return this.deps.master.trash();
+  }
+
+  /**
+   * Brings back the most recently deleted entry at `path` — or the file or directory at `path`
+   * inside a trashed directory — with its data, at `path` or at `options.to`. Missing parent
+   * directories are created. Resolves with the path it was restored to. NOT_FOUND when nothing at
+   * `path` is in the trash; ALREADY_EXISTS when the destination exists (nothing is overwritten).
+   */
+  async restore(path: string, options: { to?: string } = {}): Promise<string> {
+    const source = normalizePath(path);
+    const target = options.to === undefined ? undefined : normalizePath(options.to);
+    const reply = await this.deps.master.restore(source, target);
+    this.forget(reply.path);
+    return reply.path;
   }
 
   /**

@@ -54,8 +54,7 @@ export class GfsFileHandle {
    * recorded the new length.
    */
   async write(data: Uint8Array | string, position?: number): Promise<number> {
-    this.checkOpen();
-    if (this.mode === 'r') throw new GfsError('INVALID_ARGUMENT', 'file is open for reading only', this.path);
+    this.checkWritable();
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     let startBytes: number;
     if (this.mode === 'a') {
@@ -69,24 +68,35 @@ export class GfsFileHandle {
       startBytes = position ?? this.positionBytes;
       checkCount(startBytes, 'position', this.path);
     }
-    const chunkSizeBytes = await this.deps.locator.chunkSize(this.path);
-    const writer = new PieceWriter(this.deps, this.path);
-    for (const piece of splitIntoPieces(startBytes, bytes.byteLength, chunkSizeBytes, PIECE_BYTES_DEFAULT)) {
-      const from = piece.fileOffsetBytes - startBytes;
-      await writer.submit(piece, bytes.subarray(from, from + piece.lengthBytes));
-    }
-    try {
-      await writer.drain();
-    } finally {
-      for (const [handle, replicas] of writer.written) this.remember(handle, replicas);
-    }
+    await this.writeData(bytes, startBytes);
     const endBytes = startBytes + bytes.byteLength;
-    if (bytes.byteLength > 0) {
-      const { size } = await withRetries(() => this.deps.master.extend(this.path, endBytes));
-      this.knownSizeBytes = Math.max(this.knownSizeBytes, size, endBytes);
-    }
+    if (bytes.byteLength > 0) await this.recordLength(endBytes);
     if (position === undefined || this.mode === 'a') this.positionBytes = endBytes;
     return bytes.byteLength;
+  }
+
+  /**
+   * Writes `data` at `position` on every replica like `write`, but leaves the file's length (and
+   * mtime) at the master as they are: the caller records them afterwards with `recordLength`,
+   * once for many writes (each length change is a logged record at the master). Until then other
+   * clients see the old length, so bytes past it are not visible yet. Not in 'a' mode.
+   */
+  async writeUnrecorded(data: Uint8Array, position: number): Promise<void> {
+    this.checkWritable();
+    if (this.mode === 'a') throw new GfsError('INVALID_ARGUMENT', 'an append handle writes at the end', this.path);
+    checkCount(position, 'position', this.path);
+    await this.writeData(data, position);
+  }
+
+  /**
+   * Records at the master that the file reaches at least `endBytes` (it never shrinks it), and
+   * sets its mtime: what `write` does after the bytes landed, for writes made with `writeUnrecorded`.
+   */
+  async recordLength(endBytes: number): Promise<void> {
+    this.checkWritable();
+    checkCount(endBytes, 'endBytes', this.path);
+    const { size } = await withRetries(() => this.deps.master.extend(this.path, endBytes));
+    this.knownSizeBytes = Math.max(this.knownSizeBytes, size, endBytes);
   }
 
   /** Flushes every chunk this handle wrote to stable storage on every replica that took the writes. */
@@ -105,10 +115,30 @@ export class GfsFileHandle {
     this.closed = true;
   }
 
+  /** Puts `bytes` at `startBytes` on every replica (pieces in flight in parallel), remembering the chunks for `sync()`. */
+  private async writeData(bytes: Uint8Array, startBytes: number): Promise<void> {
+    const chunkSizeBytes = await this.deps.locator.chunkSize(this.path);
+    const writer = new PieceWriter(this.deps, this.path);
+    for (const piece of splitIntoPieces(startBytes, bytes.byteLength, chunkSizeBytes, PIECE_BYTES_DEFAULT)) {
+      const from = piece.fileOffsetBytes - startBytes;
+      await writer.submit(piece, bytes.subarray(from, from + piece.lengthBytes));
+    }
+    try {
+      await writer.drain();
+    } finally {
+      for (const [handle, replicas] of writer.written) this.remember(handle, replicas);
+    }
+  }
+
   private remember(handle: string, replicas: Set<string>): void {
     const known = this.written.get(handle);
     if (known === undefined) this.written.set(handle, new Set(replicas));
     else for (const replica of replicas) known.add(replica);
+  }
+
+  private checkWritable(): void {
+    this.checkOpen();
+    if (this.mode === 'r') throw new GfsError('INVALID_ARGUMENT', 'file is open for reading only', this.path);
   }
 
   private checkOpen(): void {

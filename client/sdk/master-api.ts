@@ -16,8 +16,10 @@ import {
   mkdirRoute,
   renameRoute,
   reserveAppendRoute,
+  restoreRoute,
   statfsRoute,
   statRoute,
+  trashRoute,
   truncateRoute,
   utimesRoute,
 } from '../../shared/protocol/namespace.js';
@@ -40,8 +42,8 @@ export class MasterApi {
   mkdir(path: string, recursive: boolean) {
     return this.call(mkdirRoute, { path, recursive });
   }
-  create(path: string, overwrite: boolean) {
-    return this.call(createRoute, { path, overwrite });
+  create(path: string, overwrite: boolean, mode?: number) {
+    return this.call(createRoute, mode === undefined ? { path, overwrite } : { path, overwrite, mode });
   }
   stat(path: string) {
     return this.call(statRoute, { path });
@@ -93,5 +95,11 @@ export class MasterApi {
   }
   statfs() {
     return this.call(statfsRoute, {});
+  }
+  async trash() {
+    return (await this.call(trashRoute, {})).entries;
+  }
+  restore(path: string, to: string | undefined) {
+    return this.call(restoreRoute, to === undefined ? { path } : { path, to });
   }
 }

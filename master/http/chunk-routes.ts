@@ -4,26 +4,26 @@
 import type { FastifyInstance } from 'fastify';
 import { GfsError } from '../../shared/errors.js';
 import { serveRoute } from '../../shared/http/server.js';
-import { normalizePath } from '../../shared/paths.js';
 import { appendLeaseRoute, fileChunksRoute, leaseRoute, locateRoute } from '../../shared/protocol/chunks.js';
 import { fileChunks, locateChunks } from '../chunkservers/locate.js';
 import type { MasterNode } from '../master-node.js';
+import { visiblePath } from './visible-path.js';
 
 export function serveChunkRoutes(app: FastifyInstance, node: MasterNode): void {
   serveRoute(app, locateRoute, async (body) => {
-    const path = normalizePath(body.path);
+    const path = visiblePath(body.path);
     if (!node.gate.isReady()) throw new GfsError('NOT_READY', 'master is waiting for chunk reports', path);
     const barrier = node.readBarrier();
     if (barrier !== undefined) await barrier;
     return locateChunks(node.state, node.registry, body, path);
   });
 
-  serveRoute(app, leaseRoute, async (body) => node.leases.lease(normalizePath(body.path), body.index));
+  serveRoute(app, leaseRoute, async (body) => node.leases.lease(visiblePath(body.path), body.index));
 
-  serveRoute(app, appendLeaseRoute, async (body) => node.leases.appendLease(normalizePath(body.path), body.after));
+  serveRoute(app, appendLeaseRoute, async (body) => node.leases.appendLease(visiblePath(body.path), body.after));
 
   serveRoute(app, fileChunksRoute, async (body) => {
-    const path = normalizePath(body.path);
+    const path = visiblePath(body.path);
     const barrier = node.readBarrier();
     if (barrier !== undefined) await barrier;
     return fileChunks(node.state, node.registry, path, (handle) => node.leases.primaryAddressOf(handle));

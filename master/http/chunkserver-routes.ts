@@ -82,6 +82,7 @@ export function serveChunkserverRoutes(app: FastifyInstance, node: MasterNode, m
           lastHeartbeatMs: info.lastHeartbeatMs,
         })),
       files: node.state.fileCount,
+      trashedFiles: node.state.trashFileCount,
       chunks: node.state.chunks.size,
       underReplicated: node.chunksBelowGoal(),
       repair: node.repair.status(),

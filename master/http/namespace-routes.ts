@@ -1,11 +1,13 @@
 // Namespace routes (shared/protocol/namespace.ts). Mutations answer after their record is
-// durable; reads answer from memory once every mutation applied before them is durable.
+// durable; reads answer from memory once every mutation applied before them is durable. Deletes,
+// overwrites and replacing renames send the old entry to the trash while --trash-retention > 0;
+// the trash itself is hidden (visible-path.ts) and reached through the trash and restore routes.
 
 import type { FastifyInstance } from 'fastify';
 import { GfsError } from '../../shared/errors.js';
 import { serveRoute } from '../../shared/http/server.js';
-import { LIST_ENTRIES_MAX } from '../../shared/limits.js';
-import { joinPath, normalizePath } from '../../shared/paths.js';
+import { LIST_ENTRIES_MAX, TRASH_LIST_MAX } from '../../shared/limits.js';
+import { baseName, joinPath, normalizePath, ROOT_PATH } from '../../shared/paths.js';
 import {
   chmodRoute,
   createRoute,
@@ -16,16 +18,23 @@ import {
   mkdirRoute,
   renameRoute,
   reserveAppendRoute,
+  restoreRoute,
   statfsRoute,
   statRoute,
+  trashRoute,
   truncateRoute,
   utimesRoute,
 } from '../../shared/protocol/namespace.js';
 import { clusterStats } from '../chunkservers/capacity.js';
 import { requireFile } from '../chunkservers/locate.js';
 import type { MasterNode } from '../master-node.js';
+import { findTrashed, listTrash, TRASH_ROOT } from '../state/trash.js';
 import { DIR_MODE_DEFAULT, FILE_MODE_DEFAULT } from '../state/types.js';
 import { entryView } from './entry-view.js';
+import { visiblePath } from './visible-path.js';
+
+/** The trash root's name in `/`, left out of the root's listing. */
+const TRASH_ROOT_NAME = baseName(TRASH_ROOT);
 
 export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode): void {
   const clock = node.options.clock;
@@ -41,12 +50,13 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode): vo
     const replication = body.replication ?? node.options.replication;
     const mode = body.mode ?? FILE_MODE_DEFAULT;
     const mtimeMs = clock();
-    await node.commit({ op: 'create', path, overwrite: body.overwrite, replication, mode, mtimeMs });
+    const trash = node.usesTrash;
+    await node.commit({ op: 'create', path, overwrite: body.overwrite, trash, replication, mode, mtimeMs });
     return entryView(path, { type: 'file', chunks: [], length: 0, mtimeMs, mode, replication });
   });
 
   serveRoute(app, statRoute, async (body) => {
-    const path = normalizePath(body.path);
+    const path = visiblePath(body.path);
     const barrier = node.readBarrier();
     if (barrier !== undefined) await barrier;
     const entry = node.state.entries.get(path);
@@ -55,13 +65,14 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode): vo
   });
 
   serveRoute(app, listRoute, async (body) => {
-    const path = normalizePath(body.path);
+    const path = visiblePath(body.path);
     const barrier = node.readBarrier();
     if (barrier !== undefined) await barrier;
     const entry = node.state.entries.get(path);
     if (entry === undefined) throw new GfsError('NOT_FOUND', 'no such file or directory', path);
     if (entry.type !== 'dir') throw new GfsError('NOT_A_DIRECTORY', 'not a directory', path);
-    const names = [...(node.state.children.get(path) ?? [])].sort();
+    let names = [...(node.state.children.get(path) ?? [])].sort();
+    if (path === ROOT_PATH) names = names.filter((name) => name !== TRASH_ROOT_NAME);
     if (names.length > LIST_ENTRIES_MAX) {
       throw new GfsError('INVALID_ARGUMENT', `directory has more than ${LIST_ENTRIES_MAX} entries`, path);
     }
@@ -77,14 +88,45 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode): vo
   serveRoute(app, renameRoute, async (body) => {
     const from = normalizePath(body.from);
     const to = normalizePath(body.to);
-    await node.commit({ op: 'rename', from, to, mtimeMs: clock() });
+    await node.commit({ op: 'rename', from, to, mtimeMs: clock(), trash: node.usesTrash });
     return {};
   });
 
   serveRoute(app, deleteRoute, async (body) => {
     const path = normalizePath(body.path);
-    await node.commit({ op: 'delete', path, recursive: body.recursive, mtimeMs: clock() });
+    await node.commit({ op: 'delete', path, recursive: body.recursive, mtimeMs: clock(), trash: node.usesTrash });
     return {};
+  });
+
+  serveRoute(app, trashRoute, async () => {
+    const barrier = node.readBarrier();
+    if (barrier !== undefined) await barrier;
+    const retentionMs = node.options.trashRetentionMs;
+    const { entries, total } = listTrash(node.state, TRASH_LIST_MAX);
+    return {
+      total,
+      entries: entries.map((entry) => ({
+        path: entry.path,
+        type: entry.type,
+        size: entry.sizeBytes,
+        files: entry.files,
+        deletedAt: new Date(entry.deletedAtMs).toISOString(),
+        deletedAtMs: entry.deletedAtMs,
+        expiresAt: new Date(entry.deletedAtMs + retentionMs).toISOString(),
+        expiresAtMs: entry.deletedAtMs + retentionMs,
+      })),
+    };
+  });
+
+  serveRoute(app, restoreRoute, async (body) => {
+    const path = visiblePath(body.path);
+    const to = body.to === undefined ? path : normalizePath(body.to);
+    // Finding the entry and applying the record happen in one synchronous step (commit applies
+    // before its first await), so a concurrent restore or purge cannot slip in between.
+    const match = findTrashed(node.state, path);
+    if (match === undefined) throw new GfsError('NOT_FOUND', 'not in the trash', path);
+    await node.commit({ op: 'restore', name: match.name, path, to, mtimeMs: clock() });
+    return { path: to, deletedAtMs: match.info.deletedAtMs };
   });
 
   serveRoute(app, extendRoute, async (body) => {
@@ -95,12 +137,12 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode): vo
   });
 
   serveRoute(app, truncateRoute, async (body) => {
-    await node.truncator.truncate(normalizePath(body.path), body.length);
+    await node.truncator.truncate(visiblePath(body.path), body.length);
     return {};
   });
 
   serveRoute(app, reserveAppendRoute, async (body) => {
-    const path = normalizePath(body.path);
+    const path = visiblePath(body.path);
     const barrier = node.readBarrier();
     if (barrier !== undefined) await barrier;
     // Reading the length and applying the new one happen in one synchronous step (commit applies

@@ -24,8 +24,21 @@ export function metricsText(node: MasterNode): string {
   const repair = node.repair.status();
   const gauges: Array<[string, string, 'gauge' | 'counter', number]> = [
     ['gfs_master_ready', 'Whether the master has finished its start-up wait', 'gauge', node.gate.isReady() ? 1 : 0],
-    ['gfs_master_files', 'Files in the namespace', 'gauge', state.fileCount],
-    ['gfs_master_directories', 'Directories in the namespace', 'gauge', state.entries.size - state.fileCount],
+    ['gfs_master_files', 'Files in the namespace, outside the trash', 'gauge', state.fileCount],
+    [
+      'gfs_master_directories',
+      'Directories in the namespace (the trash included)',
+      'gauge',
+      state.entries.size - state.fileCount - state.trashFileCount,
+    ],
+    ['gfs_master_trashed_files', 'Files in the trash, not yet purged', 'gauge', state.trashFileCount],
+    ['gfs_master_trash_entries', 'Deletions waiting in the trash', 'gauge', state.trash.size],
+    [
+      'gfs_master_trash_purged_total',
+      'Trash entries purged after their retention',
+      'counter',
+      node.sweeper.entriesPurged,
+    ],
     ['gfs_master_chunks', 'Chunks in the chunk table', 'gauge', state.chunks.size],
     ['gfs_master_chunkservers', 'Registered chunkservers', 'gauge', node.registry.servers.size],
     [

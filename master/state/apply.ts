@@ -4,18 +4,22 @@
 
 import { assert } from '../../shared/assert.js';
 import { ancestorsOf, isSameOrBelow, ROOT_PATH } from '../../shared/paths.js';
-import { putEntry, releaseChunks, removeEntry, subtreeOf } from './namespace-table.js';
-import type {
-  AddChunkRecord,
-  ApplyEffects,
-  CreateRecord,
-  DeleteRecord,
-  ExtendRecord,
-  LogRecord,
-  MasterState,
-  MkdirRecord,
-  RenameRecord,
-  SetLengthRecord,
+import { moveSubtree, putEntry, releaseChunks, removeEntry, removeSubtree } from './namespace-table.js';
+import { TRASH_ROOT, trashEntryPath, trashedPathOf, trashName } from './trash.js';
+import {
+  type AddChunkRecord,
+  type ApplyEffects,
+  type CreateRecord,
+  type DeleteRecord,
+  DIR_MODE_DEFAULT,
+  type ExtendRecord,
+  type LogRecord,
+  type MasterState,
+  type MkdirRecord,
+  type PurgeRecord,
+  type RenameRecord,
+  type RestoreRecord,
+  type SetLengthRecord,
 } from './types.js';
 
 export function apply(state: MasterState, record: LogRecord): ApplyEffects {
@@ -28,6 +32,10 @@ export function apply(state: MasterState, record: LogRecord): ApplyEffects {
       return applyRename(state, record);
     case 'delete':
       return applyDelete(state, record);
+    case 'restore':
+      return applyRestore(state, record);
+    case 'purge':
+      return applyPurge(state, record);
     case 'addChunk':
       return applyAddChunk(state, record);
     case 'setVersion': {
@@ -83,9 +91,31 @@ function applyMkdir(state: MasterState, record: MkdirRecord): ApplyEffects {
   return NO_EFFECTS();
 }
 
+/**
+ * Moves the entry at `path` (and its subtree) to a new trash name, remembering where it was and
+ * when it was deleted. The trash root is created on first use.
+ */
+function moveToTrash(state: MasterState, path: string, deletedAtMs: number): void {
+  if (!state.entries.has(TRASH_ROOT)) putEntry(state, TRASH_ROOT, { type: 'dir', mtimeMs: deletedAtMs, mode: 0o700 });
+  const name = trashName(state.nextTrashId++, deletedAtMs);
+  assert(!state.entries.has(trashEntryPath(name)), `trash name ${name} is new`);
+  moveSubtree(state, path, trashEntryPath(name));
+  state.trash.set(name, { path, deletedAtMs });
+}
+
+/** An existing file at `path` that a create or rename replaces: trashed, or its chunks released. */
+function replaceFile(state: MasterState, path: string, trash: boolean | undefined, mtimeMs: number): string[] {
+  const previous = state.entries.get(path);
+  if (previous?.type !== 'file') return [];
+  if (trash === true) {
+    moveToTrash(state, path, mtimeMs);
+    return [];
+  }
+  return releaseChunks(state, previous.chunks);
+}
+
 function applyCreate(state: MasterState, record: CreateRecord): ApplyEffects {
-  const previous = state.entries.get(record.path);
-  const droppedHandles = previous?.type === 'file' ? releaseChunks(state, previous.chunks) : [];
+  const droppedHandles = replaceFile(state, record.path, record.trash, record.mtimeMs);
   putEntry(state, record.path, {
     type: 'file',
     chunks: [],
@@ -102,31 +132,48 @@ function applyRename(state: MasterState, record: RenameRecord): ApplyEffects {
   const { from, to } = record;
   if (from === to) return NO_EFFECTS();
   assert(!isSameOrBelow(to, from), 'rename never moves a directory into itself');
-  const target = state.entries.get(to);
   // The replaced target is a file or an empty directory (check() made sure).
-  const droppedHandles = target?.type === 'file' ? releaseChunks(state, target.chunks) : [];
-  if (target !== undefined) removeEntry(state, to);
-  const moved = subtreeOf(state, from).map((path) => ({ path, entry: state.entries.get(path) }));
-  for (let i = moved.length - 1; i >= 0; i--) removeEntry(state, (moved[i] as { path: string }).path);
-  for (const { path, entry } of moved) {
-    assert(entry !== undefined, 'subtree entries exist');
-    putEntry(state, to + path.slice(from.length), entry);
-  }
+  const droppedHandles = replaceFile(state, to, record.trash, record.mtimeMs);
+  if (state.entries.has(to)) removeEntry(state, to);
+  moveSubtree(state, from, to);
   touchParent(state, from, record.mtimeMs);
   touchParent(state, to, record.mtimeMs);
   return { droppedHandles };
 }
 
 function applyDelete(state: MasterState, record: DeleteRecord): ApplyEffects {
-  const paths = subtreeOf(state, record.path);
-  const droppedHandles: string[] = [];
-  for (let i = paths.length - 1; i >= 0; i--) {
-    const path = paths[i] as string;
-    const entry = state.entries.get(path);
-    if (entry?.type === 'file') droppedHandles.push(...releaseChunks(state, entry.chunks));
-    removeEntry(state, path);
-  }
+  let droppedHandles: string[] = [];
+  if (record.trash === true) moveToTrash(state, record.path, record.mtimeMs);
+  else droppedHandles = removeSubtree(state, record.path);
   touchParent(state, record.path, record.mtimeMs);
+  return { droppedHandles };
+}
+
+function applyRestore(state: MasterState, record: RestoreRecord): ApplyEffects {
+  const info = state.trash.get(record.name);
+  assert(info !== undefined, `restore of a trash entry ${record.name}`);
+  const source = trashedPathOf(record.name, info, record.path);
+  assert(state.entries.has(source), 'restore of a trashed path');
+  for (const ancestor of ancestorsOf(record.to)) {
+    if (state.entries.has(ancestor)) continue;
+    putEntry(state, ancestor, { type: 'dir', mtimeMs: record.mtimeMs, mode: DIR_MODE_DEFAULT });
+    touchParent(state, ancestor, record.mtimeMs);
+  }
+  moveSubtree(state, source, record.to);
+  // The whole tree is back: the trash entry is gone (a path restored from inside a trashed
+  // directory leaves the rest of it in the trash).
+  if (record.path === info.path) state.trash.delete(record.name);
+  touchParent(state, record.to, record.mtimeMs);
+  return NO_EFFECTS();
+}
+
+function applyPurge(state: MasterState, record: PurgeRecord): ApplyEffects {
+  const droppedHandles: string[] = [];
+  for (const name of record.names) {
+    assert(state.trash.has(name), `purge of a trash entry ${name}`);
+    droppedHandles.push(...removeSubtree(state, trashEntryPath(name)));
+    state.trash.delete(name);
+  }
   return { droppedHandles };
 }
 

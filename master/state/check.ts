@@ -7,19 +7,37 @@ import { GfsError } from '../../shared/errors.js';
 import { REPLICATION_MAX } from '../../shared/limits.js';
 import { ancestorsOf, isSameOrBelow, parentPath, ROOT_PATH } from '../../shared/paths.js';
 import { MODE_BITS_MAX, MTIME_MS_ABS_MAX } from '../../shared/protocol/namespace.js';
-import type { LogRecord, MasterState } from './types.js';
+import { isTrashPath, TRASH_ROOT, trashedPathOf } from './trash.js';
+import type { LogRecord, MasterState, RestoreRecord } from './types.js';
 
 export function check(state: MasterState, record: LogRecord): boolean {
   switch (record.op) {
     case 'mkdir':
+      requireOutsideTrash(record.path, 'INVALID_PATH');
       return checkMkdir(state, record.path, record.parents);
     case 'create':
+      requireOutsideTrash(record.path, 'INVALID_PATH');
       return checkCreate(state, record.path, record.overwrite, record.replication, record.mode);
     case 'rename':
+      requireOutsideTrash(record.from, 'NOT_FOUND');
+      requireOutsideTrash(record.to, 'INVALID_PATH');
       return checkRename(state, record.from, record.to);
     case 'delete':
+      requireOutsideTrash(record.path, 'NOT_FOUND');
       return checkDelete(state, record.path, record.recursive);
+    case 'restore':
+      return checkRestore(state, record);
+    case 'purge': {
+      if (new Set(record.names).size !== record.names.length) {
+        throw new GfsError('INVALID_ARGUMENT', 'a trash entry purged twice in one record', record.names.join(','));
+      }
+      for (const name of record.names) {
+        if (!state.trash.has(name)) throw new GfsError('NOT_FOUND', 'no such trash entry', name);
+      }
+      return record.names.length > 0;
+    }
     case 'addChunk': {
+      requireOutsideTrash(record.path, 'NOT_FOUND');
       const file = requireFile(state, record.path);
       if (file.chunks.length !== record.index) {
         throw new GfsError('INVALID_ARGUMENT', `chunk ${record.index} is not the next chunk of the file`, record.path);
@@ -37,6 +55,7 @@ export function check(state: MasterState, record: LogRecord): boolean {
       return true;
     }
     case 'extend': {
+      requireOutsideTrash(record.path, 'NOT_FOUND');
       const file = requireFile(state, record.path);
       requireLength(record.length, record.path);
       // Within the length the file already has (a truncate or reservation may have made it longer
@@ -47,14 +66,17 @@ export function check(state: MasterState, record: LogRecord): boolean {
       return true;
     }
     case 'setLength':
+      requireOutsideTrash(record.path, 'NOT_FOUND');
       requireFile(state, record.path);
       requireLength(record.length, record.path);
       return true;
     case 'chmod':
+      requireOutsideTrash(record.path, 'NOT_FOUND');
       requireEntry(state, record.path);
       requireMode(record.mode, record.path);
       return true;
     case 'setMtime':
+      requireOutsideTrash(record.path, 'NOT_FOUND');
       requireEntry(state, record.path);
       if (!Number.isFinite(record.mtimeMs) || Math.abs(record.mtimeMs) > MTIME_MS_ABS_MAX) {
         throw new GfsError('INVALID_ARGUMENT', 'mtime must be a finite time in milliseconds', record.path);
@@ -66,6 +88,37 @@ export function check(state: MasterState, record: LogRecord): boolean {
       }
       return true;
   }
+}
+
+/**
+ * Paths at or below the trash root are reserved: to clients they do not exist (NOT_FOUND) and
+ * cannot be created (INVALID_PATH). Only trash records (delete with trash, restore, purge) move
+ * entries in and out, so the trash table and the trashed trees always agree.
+ */
+export function requireOutsideTrash(path: string, code: 'NOT_FOUND' | 'INVALID_PATH'): void {
+  if (!isTrashPath(path)) return;
+  if (code === 'NOT_FOUND') throw new GfsError('NOT_FOUND', 'no such file or directory', path);
+  throw new GfsError('INVALID_PATH', `${TRASH_ROOT} is reserved for the trash`, path);
+}
+
+function checkRestore(state: MasterState, record: RestoreRecord): boolean {
+  const info = state.trash.get(record.name);
+  if (info === undefined || !isSameOrBelow(record.path, info.path)) {
+    throw new GfsError('NOT_FOUND', 'not in the trash', record.path);
+  }
+  if (!state.entries.has(trashedPathOf(record.name, info, record.path))) {
+    throw new GfsError('NOT_FOUND', 'not in the trash', record.path);
+  }
+  requireOutsideTrash(record.to, 'INVALID_PATH');
+  if (state.entries.has(record.to)) {
+    throw new GfsError('ALREADY_EXISTS', 'path exists (restore to another path with --to)', record.to);
+  }
+  for (const ancestor of ancestorsOf(record.to)) {
+    if (state.entries.get(ancestor)?.type === 'file') {
+      throw new GfsError('NOT_A_DIRECTORY', `${ancestor} is not a directory`, record.to);
+    }
+  }
+  return true;
 }
 
 function requireVersion(version: number, above: number, handle: string): void {

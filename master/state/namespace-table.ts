@@ -1,7 +1,10 @@
 // Low-level edits of the path table that keep the derived indexes (children per directory, file
-// count) in step. Used only by apply and snapshot loading; no validation here.
+// counts inside and outside the trash) in step. Used only by apply and snapshot loading; no
+// validation here.
 
+import { assert } from '../../shared/assert.js';
 import { baseName, joinPath, parentPath, ROOT_PATH } from '../../shared/paths.js';
+import { isTrashPath } from './trash.js';
 import { DIR_MODE_DEFAULT, type MasterState, type NamespaceEntry } from './types.js';
 
 export function createState(chunkSizeBytes: number): MasterState {
@@ -11,7 +14,10 @@ export function createState(chunkSizeBytes: number): MasterState {
     children: new Map(),
     chunks: new Map(),
     nextHandle: 1n,
+    trash: new Map(),
+    nextTrashId: 1,
     fileCount: 0,
+    trashFileCount: 0,
   };
   putEntry(state, ROOT_PATH, { type: 'dir', mtimeMs: 0, mode: DIR_MODE_DEFAULT });
   return state;
@@ -20,10 +26,10 @@ export function createState(chunkSizeBytes: number): MasterState {
 /** Inserts or replaces the entry at `path` (whose parent exists) and updates the indexes. */
 export function putEntry(state: MasterState, path: string, entry: NamespaceEntry): void {
   const previous = state.entries.get(path);
-  if (previous?.type === 'file') state.fileCount--;
+  if (previous?.type === 'file') countFile(state, path, -1);
   if (previous?.type === 'dir' && entry.type !== 'dir') state.children.delete(path);
   state.entries.set(path, entry);
-  if (entry.type === 'file') state.fileCount++;
+  if (entry.type === 'file') countFile(state, path, 1);
   if (entry.type === 'dir' && !state.children.has(path)) state.children.set(path, new Set());
   if (path !== ROOT_PATH && previous === undefined) state.children.get(parentPath(path))?.add(baseName(path));
 }
@@ -33,9 +39,40 @@ export function removeEntry(state: MasterState, path: string): void {
   const previous = state.entries.get(path);
   if (previous === undefined) return;
   state.entries.delete(path);
-  if (previous.type === 'file') state.fileCount--;
+  if (previous.type === 'file') countFile(state, path, -1);
   else state.children.delete(path);
   state.children.get(parentPath(path))?.delete(baseName(path));
+}
+
+function countFile(state: MasterState, path: string, delta: 1 | -1): void {
+  if (isTrashPath(path)) state.trashFileCount += delta;
+  else state.fileCount += delta;
+}
+
+/**
+ * Moves the entry at `from` and everything below it to `to` (free, its parent an existing
+ * directory), keeping the indexes in step. O(subtree).
+ */
+export function moveSubtree(state: MasterState, from: string, to: string): void {
+  const moved = subtreeOf(state, from).map((path) => ({ path, entry: state.entries.get(path) }));
+  for (let i = moved.length - 1; i >= 0; i--) removeEntry(state, (moved[i] as { path: string }).path);
+  for (const { path, entry } of moved) {
+    assert(entry !== undefined, 'subtree entries exist');
+    putEntry(state, to + path.slice(from.length), entry);
+  }
+}
+
+/** Removes the entry at `path` and everything below it; returns the chunks no file references now. */
+export function removeSubtree(state: MasterState, path: string): string[] {
+  const paths = subtreeOf(state, path);
+  const droppedHandles: string[] = [];
+  for (let i = paths.length - 1; i >= 0; i--) {
+    const current = paths[i] as string;
+    const entry = state.entries.get(current);
+    if (entry?.type === 'file') droppedHandles.push(...releaseChunks(state, entry.chunks));
+    removeEntry(state, current);
+  }
+  return droppedHandles;
 }
 
 /** Every path at or below `path`, parents before children (depth-first, O(subtree)). */

@@ -4,7 +4,7 @@
 import { assert } from '../../shared/assert.js';
 import { ROOT_PATH } from '../../shared/paths.js';
 import { putEntry } from './namespace-table.js';
-import type { ChunkMeta, MasterState, NamespaceEntry } from './types.js';
+import type { ChunkMeta, MasterState, NamespaceEntry, TrashInfo } from './types.js';
 
 export interface StateSnapshot {
   chunkSizeBytes: number;
@@ -12,6 +12,9 @@ export interface StateSnapshot {
   /** Parents before children, so loading can insert in order. */
   entries: Array<[string, NamespaceEntry]>;
   chunks: Array<[string, ChunkMeta]>;
+  /** The trash table in deletion order (absent in checkpoints from before the trash). */
+  trash?: Array<[string, TrashInfo]>;
+  nextTrashId?: number;
 }
 
 export function toSnapshot(state: MasterState): StateSnapshot {
@@ -23,6 +26,9 @@ export function toSnapshot(state: MasterState): StateSnapshot {
     nextHandle: state.nextHandle.toString(),
     entries,
     chunks: [...state.chunks].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    // Deletion order is the order the sweep relies on: kept as is.
+    trash: [...state.trash].map(([name, info]) => [name, { ...info }]),
+    nextTrashId: state.nextTrashId,
   };
 }
 
@@ -33,7 +39,10 @@ export function fromSnapshot(snapshot: StateSnapshot): MasterState {
     children: new Map(),
     chunks: new Map(),
     nextHandle: BigInt(snapshot.nextHandle),
+    trash: new Map((snapshot.trash ?? []).map(([name, info]) => [name, { ...info }])),
+    nextTrashId: snapshot.nextTrashId ?? 1,
     fileCount: 0,
+    trashFileCount: 0,
   };
   for (const [path, entry] of snapshot.entries) {
     const copy: NamespaceEntry = entry.type === 'file' ? { ...entry, chunks: [...entry.chunks] } : { ...entry };

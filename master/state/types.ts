@@ -26,6 +26,15 @@ export interface ChunkMeta {
   refcount: number;
 }
 
+/**
+ * A trashed entry (a deleted or replaced file, or a deleted directory tree): where it was and when
+ * it was deleted. Its subtree lives at `TRASH_ROOT/<name>` (master/state/trash.ts).
+ */
+export interface TrashInfo {
+  path: string;
+  deletedAtMs: number;
+}
+
 export interface MasterState {
   /** Fixed when the data dir is created. */
   readonly chunkSizeBytes: number;
@@ -36,8 +45,14 @@ export interface MasterState {
   readonly chunks: Map<string, ChunkMeta>;
   /** Handles below this value may have been handed out; new ones start here. */
   nextHandle: bigint;
-  /** Derived: number of file entries. */
+  /** Trashed entries by their name below TRASH_ROOT, in deletion order (oldest first). */
+  readonly trash: Map<string, TrashInfo>;
+  /** Numbers trash names; only grows, so a name is never reused. */
+  nextTrashId: number;
+  /** Derived: file entries outside the trash (what users see). */
   fileCount: number;
+  /** Derived: file entries inside the trash. */
+  trashFileCount: number;
 }
 
 export const DIR_MODE_DEFAULT = 0o755;
@@ -55,8 +70,13 @@ export interface MkdirRecord {
 export interface CreateRecord {
   op: 'create';
   path: string;
-  /** An existing file at `path` is replaced by an empty one and its chunks dereferenced. */
+  /** An existing file at `path` is replaced by an empty one (see `trash`). */
   overwrite: boolean;
+  /**
+   * The replaced file goes to the trash (deleted at `mtimeMs`) rather than having its chunks
+   * dereferenced at once. Absent in records logged before the trash existed.
+   */
+  trash?: boolean;
   replication: number;
   mode: number;
   mtimeMs: number;
@@ -67,13 +87,40 @@ export interface RenameRecord {
   from: string;
   to: string;
   mtimeMs: number;
+  /** A file replaced at `to` goes to the trash (deleted at `mtimeMs`), as for `create`. */
+  trash?: boolean;
 }
 
+/**
+ * Removes a file or a directory tree. With `trash`, it moves whole to a hidden trash name with its
+ * deletion time (`mtimeMs`), restorable until the retention ends (GFS §4.4); without, its chunks
+ * are dereferenced at once (`--trash-retention 0`, and records from before the trash).
+ */
 export interface DeleteRecord {
   op: 'delete';
   path: string;
   recursive: boolean;
   mtimeMs: number;
+  trash?: boolean;
+}
+
+/**
+ * Brings back a trashed entry, or one path inside a trashed directory: `path` is its original
+ * path (the entry's, or one below it), `to` where it goes. Missing parents of `to` are created.
+ * The trash entry is gone once its whole tree is restored.
+ */
+export interface RestoreRecord {
+  op: 'restore';
+  name: string;
+  path: string;
+  to: string;
+  mtimeMs: number;
+}
+
+/** Trashed entries past their retention leave the namespace; chunks no file holds are dropped. */
+export interface PurgeRecord {
+  op: 'purge';
+  names: string[];
 }
 
 /** A new chunk appended at `index` (= the file's current chunk count) of a file. */
@@ -135,6 +182,8 @@ export type LogRecord =
   | CreateRecord
   | RenameRecord
   | DeleteRecord
+  | RestoreRecord
+  | PurgeRecord
   | AddChunkRecord
   | SetVersionRecord
   | ExtendRecord

@@ -90,7 +90,11 @@ export const statusRoute = defineRoute(
     ready: Type.Boolean(),
     chunkSize: Type.Integer(),
     chunkservers: Type.Array(ChunkserverStatusSchema),
+    /** Files outside the trash (what `ls` shows). */
     files: Type.Integer({ minimum: 0 }),
+    /** Files in the trash (deleted, not yet purged); their chunks still count in `chunks`. */
+    trashedFiles: Type.Integer({ minimum: 0 }),
+    /** Every chunk in the chunk table: live files' and trashed files'. */
     chunks: Type.Integer({ minimum: 0 }),
     underReplicated: Type.Integer({ minimum: 0 }),
     repair: RepairStatusSchema,

@@ -72,6 +72,11 @@ export const renameRoute = defineRoute(
   Empty,
 );
 
+/**
+ * Deletes a file, or a directory tree (`recursive`). With a trash retention (the master's
+ * `--trash-retention`, 0 = none) it moves whole to the trash, restorable with restoreRoute until
+ * the retention ends; then its chunks are deleted on the chunkservers.
+ */
 export const deleteRoute = defineRoute(
   'POST',
   '/ns/delete',
@@ -146,13 +151,50 @@ export const reserveAppendRoute = defineRoute(
 export const FsStatsSchema = Type.Object({
   /** Sum of the live chunkservers' capacity (raw: every replica counts), as `gfs status` shows it. */
   capacityBytes: Type.Integer({ minimum: 0 }),
-  /** Sum of the chunk bytes the live chunkservers store (raw: every replica counts). */
+  /** Sum of the chunk bytes the live chunkservers store (raw: every replica counts; trashed files' too). */
   usedBytes: Type.Integer({ minimum: 0 }),
   /** File bytes a client can still write: free space spread over distinct servers per replica. */
   freeBytes: Type.Integer({ minimum: 0 }),
+  /** Files outside the trash. */
   files: Type.Integer({ minimum: 0 }),
 });
 export type FsStats = Static<typeof FsStatsSchema>;
 
 /** Cluster capacity and free space (statfs), from the live chunkservers' last heartbeats. */
 export const statfsRoute = defineRoute('GET', '/ns/statfs', Type.Object({}), FsStatsSchema);
+
+export const TrashEntrySchema = Type.Object({
+  /** The path it was deleted at (or replaced at, by an overwrite or a rename). */
+  path: Type.String(),
+  type: Type.Union([Type.Literal('file'), Type.Literal('dir')]),
+  /** Bytes of the file, or of every file in the trashed tree. */
+  size: Type.Integer({ minimum: 0 }),
+  /** 1 for a file; the files in the trashed tree for a directory. */
+  files: Type.Integer({ minimum: 0 }),
+  deletedAt: Type.String({ description: 'ISO 8601' }),
+  deletedAtMs: Type.Number(),
+  /** When the sweep purges it (deletion time + the master's retention). */
+  expiresAt: Type.String({ description: 'ISO 8601' }),
+  expiresAtMs: Type.Number(),
+});
+export type TrashEntry = Static<typeof TrashEntrySchema>;
+
+/** The trash, oldest deletion first (at most TRASH_LIST_MAX, the newest; `total` is exact). */
+export const trashRoute = defineRoute(
+  'GET',
+  '/ns/trash',
+  Type.Object({}),
+  Type.Object({ entries: Type.Array(TrashEntrySchema), total: Type.Integer({ minimum: 0 }) }),
+);
+
+/**
+ * Brings back the most recently deleted entry at `path` (or the file or directory at `path` inside
+ * a trashed directory tree), with its chunks, to `to` (default: `path`). Missing parent
+ * directories are created. An existing `to` is ALREADY_EXISTS: nothing is overwritten.
+ */
+export const restoreRoute = defineRoute(
+  'POST',
+  '/ns/restore',
+  Type.Object({ path: PathSchema, to: Type.Optional(PathSchema) }, { additionalProperties: false }),
+  Type.Object({ path: Type.String(), deletedAtMs: Type.Number() }),
+);

@@ -77,6 +77,36 @@ describe('consistency through the mount', () => {
     expect(sha256(await readFile(join(b.dir, 'big')))).toBe(sha256(second));
   });
 
+  it('scattered 4 KiB writes: after fsync (still open) the other mount and gfs cat read them all', async () => {
+    // Half of the 4 KiB blocks of a 6 MiB file (1 MiB chunks), in random order, and its last block.
+    const script = `
+import hashlib, os, random, sys
+path, other = sys.argv[1], sys.argv[2]
+rng = random.Random(7)
+count = 6 * 256 + 1
+blocks = list(range(count - 1))
+rng.shuffle(blocks)
+model = bytearray(count * 4096)
+fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+for block in blocks[: len(blocks) // 2] + [count - 1]:
+    data = rng.randbytes(4096)
+    os.pwrite(fd, data, block * 4096)
+    model[block * 4096 : (block + 1) * 4096] = data
+os.fsync(fd)
+with open(other, 'rb') as f:
+    seen = f.read()
+print(hashlib.sha256(bytes(model)).hexdigest(), hashlib.sha256(seen).hexdigest())
+os.close(fd)
+`;
+    await writeFile(join(scratch, 'scatter.py'), script);
+    const [written, seenOnB] = (await shOk(`python3 "${scratch}/scatter.py" "${a.dir}/scatter" "${b.dir}/scatter"`))
+      .trim()
+      .split(' ');
+    expect(seenOnB).toBe(written);
+    const cat = await cluster.gfs(['cat', 'gfs:/scatter']);
+    expect(sha256(cat.stdout)).toBe(written);
+  });
+
   it('O_APPEND from two mounts at once: every line lands whole, none is lost', async () => {
     const lines = 200;
     const appender = (dir: string, tag: string) =>

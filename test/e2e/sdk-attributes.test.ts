@@ -244,15 +244,20 @@ describe('chmod and utimes', () => {
 });
 
 describe('rename', () => {
-  it('replaces an existing file atomically and releases its chunks', async () => {
-    await client.writeFile('/r-old', seededBytes(CHUNK + 10, 7));
+  it('replaces an existing file atomically; the replaced file goes to the trash with its chunks', async () => {
+    const original = seededBytes(CHUNK + 10, 7);
+    await client.writeFile('/r-old', original);
     const replacement = seededBytes(5000, 8);
     await client.writeFile('/r-new', replacement);
     const chunksBefore = (await client.status()).chunks;
     await client.rename('/r-new', '/r-old');
     await expectFile('/r-old', replacement);
     expect(await codeOfAsync(client.stat('/r-new'))).toBe('NOT_FOUND');
-    expect((await client.status()).chunks).toBe(chunksBefore - 2);
+    // A replace is a delete (GFS §4.4): the old file's 2 chunks stay until the trash retention ends.
+    expect((await client.status()).chunks).toBe(chunksBefore);
+    expect((await client.trash()).map((entry) => entry.path)).toContain('/r-old');
+    await client.restore('/r-old', { to: '/r-older' });
+    await expectFile('/r-older', original);
   });
 
   it('replaces an empty directory with a directory, never a non-empty one or across types', async () => {

@@ -19,6 +19,10 @@ export interface ClusterOptions {
   deadAfter?: string;
   heartbeat?: string;
   startupWait?: string;
+  /** The master's `--trash-retention` (its own default when absent). */
+  trashRetention?: string;
+  /** More flags for every chunkserver (e.g. `--scrub-idle 300ms`). */
+  chunkserverArgs?: readonly string[];
   /** Each chunkserver reaches the master through its own TcpProxy, so a test can cut it off. */
   proxiedMaster?: boolean;
 }
@@ -69,6 +73,7 @@ export class TestCluster {
       options.deadAfter ?? '2s',
       '--startup-wait',
       options.startupWait ?? '5s',
+      ...(options.trashRetention === undefined ? [] : ['--trash-retention', options.trashRetention]),
     ];
     const master: Node = {
       name: 'master',
@@ -97,6 +102,7 @@ export class TestCluster {
           dataDir,
           '--heartbeat',
           options.heartbeat ?? '200ms',
+          ...(options.chunkserverArgs ?? []),
         ],
         process: undefined,
         stderr: '',
@@ -167,6 +173,13 @@ export class TestCluster {
     this.spawn(node);
     await this.waitHealthy(node);
     return node;
+  }
+
+  /** Sets (or replaces) a flag of the master's command line, for its next (re)start. */
+  setMasterFlag(flag: string, value: string): void {
+    const at = this.master.args.indexOf(flag);
+    if (at === -1) this.master.args.push(flag, value);
+    else this.master.args[at + 1] = value;
   }
 
   async kill(node: Node): Promise<void> {

@@ -1,10 +1,15 @@
 // `gfs chunkserver --master URL --port P --data DIR [...]`: runs a chunkserver in the foreground.
 
 import type { Command } from 'commander';
-import { HEARTBEAT_MS_DEFAULT } from '../../../shared/limits.js';
+import {
+  HEARTBEAT_MS_DEFAULT,
+  SCRUB_BYTES_PER_SECOND,
+  SCRUB_IDLE_MS,
+  SCRUB_INTERVAL_MS,
+} from '../../../shared/limits.js';
 import { createLogger } from '../../../shared/log.js';
 import { runInForeground } from '../foreground.js';
-import { durationOption, portOption } from '../options.js';
+import { durationOption, portOption, sizeOption } from '../options.js';
 import { resolveMaster } from '../targets.js';
 
 interface ChunkserverFlags {
@@ -14,6 +19,9 @@ interface ChunkserverFlags {
   advertise?: string;
   rack: string;
   heartbeat: number;
+  scrubRate: number;
+  scrubIdle: number;
+  scrubInterval: number;
 }
 
 export function registerChunkserver(program: Command): void {
@@ -26,6 +34,14 @@ export function registerChunkserver(program: Command): void {
     .option('--advertise <host:port>', 'address clients and peers should use')
     .option('--rack <rack>', 'rack name for replica placement', '')
     .option('--heartbeat <duration>', 'heartbeat interval', durationOption, HEARTBEAT_MS_DEFAULT)
+    .option(
+      '--scrub-rate <size>',
+      'bytes per second the idle scrubber verifies (0: off)',
+      sizeOption,
+      SCRUB_BYTES_PER_SECOND,
+    )
+    .option('--scrub-idle <duration>', 'quiet time (no client I/O) before scrubbing', durationOption, SCRUB_IDLE_MS)
+    .option('--scrub-interval <duration>', 'how often each replica is verified', durationOption, SCRUB_INTERVAL_MS)
     .action(async (flags: ChunkserverFlags, command: Command) => {
       // `--master` is the program-wide option (accepted before or after the command name).
       const masterUrl = resolveMaster(command.optsWithGlobals<{ master?: string }>().master);
@@ -39,6 +55,7 @@ export function registerChunkserver(program: Command): void {
           ...(flags.advertise === undefined ? {} : { advertise: flags.advertise }),
           rack: flags.rack,
           heartbeatMs: flags.heartbeat,
+          scrub: { bytesPerSecond: flags.scrubRate, idleMs: flags.scrubIdle, intervalMs: flags.scrubInterval },
           logger: createLogger({ role: 'chunkserver' }),
         }),
       );

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatTrashLine, trashJson } from '../../../client/cli/commands/trash.js';
 import {
   entryJson,
   formatLongListing,
@@ -76,6 +77,7 @@ describe('JSON shapes (DESIGN §7)', () => {
         },
       ],
       files: 1,
+      trashedFiles: 3,
       chunks: 2,
       underReplicated: 0,
       repair: { inFlight: 1, done: 2, failed: 0, waiting: 3, lost: 0 },
@@ -97,5 +99,33 @@ describe('JSON shapes (DESIGN §7)', () => {
     expect(lines).toContain('chunks: 1');
     expect(lines).toContain('replication: 3');
     expect(lines).toContain('mtime: 2024-05-01T10:00:00.000Z');
+  });
+});
+
+describe('gfs trash output', () => {
+  const entry = {
+    path: '/a dir/f',
+    type: 'file' as const,
+    size: 5,
+    files: 1,
+    deletedAt: '2024-05-01T10:00:00.000Z',
+    deletedAtMs: Date.parse('2024-05-01T10:00:00.000Z'),
+    expiresAt: '2024-05-04T10:00:00.000Z',
+    expiresAtMs: Date.parse('2024-05-04T10:00:00.000Z'),
+  };
+
+  it('prints the path, a tab and the deletion time (a path with spaces splits at the tab)', () => {
+    expect(formatTrashLine(entry)).toBe('/a dir/f\t2024-05-01T10:00:00.000Z');
+  });
+
+  it('--json keeps the documented keys only', () => {
+    expect(trashJson(entry)).toEqual({
+      path: '/a dir/f',
+      type: 'file',
+      size: 5,
+      files: 1,
+      deletedAt: '2024-05-01T10:00:00.000Z',
+      expiresAt: '2024-05-04T10:00:00.000Z',
+    });
   });
 });

@@ -64,6 +64,7 @@ describe('gfs fsck output', () => {
         chunkSize: 1024,
         chunkservers: [],
         files: 1,
+        trashedFiles: 3,
         chunks: 2,
         underReplicated: 2,
         repair: { inFlight: 1, done: 4, failed: 1, waiting: 1, lost: 0 },
@@ -71,5 +72,7 @@ describe('gfs fsck output', () => {
       String,
     );
     expect(lines).toContain('repair: 1 clones in flight, 4 done, 1 chunks waiting, 0 lost  failed: 1');
+    // What each count counts: files outside the trash, files in it, every chunk of either.
+    expect(lines).toContain('files: 1  in trash: 3  chunks: 2  under-replicated: 2');
   });
 });

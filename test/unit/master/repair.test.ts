@@ -9,7 +9,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { GrantBody } from '../../../master/leases/grants.js';
 import { MasterNode } from '../../../master/master-node.js';
 import type { CloneBody, RepairLimits } from '../../../master/replication/scheduler.js';
-import { TRASH_ROOT } from '../../../master/state/trash.js';
 import { GfsError } from '../../../shared/errors.js';
 import { silentLogger } from '../../../shared/log.js';
 
@@ -39,6 +38,8 @@ interface Harness {
   heartbeat(...ids: string[]): void;
   /** Files /f<i>: each a list of chunk handles, added at version 1. */
   files(layout: Record<string, string[]>, replication?: number): Promise<void>;
+  /** Deletes a file into the trash (its chunks stay, held by the trashed file). */
+  trash(path: string): Promise<void>;
   /** Lets every clone started so far finish, then ticks; repeats until nothing more starts. */
   drain(): Promise<void>;
 }
@@ -127,6 +128,9 @@ async function harness(limits: Partial<RepairLimits> = {}): Promise<Harness> {
         }
       }
     },
+    trash: async (path) => {
+      await node.commit({ op: 'delete', path, recursive: false, mtimeMs: 1, trash: true });
+    },
     drain: async () => {
       for (let round = 0; round < 100; round++) {
         const pending = clones.filter((call) => !settled.has(call));
@@ -151,7 +155,8 @@ describe('re-replication order', () => {
     const h = await harness({ clonesInFlightMax: 1 });
     // cs1..cs3 hold everything; cs4 is an empty spare. After cs2 and cs3 die, chunk 1 and 2 keep
     // one replica (cs1), chunk 3 keeps two (it was on cs4 too), chunk 4 (trashed) keeps one.
-    await h.files({ '/a': ['3', '1'], [`${TRASH_ROOT}/old`]: ['4'], '/b': ['2'] });
+    await h.files({ '/a': ['3', '1'], '/old': ['4'], '/b': ['2'] });
+    await h.trash('/old');
     await h.server('cs1', ['1', '2', '3', '4']);
     await h.server('cs2', ['1', '2', '3', '4']);
     await h.server('cs3', ['1', '2', '4']);

@@ -1,20 +1,40 @@
 // Drives the pure master state machine from small text scripts, one operation a line:
-//   mkdir [-p] PATH · create [-f] PATH [replication] · mv FROM TO · rm [-r] PATH
+//   mkdir [-p] PATH · create [-f] [-t] PATH [replication] · mv [-t] FROM TO · rm [-r] [-t] PATH
 //   chunk PATH INDEX HANDLE VERSION · version HANDLE VERSION · extend PATH LENGTH · reserve N
 //   length PATH LENGTH (truncate) · chmod PATH OCTAL · touch PATH MTIME_MS
+//   restore PATH [TO] (the newest trash entry holding PATH, as the route finds it)
+//   sweep NOW_MS RETENTION_MS (purges what the sweeper would) · purge NAME...
+// `-t` sends what a delete, overwrite or replacing rename removes to the trash.
 // Each line is checked (as the live master does before logging) and, when it passes, applied.
 // Time is the line number, so scripts are deterministic.
 
 import { apply } from '../../../master/state/apply.js';
 import { check } from '../../../master/state/check.js';
+import { expiredTrash, findTrashed } from '../../../master/state/trash.js';
 import type { LogRecord, MasterState } from '../../../master/state/types.js';
 import { GfsError } from '../../../shared/errors.js';
+
+/** A line as a record; `restore` and `sweep` look at the state, as the live master's routes do. */
+export function recordOf(state: MasterState, line: string, mtimeMs: number): LogRecord {
+  const words = line.trim().split(/\s+/);
+  const args = words.slice(1).filter((word) => !word.startsWith('-'));
+  if (words[0] === 'restore') {
+    const path = args[0] ?? '';
+    const match = findTrashed(state, path);
+    return { op: 'restore', name: match?.name ?? '', path, to: args[1] ?? path, mtimeMs };
+  }
+  if (words[0] === 'sweep') {
+    return { op: 'purge', names: expiredTrash(state, Number(args[0]), Number(args[1]), Number.MAX_SAFE_INTEGER) };
+  }
+  return parseLine(line, mtimeMs);
+}
 
 export function parseLine(line: string, mtimeMs: number): LogRecord {
   const words = line.trim().split(/\s+/);
   const flag = (name: string) => words.includes(name);
   const args = words.slice(1).filter((word) => !word.startsWith('-'));
   const arg = (i: number) => args[i] ?? '';
+  const trash = flag('-t') ? { trash: true } : {};
   switch (words[0]) {
     case 'mkdir':
       return { op: 'mkdir', path: arg(0), parents: flag('-p'), mode: 0o755, mtimeMs };
@@ -26,11 +46,14 @@ export function parseLine(line: string, mtimeMs: number): LogRecord {
         replication: Number(args[1] ?? 3),
         mode: 0o644,
         mtimeMs,
+        ...trash,
       };
     case 'mv':
-      return { op: 'rename', from: arg(0), to: arg(1), mtimeMs };
+      return { op: 'rename', from: arg(0), to: arg(1), mtimeMs, ...trash };
     case 'rm':
-      return { op: 'delete', path: arg(0), recursive: flag('-r'), mtimeMs };
+      return { op: 'delete', path: arg(0), recursive: flag('-r'), mtimeMs, ...trash };
+    case 'purge':
+      return { op: 'purge', names: args };
     case 'chunk':
       return { op: 'addChunk', path: arg(0), index: Number(arg(1)), handle: arg(2), version: Number(arg(3)) };
     case 'version':
@@ -59,8 +82,8 @@ export function runScript(state: MasterState, script: string): { records: LogRec
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
   for (const [i, line] of lines.entries()) {
-    const record = parseLine(line, 1000 + i);
     try {
+      const record = recordOf(state, line, 1000 + i);
       if (check(state, record)) {
         const effects = apply(state, record);
         records.push(record);
@@ -74,6 +97,11 @@ export function runScript(state: MasterState, script: string): { records: LogRec
     }
   }
   return { records, outcomes };
+}
+
+/** The trash table as `name path deletedAtMs` lines, in deletion order. */
+export function trashLines(state: MasterState): string[] {
+  return [...state.trash].map(([name, info]) => `${name} ${info.path} ${info.deletedAtMs}`);
 }
 
 /** The namespace as sorted `path type [length chunks]` lines, for compact assertions. */

@@ -22,6 +22,9 @@ describe('parseDuration', () => {
     expect(parseDuration('10s')).toBe(10_000);
     expect(parseDuration('5m')).toBe(300_000);
     expect(parseDuration('3d')).toBe(3 * 86_400_000);
+    // A bare zero is unambiguous (`--trash-retention 0`: delete at once).
+    expect(parseDuration('0')).toBe(0);
+    expect(parseDuration('0s')).toBe(0);
   });
 
   it('refuses bare numbers and unknown units', () => {

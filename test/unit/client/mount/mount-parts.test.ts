@@ -1,6 +1,7 @@
 import { constants } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { AttrCache } from '../../../../client/mount/attr-cache.js';
+import { BlockCache } from '../../../../client/mount/block-cache.js';
 import { ByteBudget } from '../../../../client/mount/byte-budget.js';
 import { ERRNO_OF_CODE, errnoError, errnoOf } from '../../../../client/mount/errno.js';
 import { checkFuseAvailable, FUSE_INSTALL_HINT } from '../../../../client/mount/fuse-binding.js';
@@ -152,5 +153,38 @@ describe('ByteBudget', () => {
     // A request larger than the whole budget still passes once nothing else is held.
     budget.release(60);
     expect(budget.tryAcquire(500)).toBe(true);
+  });
+
+  it('takes memory back from read caches for writers, never for other caches', async () => {
+    const budget = new ByteBudget(400);
+    const landing: (() => void)[] = [];
+    const cache = new BlockCache(100, 10, async (length) => Buffer.alloc(length), budget);
+    const slow = new BlockCache(
+      100,
+      10,
+      (length) => new Promise<Buffer>((resolve) => landing.push(() => resolve(Buffer.alloc(length)))),
+      budget,
+    );
+    for (let index = 0; index < 3; index++) expect(cache.start(index, 1000)).toBe(true);
+    await cache.get(2);
+    expect(slow.start(0, 1000)).toBe(true);
+    expect(budget.used).toBe(400);
+    // A cache only takes what is free.
+    expect(slow.start(1, 1000)).toBe(false);
+    // A writer takes back the least recently used cached block first (0, then 1; 2 was just read).
+    expect(budget.tryAcquire(150, true)).toBe(true);
+    expect([0, 1, 2].map((index) => cache.has(index))).toEqual([false, false, true]);
+    expect(budget.used).toBe(350);
+    // Blocks still arriving are dropped too and give their bytes back when they land.
+    let acquired = false;
+    const waiting = budget.acquire(250).then(() => {
+      acquired = true;
+    });
+    expect(cache.has(2) || slow.has(0)).toBe(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(acquired).toBe(false);
+    for (const land of landing) land();
+    await waiting;
+    expect(budget.used).toBe(400);
   });
 });

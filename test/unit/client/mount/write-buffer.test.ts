@@ -1,22 +1,51 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ByteBudget } from '../../../../client/mount/byte-budget.js';
-import { type RangeWriter, WriteBuffer, type WriteBufferOptions } from '../../../../client/mount/write-buffer.js';
+import { type RangeSink, WriteBuffer, type WriteBufferOptions } from '../../../../client/mount/write-buffer.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-/** A file in memory behind a RangeWriter that lands each write after `delayTurns` event-loop turns. */
+/**
+ * A file in memory behind a RangeSink that lands each write after `delayTurns` event-loop turns;
+ * `lengthBytes` is the length "at the master", set only by recordLength.
+ */
 class MemoryFile {
-  bytes = Buffer.alloc(0);
+  private store = Buffer.alloc(0);
+  private endBytes = 0;
+  lengthBytes = 0;
   readonly calls: { offset: number; length: number }[] = [];
+  readonly records: number[] = [];
+  /** Writes still in flight when each length record started (must be 0: only landed bytes count). */
+  readonly inFlightAtRecord: number[] = [];
   inFlight = 0;
   inFlightMax = 0;
   failNext = false;
+  /** Length records that fail before one succeeds. */
+  recordFailures = 0;
 
   constructor(private readonly delayTurns: () => number = () => 0) {}
 
-  readonly writer: RangeWriter = async (data, offset) => {
+  /** The bytes written so far, up to the highest one. */
+  get bytes(): Buffer {
+    return this.store.subarray(0, this.endBytes);
+  }
+
+  readonly sink: RangeSink = {
+    write: (data, offset) => this.write(data, offset),
+    recordLength: async (endBytes) => {
+      this.inFlightAtRecord.push(this.inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.recordFailures > 0) {
+        this.recordFailures -= 1;
+        throw new Error('master unreachable');
+      }
+      this.records.push(endBytes);
+      this.lengthBytes = Math.max(this.lengthBytes, endBytes);
+    },
+  };
+
+  private readonly write = async (data: Buffer, offset: number) => {
     this.calls.push({ offset, length: data.byteLength });
     this.inFlight += 1;
     this.inFlightMax = Math.max(this.inFlightMax, this.inFlight);
@@ -27,12 +56,14 @@ class MemoryFile {
         this.failNext = false;
         throw new Error('replica failed');
       }
-      if (this.bytes.byteLength < offset + copy.byteLength) {
-        const grown = Buffer.alloc(offset + copy.byteLength);
-        this.bytes.copy(grown);
-        this.bytes = grown;
+      const end = offset + copy.byteLength;
+      if (this.store.byteLength < end) {
+        const grown = Buffer.alloc(Math.max(end, 2 * this.store.byteLength));
+        this.store.copy(grown);
+        this.store = grown;
       }
-      copy.copy(this.bytes, offset);
+      copy.copy(this.store, offset);
+      this.endBytes = Math.max(this.endBytes, end);
     } finally {
       this.inFlight -= 1;
     }
@@ -43,10 +74,12 @@ function buffer(file: MemoryFile, options: Partial<WriteBufferOptions> = {}) {
   const budget = options.budget ?? new ByteBudget(256 * MiB);
   return {
     budget,
-    writes: new WriteBuffer(file.writer, {
+    writes: new WriteBuffer(file.sink, {
       chunkSizeBytes: 64 * MiB,
       gatherBytes: 4 * MiB,
-      runsInFlight: 6,
+      rangesInFlightMax: 16,
+      bytesInFlightMax: 24 * MiB,
+      pageBytes: 64 * KiB,
       dirtyBytesMax: 64 * MiB,
       idleSendMs: 0,
       ...options,
@@ -130,7 +163,9 @@ describe('WriteBuffer', () => {
           const { writes, budget } = buffer(file, {
             chunkSizeBytes: 128 * KiB,
             gatherBytes: 64 * KiB,
-            runsInFlight: 3,
+            rangesInFlightMax: 3,
+            bytesInFlightMax: 100 * KiB,
+            pageBytes: 16 * KiB,
             dirtyBytesMax: 100 * KiB,
           });
           let model = Buffer.alloc(0);
@@ -164,6 +199,58 @@ describe('WriteBuffer', () => {
     await writes.write(Buffer.from('kept'), 0);
     await writes.flush();
     expect(file.bytes.toString()).toBe('kept');
+  });
+
+  it('records the length once for many ranges, after they landed, before flush returns', async () => {
+    const file = new MemoryFile(() => 2);
+    const { writes } = buffer(file, { gatherBytes: 64 * KiB, pageBytes: 16 * KiB });
+    // 1 KiB in each of 40 windows, highest first: 40 ranges, one length record.
+    for (let window = 39; window >= 0; window--) {
+      await writes.write(Buffer.alloc(KiB, window), window * 64 * KiB + 100);
+    }
+    expect(file.records).toEqual([]);
+    await writes.flush();
+    expect(file.calls).toHaveLength(40);
+    expect(file.records).toEqual([39 * 64 * KiB + 100 + KiB]);
+    expect(file.inFlightAtRecord).toEqual([0]);
+    expect(file.lengthBytes).toBe(39 * 64 * KiB + 100 + KiB);
+    expect(writes.dirty).toBe(false);
+    // A drain (before a read) records too.
+    await writes.write(Buffer.alloc(10), 3 * MiB);
+    await writes.drain();
+    expect(file.lengthBytes).toBe(3 * MiB + 10);
+  });
+
+  it('reports a failed length record at flush, stays dirty, and records at the next flush', async () => {
+    const file = new MemoryFile();
+    const { writes } = buffer(file);
+    await writes.write(Buffer.from('bytes'), 1000);
+    // The record made when the range landed fails, and so does the flush's own try.
+    file.recordFailures = 2;
+    await expect(writes.flush()).rejects.toThrow('master unreachable');
+    expect(file.bytes.subarray(1000).toString()).toBe('bytes');
+    expect(file.lengthBytes).toBe(0);
+    expect(writes.dirty).toBe(true);
+    await writes.flush();
+    expect(file.lengthBytes).toBe(1005);
+    expect(writes.dirty).toBe(false);
+  });
+
+  it('holds a page per scattered small write, not a window, and sends a range within a page as is', async () => {
+    const file = new MemoryFile();
+    const { writes, budget } = buffer(file, { gatherBytes: 1 * MiB, pageBytes: 64 * KiB });
+    for (let window = 0; window < 100; window++) {
+      await writes.write(pattern(4 * KiB, window), window * MiB + 70 * KiB);
+    }
+    expect(budget.used).toBe(100 * 64 * KiB);
+    // Two pages' worth across a page boundary: one range, copied out of both.
+    await writes.write(pattern(8 * KiB, 200), 100 * MiB + 60 * KiB);
+    expect(budget.used).toBe(102 * 64 * KiB);
+    await writes.flush();
+    expect(file.calls).toHaveLength(101);
+    expect(file.bytes.subarray(100 * MiB + 60 * KiB).equals(pattern(8 * KiB, 200))).toBe(true);
+    expect(file.bytes.subarray(7 * MiB + 70 * KiB, 7 * MiB + 74 * KiB).equals(pattern(4 * KiB, 7))).toBe(true);
+    expect(budget.used).toBe(0);
   });
 
   it('keeps going on a tiny memory budget: it sends what it holds and waits, never deadlocks', async () => {
