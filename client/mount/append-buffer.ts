@@ -9,6 +9,7 @@
 // time, so this mount's appends keep their order; the writes behind them overlap.
 
 import type { ByteBudget } from './byte-budget.js';
+import { IdleTimer, SerialTurns } from './serial-turns.js';
 import type { RangeWriter } from './write-buffer.js';
 
 export type Reserver = (lengthBytes: number) => Promise<number>;
@@ -27,8 +28,8 @@ export class AppendBuffer {
   /** The last reservation asked for: the next waits for it, so ranges follow call order. */
   private lastReservation: Promise<unknown> = Promise.resolve();
   private failure: unknown;
-  private idleTimer: NodeJS.Timeout | undefined;
-  private turn: Promise<void> = Promise.resolve();
+  private readonly idle = new IdleTimer();
+  private readonly turns = new SerialTurns();
   /** Where this mount's last append ended, once known (for the size a stat shows). */
   private reservedEndBytes = 0;
 
@@ -53,7 +54,7 @@ export class AppendBuffer {
   }
 
   append(data: Buffer): Promise<void> {
-    return this.exclusive(async () => {
+    return this.turns.run(async () => {
       this.throwFailure();
       if (this.pendingBytes > 0 && this.pendingBytes + data.byteLength > this.options.gatherBytes) await this.send();
       if (!this.options.budget.tryAcquire(data.byteLength, true)) {
@@ -68,18 +69,18 @@ export class AppendBuffer {
   }
 
   flush(): Promise<void> {
-    return this.exclusive(async () => {
+    return this.turns.run(async () => {
       await this.sendAndWait();
       this.throwFailure();
     });
   }
 
   drain(): Promise<void> {
-    return this.exclusive(() => this.sendAndWait());
+    return this.turns.run(() => this.sendAndWait());
   }
 
   private async send(): Promise<void> {
-    this.clearIdleTimer();
+    this.idle.clear();
     if (this.pendingBytes === 0) return;
     const data = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
     const heldBytes = this.pendingBytes;
@@ -116,26 +117,6 @@ export class AppendBuffer {
   }
 
   private armIdleTimer(): void {
-    if (this.options.idleSendMs <= 0) return;
-    this.clearIdleTimer();
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined;
-      void this.exclusive(() => this.send());
-    }, this.options.idleSendMs);
-    this.idleTimer.unref();
-  }
-
-  private clearIdleTimer(): void {
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-  }
-
-  private exclusive<T>(body: () => Promise<T>): Promise<T> {
-    const result = this.turn.then(body);
-    this.turn = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
+    this.idle.arm(this.options.idleSendMs, () => void this.turns.run(() => this.send()));
   }
 }

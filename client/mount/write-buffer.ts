@@ -23,6 +23,7 @@
 
 import { assert } from '../../shared/assert.js';
 import type { ByteBudget } from './byte-budget.js';
+import { IdleTimer, SerialTurns } from './serial-turns.js';
 
 /** Writes `data` at `offsetBytes` of the file: resolves once every replica has it and the length is recorded. */
 export type RangeWriter = (data: Buffer, offsetBytes: number) => Promise<void>;
@@ -87,9 +88,9 @@ export class WriteBuffer {
   private recording: Promise<void> | undefined;
   /** Where the last write ended: a write starting there continues a sequential stream. */
   private lastEndBytes = -1;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly idle = new IdleTimer();
   /** Serialises callers: every method below runs alone. */
-  private turn: Promise<void> = Promise.resolve();
+  private readonly turns = new SerialTurns();
 
   constructor(
     private readonly sink: RangeSink,
@@ -109,7 +110,7 @@ export class WriteBuffer {
 
   /** Takes a copy of `data` for offset `offsetBytes`; waits only for memory or a free slot. */
   write(data: Buffer, offsetBytes: number): Promise<void> {
-    return this.exclusive(async () => {
+    return this.turns.run(async () => {
       this.throwFailure();
       await this.gather(data, offsetBytes);
       if (this.dirtyBytes > this.options.dirtyBytesMax) await this.sendOldest(this.options.dirtyBytesMax / 2);
@@ -119,7 +120,7 @@ export class WriteBuffer {
 
   /** Sends everything gathered, waits for it and records the length; reports (once) any failure since the last flush. */
   flush(): Promise<void> {
-    return this.exclusive(async () => {
+    return this.turns.run(async () => {
       await this.sendAllAndWait();
       this.throwFailure();
     });
@@ -127,7 +128,7 @@ export class WriteBuffer {
 
   /** Like `flush` but keeps a failure for the next flush to report (a read must see the bytes, not the error). */
   drain(): Promise<void> {
-    return this.exclusive(() => this.sendAllAndWait());
+    return this.turns.run(() => this.sendAllAndWait());
   }
 
   private async gather(data: Buffer, offsetBytes: number): Promise<void> {
@@ -244,7 +245,7 @@ export class WriteBuffer {
 
   /** Sends the oldest windows until at most `keepBytes` stay gathered. */
   private async sendOldest(keepBytes: number): Promise<void> {
-    this.clearIdleTimer();
+    this.idle.clear();
     for (const window of [...this.windows.values()]) {
       if (this.dirtyBytes <= keepBytes) return;
       await this.send(window);
@@ -342,28 +343,10 @@ export class WriteBuffer {
   }
 
   private armIdleTimer(): void {
-    this.clearIdleTimer();
-    if (this.options.idleSendMs <= 0 || this.windows.size === 0) return;
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined;
-      // Failures land in `failure` for the next flush; nothing to report here.
-      void this.exclusive(() => this.sendOldest(0));
-    }, this.options.idleSendMs);
-    this.idleTimer.unref();
-  }
-
-  private clearIdleTimer(): void {
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-  }
-
-  private exclusive<T>(body: () => Promise<T>): Promise<T> {
-    const result = this.turn.then(body);
-    this.turn = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
+    this.idle.clear();
+    if (this.windows.size === 0) return;
+    // Failures land in `failure` for the next flush; nothing to report here.
+    this.idle.arm(this.options.idleSendMs, () => void this.turns.run(() => this.sendOldest(0)));
   }
 }
 
