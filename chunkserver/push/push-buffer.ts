@@ -2,9 +2,9 @@
 // flow separate from control flow). Space is reserved before a body is read, so the total never
 // passes its bound; entries nobody uses within the TTL are dropped (their client died).
 
+import { BufferPool } from '../../shared/buffer-pool.js';
 import { GfsError } from '../../shared/errors.js';
 import { PUSH_BUFFER_BYTES_MAX, PUSH_BUFFER_TTL_MS } from '../../shared/limits.js';
-import { BufferPool } from './buffer-pool.js';
 
 export interface PushedData {
   pieces: Buffer[];

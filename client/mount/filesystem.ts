@@ -7,6 +7,7 @@
 // master. Between those, attributes come from a cache of ATTR_CACHE_TTL_MS.
 
 import { setTimeout as delay } from 'node:timers/promises';
+import { BufferPool } from '../../shared/buffer-pool.js';
 import { GfsError } from '../../shared/errors.js';
 import { joinPath } from '../../shared/paths.js';
 import type { Entry } from '../../shared/protocol/namespace.js';
@@ -21,6 +22,7 @@ import {
   KERNEL_ATTR_SETTLE_MS,
   MOUNT_BUFFER_BYTES_MAX,
   OPEN_FILES_MAX,
+  READ_POOL_IDLE_BYTES_MAX,
   UNSYNCED_FILES_MAX,
 } from './limits.js';
 import { type FileContext, OpenFile } from './open-file.js';
@@ -76,6 +78,7 @@ export class GfsMountFs {
       client,
       chunkSizeBytes: options.chunkSizeBytes,
       budget: new ByteBudget(MOUNT_BUFFER_BYTES_MAX),
+      blockPool: new BufferPool(READ_POOL_IDLE_BYTES_MAX),
       readOnly: options.readOnly,
       now: this.now,
     };
@@ -259,8 +262,7 @@ export class GfsMountFs {
   }
 
   async read(fd: number, buffer: Buffer, length: number, positionBytes: number): Promise<number> {
-    const data = await this.files.descriptor(fd).file.read(positionBytes, length);
-    return data.copy(buffer, 0, 0, Math.min(data.byteLength, length));
+    return this.files.descriptor(fd).file.read(buffer.subarray(0, length), positionBytes);
   }
 
   async write(fd: number, buffer: Buffer, length: number, positionBytes: number): Promise<number> {

@@ -76,6 +76,8 @@ export const WRITE_IDLE_SEND_MS = 1_000;
 export const READ_BLOCK_BYTES = PIECE_BYTES_DEFAULT;
 /** Blocks a sequential reader keeps requested ahead of where it reads. */
 export const READ_AHEAD_BLOCKS_MAX = PIECES_IN_FLIGHT;
+/** Idle block buffers the mount keeps for reuse: one sequential reader's worth (see block-cache.ts). */
+export const READ_POOL_IDLE_BYTES_MAX = (READ_AHEAD_BLOCKS_MAX + 3) * READ_BLOCK_BYTES;
 /**
  * The kernel's read-ahead for the mount (its bdi's read_ahead_kb; 128 KiB by default). With 1 MiB
  * the kernel keeps several 128 KiB reads in flight, so a sequential reader no longer waits a FUSE

@@ -3,6 +3,7 @@
 // batches, a truncate). Reads see this mount's own writes; `flush` (close) puts them on every
 // replica with the length at the master; `fsync` also makes them durable there.
 
+import type { BufferPool } from '../../shared/buffer-pool.js';
 import type { Entry } from '../../shared/protocol/namespace.js';
 import type { GfsClient } from '../sdk/client.js';
 import type { GfsFileHandle } from '../sdk/file-handle.js';
@@ -28,6 +29,8 @@ export interface FileContext {
   client: GfsClient;
   chunkSizeBytes: number;
   budget: ByteBudget;
+  /** Recycles the read caches' block buffers, mount-wide. */
+  blockPool: BufferPool;
   readOnly: boolean;
   now: () => number;
 }
@@ -80,12 +83,13 @@ export class OpenFile {
       idleSendMs: WRITE_IDLE_SEND_MS,
       budget,
     });
-    this.reads = new ReadAhead((length, offsetBytes) => this.readAt(length, offsetBytes), {
+    this.reads = new ReadAhead(async (into, offsetBytes) => (await this.ready()).readInto(into, offsetBytes), {
       blockBytes: READ_BLOCK_BYTES,
       blocksAheadMax: READ_AHEAD_BLOCKS_MAX,
       granuleBytes: READ_GRANULE_BYTES,
       granulesMax: READ_GRANULES_MAX,
       budget,
+      pool: context.blockPool,
     });
   }
 
@@ -178,14 +182,15 @@ export class OpenFile {
     this.localMtimeMs = this.context.now();
   }
 
-  async read(offsetBytes: number, length: number): Promise<Buffer> {
+  /** Copies into `into` the bytes at `offsetBytes` (fewer at the end of the file); answers how many. */
+  async read(into: Buffer, offsetBytes: number): Promise<number> {
     // Bytes still gathered here are newer than the cluster's: let them land first.
     if (this.dirty) await Promise.all([this.writes.drain(), this.appends.drain()]);
-    if (offsetBytes + length > this.sizeBytes && this.localSizeBytes === undefined) {
+    if (offsetBytes + into.byteLength > this.sizeBytes && this.localSizeBytes === undefined) {
       // Past the end we know: another mount may have appended since the open (`tail -f`).
       this.observed(await this.context.client.stat(this.path));
     }
-    return this.reads.read(offsetBytes, length, this.sizeBytes);
+    return this.reads.read(into, offsetBytes, this.sizeBytes);
   }
 
   /** close(2): every byte written here is on every replica and the length at the master. */
@@ -224,9 +229,5 @@ export class OpenFile {
       (handle) => this.adopt([handle]),
       () => undefined,
     );
-  }
-
-  private async readAt(length: number, offsetBytes: number): Promise<Buffer> {
-    return (await this.ready()).read(length, offsetBytes);
   }
 }

@@ -7,6 +7,7 @@
 // - Elsewhere: the aligned granule (READ_GRANULE_BYTES) around the request is read and kept, so
 //   neighbouring reads (a database page, fio's verify pass) cost no second round trip.
 
+import type { BufferPool } from '../../shared/buffer-pool.js';
 import { BlockCache, type RangeReader } from './block-cache.js';
 import type { ByteBudget } from './byte-budget.js';
 
@@ -21,6 +22,8 @@ export interface ReadAheadOptions {
   granuleBytes: number;
   granulesMax: number;
   budget: ByteBudget;
+  /** Where block buffers are recycled (shared by the mount's files). */
+  pool: BufferPool;
 }
 
 export class ReadAhead {
@@ -39,14 +42,18 @@ export class ReadAhead {
   ) {
     // Room for the blocks ahead, the (at most two) being read, and one behind the reader for
     // requests that arrive out of order.
-    this.blocks = new BlockCache(options.blockBytes, options.blocksAheadMax + 3, readRange, options.budget);
-    this.granules = new BlockCache(options.granuleBytes, options.granulesMax, readRange, options.budget);
+    const { budget, pool } = options;
+    this.blocks = new BlockCache(options.blockBytes, options.blocksAheadMax + 3, readRange, budget, pool);
+    this.granules = new BlockCache(options.granuleBytes, options.granulesMax, readRange, budget, pool);
   }
 
-  /** Bytes [offset, offset + length) clamped to `sizeBytes`, the file's size as the caller knows it. */
-  async read(offsetBytes: number, length: number, sizeBytes: number): Promise<Buffer> {
-    const endBytes = Math.min(offsetBytes + length, sizeBytes);
-    if (offsetBytes >= endBytes) return Buffer.alloc(0);
+  /**
+   * Copies into `into` the bytes at `offsetBytes` (as many as fit, clamped to `sizeBytes`, the
+   * file's size as the caller knows it); answers how many.
+   */
+  async read(into: Buffer, offsetBytes: number, sizeBytes: number): Promise<number> {
+    const endBytes = Math.min(offsetBytes + into.byteLength, sizeBytes);
+    if (offsetBytes >= endBytes) return 0;
     const blockBytes = this.blocks.blockBytes;
     const first = Math.floor(offsetBytes / blockBytes);
     const last = Math.floor((endBytes - 1) / blockBytes);
@@ -60,7 +67,7 @@ export class ReadAhead {
       this.nextBytes = Math.max(near ? this.nextBytes : 0, endBytes);
       this.streakBlocks = 0;
       this.blocks.dropWhere();
-      return this.readFrom(this.granules, offsetBytes, endBytes, sizeBytes);
+      return this.readFrom(this.granules, into, offsetBytes, endBytes, sizeBytes);
     }
     if (Math.floor(this.nextBytes / blockBytes) < last) this.streakBlocks += 1;
     this.nextBytes = Math.max(this.nextBytes, endBytes);
@@ -70,7 +77,7 @@ export class ReadAhead {
     for (let index = last + 1; index <= last + ahead; index++) {
       if (!this.blocks.start(index, sizeBytes)) break;
     }
-    return this.readFrom(this.blocks, offsetBytes, endBytes, sizeBytes);
+    return this.readFrom(this.blocks, into, offsetBytes, endBytes, sizeBytes);
   }
 
   /** Forgets every block (the file changed, or was opened again and may have changed elsewhere). */
@@ -82,22 +89,32 @@ export class ReadAhead {
     this.streakBlocks = 0;
   }
 
-  /** [offset, end) cut out of the cache's blocks, reading each missing one (or just the bytes, without budget). */
-  private async readFrom(cache: BlockCache, offsetBytes: number, endBytes: number, sizeBytes: number) {
-    const parts: Buffer[] = [];
+  /** [offset, end) copied out of the cache's blocks, reading each missing one (or just the bytes, without budget). */
+  private async readFrom(cache: BlockCache, into: Buffer, offsetBytes: number, endBytes: number, sizeBytes: number) {
+    let copiedBytes = 0;
     const { blockBytes } = cache;
     for (let index = Math.floor(offsetBytes / blockBytes); index * blockBytes < endBytes; index++) {
       const startBytes = index * blockBytes;
       const from = Math.max(offsetBytes, startBytes) - startBytes;
       const to = Math.min(endBytes, startBytes + blockBytes) - startBytes;
       cache.start(index, sizeBytes);
-      const block = cache.get(index);
-      const data =
-        block === undefined ? await this.readRange(to - from, startBytes + from) : (await block).subarray(from, to);
-      parts.push(data);
+      const block = cache.pin(index);
+      let gotBytes: number;
+      if (block === undefined) {
+        gotBytes = await this.readRange(into.subarray(copiedBytes, copiedBytes + to - from), startBytes + from);
+      } else {
+        try {
+          const data = await block.data;
+          const availableTo = Math.min(to, data.byteLength);
+          gotBytes = availableTo > from ? data.copy(into, copiedBytes, from, availableTo) : 0;
+        } finally {
+          block.release();
+        }
+      }
+      copiedBytes += gotBytes;
       // A short block means the file ended earlier than the caller thought: stop there.
-      if (data.byteLength < to - from) break;
+      if (gotBytes < to - from) break;
     }
-    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+    return copiedBytes;
   }
 }

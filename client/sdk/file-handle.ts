@@ -8,7 +8,7 @@ import { syncRoute } from '../../shared/protocol/data.js';
 import type { SdkDeps } from './deps.js';
 import { PieceWriter } from './piece-writer.js';
 import { splitIntoPieces } from './pieces.js';
-import { readRangeToBuffer } from './range-reader.js';
+import { type ByteRange, readRange, readRangeToBuffer } from './range-reader.js';
 import { withRetries } from './retry.js';
 
 export type OpenMode = 'r' | 'r+' | 'w' | 'a';
@@ -29,6 +29,34 @@ export class GfsFileHandle {
 
   /** Reads up to `length` bytes at `position` (default: the handle's position, which then advances). */
   async read(length: number, position?: number): Promise<Buffer> {
+    const range = await this.rangeOf(length, position);
+    const data =
+      range.startBytes >= range.endBytes
+        ? Buffer.alloc(0)
+        : await readRangeToBuffer(this.deps, this.path, range, this.rotation);
+    if (position === undefined) this.positionBytes = range.startBytes + data.byteLength;
+    return data;
+  }
+
+  /**
+   * Reads up to `buffer.byteLength` bytes at `position` into `buffer`, as fs' `read(buffer)`:
+   * answers the bytes read (fewer only at the end of the file). Nothing is allocated per read, so
+   * a caller that reuses its buffers keeps the garbage collector out of a long read.
+   */
+  async readInto(buffer: Buffer, position?: number): Promise<number> {
+    const range = await this.rangeOf(buffer.byteLength, position);
+    let readBytes = 0;
+    if (range.startBytes < range.endBytes) {
+      for await (const part of readRange(this.deps, this.path, range, this.rotation, buffer)) {
+        readBytes += part.byteLength;
+      }
+    }
+    if (position === undefined) this.positionBytes = range.startBytes + readBytes;
+    return readBytes;
+  }
+
+  /** [position, position + length) clamped to the file's size (asking the master when past what we know). */
+  private async rangeOf(length: number, position: number | undefined): Promise<ByteRange> {
     this.checkOpen();
     checkCount(length, 'length', this.path);
     const startBytes = position ?? this.positionBytes;
@@ -39,13 +67,11 @@ export class GfsFileHandle {
       const extent = await this.deps.locator.refresh(this.path, Math.floor(startBytes / chunkSizeBytes));
       this.knownSizeBytes = Math.max(this.knownSizeBytes, extent.sizeBytes);
     }
-    const endBytes = Math.min(startBytes + length, this.knownSizeBytes);
-    const data =
-      startBytes >= endBytes
-        ? Buffer.alloc(0)
-        : await readRangeToBuffer(this.deps, this.path, { startBytes, endBytes, chunkSizeBytes }, this.rotation);
-    if (position === undefined) this.positionBytes = startBytes + data.byteLength;
-    return data;
+    return {
+      startBytes,
+      endBytes: Math.max(startBytes, Math.min(startBytes + length, this.knownSizeBytes)),
+      chunkSizeBytes,
+    };
   }
 
   /**

@@ -19,14 +19,20 @@ interface Started {
   data: Promise<Buffer>;
 }
 
-export async function* readRange(deps: SdkDeps, path: string, range: ByteRange, rotation: number) {
+/**
+ * With `into` (at least the range's length), each piece lands in its place there and the pieces
+ * yielded are views of it.
+ */
+export async function* readRange(deps: SdkDeps, path: string, range: ByteRange, rotation: number, into?: Buffer) {
   const { endBytes, chunkSizeBytes } = range;
   const queue: Started[] = [];
   let offset = range.startBytes;
   const start = () => {
     const piece = pieceAt(offset, endBytes, chunkSizeBytes, PIECE_BYTES_DEFAULT);
     offset += piece.lengthBytes;
-    const data = readPiece(deps, path, piece, rotation);
+    const atBytes = piece.fileOffsetBytes - range.startBytes;
+    const destination = into?.subarray(atBytes, atBytes + piece.lengthBytes);
+    const data = readPiece(deps, path, piece, rotation, destination);
     // Failures surface when the piece's turn comes; a consumer that stops early never sees them.
     data.catch(() => undefined);
     queue.push({ piece, data });

@@ -88,6 +88,23 @@ describe('SDK', () => {
     expect(sha256(actual)).toBe(sha256(expected));
   });
 
+  it('reads into a caller buffer across chunk boundaries, through a hole and up to the end', async () => {
+    const data = seededBytes(2 * MiB + 5, 12);
+    await client.writeFile('/sdk/read-into.bin', data);
+    const handle = await client.open('/sdk/read-into.bin', 'r+');
+    // A hole past the end: it reads as zeros (its chunk was never written).
+    await handle.write(Buffer.from('tail'), 4 * MiB);
+    const into = Buffer.alloc(MiB + 300 * KiB, 0xee);
+    expect(await handle.readInto(into, MiB - 100 * KiB)).toBe(into.byteLength);
+    expect(sha256(into.subarray(0, MiB + 100 * KiB + 5))).toBe(sha256(data.subarray(MiB - 100 * KiB)));
+    expect(into.subarray(MiB + 100 * KiB + 5).every((byte) => byte === 0)).toBe(true);
+    const atEnd = Buffer.alloc(10, 0xee);
+    expect(await handle.readInto(atEnd, 4 * MiB + 1)).toBe(3);
+    expect(atEnd.subarray(0, 3).toString()).toBe('ail');
+    expect(await handle.readInto(atEnd, 5 * MiB)).toBe(0);
+    await handle.close();
+  });
+
   it('streams a ranged read', async () => {
     const data = seededBytes(2 * MiB + 5, 11);
     await client.writeFile('/sdk/range.bin', data);

@@ -46,9 +46,10 @@ class FakeCluster {
 
   private handle(path: string): GfsFileHandle {
     return {
-      read: async (length: number, position: number) => {
-        this.calls.push(`read ${path} ${position}+${length}`);
-        return this.file(path).data.subarray(position, position + length);
+      readInto: async (into: Buffer, position: number) => {
+        this.calls.push(`read ${path} ${position}+${into.byteLength}`);
+        const { data } = this.file(path);
+        return position >= data.byteLength ? 0 : data.copy(into, 0, position);
       },
       writeUnrecorded: async (data: Buffer, position: number) => {
         this.calls.push(`write ${path} ${position}+${data.byteLength}`);

@@ -8,6 +8,7 @@ import { checkFuseAvailable, FUSE_INSTALL_HINT } from '../../../../client/mount/
 import { mountOptions } from '../../../../client/mount/mount-options.js';
 import { parseMountInfo } from '../../../../client/mount/mount-point.js';
 import { fuseStat, fuseStatfs } from '../../../../client/mount/stat.js';
+import { BufferPool } from '../../../../shared/buffer-pool.js';
 import { ERROR_CODES, GfsError } from '../../../../shared/errors.js';
 import type { Entry } from '../../../../shared/protocol/namespace.js';
 
@@ -155,18 +156,63 @@ describe('ByteBudget', () => {
     expect(budget.tryAcquire(500)).toBe(true);
   });
 
+  it('recycles a block buffer only once it is dropped, landed and no reader is copying from it', async () => {
+    const budget = new ByteBudget(1024 * 1024);
+    const pool = new BufferPool();
+    const landing: (() => void)[] = [];
+    const given: Buffer[] = [];
+    const cache = new BlockCache(
+      512 * 1024,
+      1,
+      (into) =>
+        new Promise<number>((resolve) =>
+          landing.push(() => {
+            into.fill(given.length + 1);
+            given.push(into);
+            resolve(into.byteLength);
+          }),
+        ),
+      budget,
+      pool,
+    );
+    expect(cache.start(0, 4 * 1024 * 1024)).toBe(true);
+    const reader = cache.pin(0);
+    landing.shift()?.();
+    const first = await reader?.data;
+    // Block 1 pushes block 0 out of the cache while a reader still holds it: its bytes stay.
+    expect(cache.start(1, 4 * 1024 * 1024)).toBe(true);
+    expect(cache.has(0)).toBe(false);
+    expect(budget.used).toBe(1024 * 1024);
+    expect(first?.[0]).toBe(1);
+    reader?.release();
+    reader?.release();
+    expect(budget.used).toBe(512 * 1024);
+    // The released buffer is the one the next block lands in; block 1, dropped while still
+    // arriving, holds its bytes until it lands.
+    expect(cache.start(2, 4 * 1024 * 1024)).toBe(true);
+    expect(budget.used).toBe(1024 * 1024);
+    for (const land of landing.splice(0)) land();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(given[2]?.buffer).toBe(given[0]?.buffer);
+    expect(budget.used).toBe(512 * 1024);
+  });
+
   it('takes memory back from read caches for writers, never for other caches', async () => {
     const budget = new ByteBudget(400);
     const landing: (() => void)[] = [];
-    const cache = new BlockCache(100, 10, async (length) => Buffer.alloc(length), budget);
+    const pool = new BufferPool();
+    const cache = new BlockCache(100, 10, async (into) => into.fill(0).byteLength, budget, pool);
     const slow = new BlockCache(
       100,
       10,
-      (length) => new Promise<Buffer>((resolve) => landing.push(() => resolve(Buffer.alloc(length)))),
+      (into) => new Promise<number>((resolve) => landing.push(() => resolve(into.byteLength))),
       budget,
+      pool,
     );
     for (let index = 0; index < 3; index++) expect(cache.start(index, 1000)).toBe(true);
-    await cache.get(2);
+    const pinned = cache.pin(2);
+    await pinned?.data;
+    pinned?.release();
     expect(slow.start(0, 1000)).toBe(true);
     expect(budget.used).toBe(400);
     // A cache only takes what is free.
