@@ -146,6 +146,7 @@ export async function startChunkserver(
   registerControlRoutes(app, {
     mutator,
     cloner,
+    store,
     isReady: () => reporter?.ready === true,
     renderMetrics: () =>
       metrics.render({ chunks: store.count, pushBufferBytes: buffer.bytes, scrub: scrubber.progress() }),

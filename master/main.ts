@@ -6,7 +6,7 @@ import { RpcClient } from '../shared/http/client.js';
 import { createRpcServer, listen } from '../shared/http/server.js';
 import { CLONE_TIMEOUT_MS, REPAIR_TICK_MS, TRASH_SWEEP_MS } from '../shared/limits.js';
 import { createLogger, type Logger } from '../shared/log.js';
-import { chunkTruncateRoute, cloneRoute, grantRoute } from '../shared/protocol/data.js';
+import { chunkTruncateRoute, cloneRoute, copyLocalRoute, grantRoute, revokeRoute } from '../shared/protocol/data.js';
 import { serveChunkRoutes } from './http/chunk-routes.js';
 import { serveChunkserverRoutes } from './http/chunkserver-routes.js';
 import { serveHealthRoutes } from './http/health-routes.js';
@@ -78,6 +78,14 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       },
       clone: async (address, body) => {
         await cloneRpc.call(address, cloneRoute, body);
+      },
+      // A revoke waits for mutations in serial order behind others, as a cut does.
+      revoke: async (address, body) => {
+        await cutRpc.call(address, revokeRoute, body);
+      },
+      // A local copy moves up to a chunk of bytes on one disk, as a clone moves it across servers.
+      copyLocal: async (address, body) => {
+        await cloneRpc.call(address, copyLocalRoute, body);
       },
       logger,
     });

@@ -1,7 +1,7 @@
 // The master's modules wired together, without HTTP: the durable state, the chunkserver
-// registry, the start-up gate, the lease manager, re-replication and the trash sweep. Every mutation goes through
-// commit(), which answers after the record is durable and then carries out its effects (replica
-// deletions).
+// registry, the start-up gate, the lease manager, re-replication, the trash sweep and snapshots.
+// Every mutation goes through commit(), which answers after the record is durable and then
+// carries out its effects (replica deletions).
 
 import { FSCK_LIST_MAX } from '../shared/limits.js';
 import type { Logger } from '../shared/log.js';
@@ -10,12 +10,15 @@ import { ChunkserverRegistry } from './chunkservers/registry.js';
 import { processFullReport, type ReportContext } from './chunkservers/reports.js';
 import { StartupGate } from './chunkservers/startup-gate.js';
 import { TrashSweeper } from './gc/trash-sweeper.js';
+import type { CopyLocalCaller } from './leases/copy-on-write.js';
 import type { GrantCaller } from './leases/grants.js';
 import { LeaseManager } from './leases/lease-manager.js';
 import { type CutCaller, Truncator } from './leases/truncate.js';
 import { StateLog } from './oplog/state-log.js';
 import { type HealthScan, scanHealth } from './replication/health.js';
 import { type CloneCaller, type RepairLimits, RepairScheduler } from './replication/scheduler.js';
+import { fenceChunk, type RevokeCaller } from './snapshots/fence.js';
+import { Snapshotter } from './snapshots/snapshotter.js';
 import { isTrashPath } from './state/trash.js';
 import type { ApplyEffects, LogRecord, MasterState } from './state/types.js';
 
@@ -41,6 +44,10 @@ export interface MasterNodeOptions extends MasterSettings {
   cut: CutCaller;
   /** Orders a chunkserver to clone a chunk from another (re-replication). */
   clone: CloneCaller;
+  /** Revokes a primary's lease and waits for its ordered mutations (a snapshot's fence). */
+  revoke: RevokeCaller;
+  /** Orders a replica to copy a shared chunk to a new handle (copy-on-write after a snapshot). */
+  copyLocal: CopyLocalCaller;
   logger: Logger;
 }
 
@@ -51,6 +58,7 @@ export class MasterNode {
   readonly truncator: Truncator;
   readonly repair: RepairScheduler;
   readonly sweeper: TrashSweeper;
+  readonly snapshots: Snapshotter;
   readonly reportContext: ReportContext;
 
   private constructor(
@@ -69,6 +77,7 @@ export class MasterNode {
       recent,
       gate: this.gate,
       grant: options.grant,
+      copyLocal: options.copyLocal,
       clock,
       leaseMs: options.leaseMs,
       logger: logger.child({ module: 'leases' }),
@@ -103,6 +112,23 @@ export class MasterNode {
       clock,
       retentionMs: options.trashRetentionMs,
       logger: logger.child({ module: 'gc' }),
+    });
+    const fence = {
+      state: stateLog.state,
+      registry: this.registry,
+      leases: this.leases.leases,
+      grant: options.grant,
+      revoke: options.revoke,
+      commit,
+      logger: logger.child({ module: 'snapshots' }),
+    };
+    this.snapshots = new Snapshotter({
+      state: stateLog.state,
+      leases: this.leases,
+      fence: (handle) => fenceChunk(fence, handle),
+      commit,
+      isReady: () => this.gate.isReady(),
+      logger: fence.logger,
     });
     this.reportContext = {
       state: stateLog.state,

@@ -98,6 +98,23 @@ export const CLONES_PER_CHUNKSERVER_MAX = 2;
  * needs it only at ~2 MB/s.
  */
 export const CLONE_TIMEOUT_MS = 30_000;
+/**
+ * Longest a primary waits, when its lease is revoked for a snapshot, for the mutations it already
+ * ordered to end on every replica. Past it the snapshot goes on: the version bump that follows
+ * fences what is still in flight (it fails, as any write concurrent with a lease change may).
+ */
+export const REVOKE_DRAIN_MS_MAX = 3_000;
+/**
+ * Chunks a snapshot fences (lease revoked, version bumped on every replica) at once: enough to
+ * hide the round trips of a large tree, few enough not to flood the chunkservers with fsyncs.
+ */
+export const SNAPSHOT_FENCES_IN_FLIGHT = 32;
+/**
+ * Rounds of fencing one snapshot may take. Each round fences the source's chunks not yet fenced
+ * (new chunks a writer allocated meanwhile); a source that keeps growing is refused (UNAVAILABLE)
+ * rather than chased forever.
+ */
+export const SNAPSHOT_FENCE_ROUNDS_MAX = 8;
 /** A chunk whose clone failed is not tried again before this long (the source or target may be failing). */
 export const CLONE_RETRY_BACKOFF_MS = 3_000;
 /** Bytes a clone reads from its source per request: the SDK's piece size, well under PIECE_BYTES_MAX. */
@@ -176,6 +193,7 @@ assert(CLONE_PIECE_BYTES <= PIECE_BYTES_MAX, 'a clone reads pieces a chunkserver
 assert(REPAIR_TICK_MS < DEAD_AFTER_MS_DEFAULT, 'repair reacts faster than failure detection');
 assert(SCRUB_PIECE_BYTES % CHECKSUM_BLOCK_BYTES === 0, 'a scrub piece is whole checksum blocks');
 assert(SCRUB_PIECE_BYTES <= PIECE_BYTES_MAX, 'a scrub piece is a read the store serves');
+assert(REVOKE_DRAIN_MS_MAX < RPC_TIMEOUT_MS, 'a revoke answers before its caller gives up');
 assert(TRASH_PURGE_BATCH_MAX <= TRASH_LIST_MAX, 'one purge never exceeds what a listing shows');
 
 /** Largest record for record append: a quarter of the chunk, so padding wastes at most 25%. */

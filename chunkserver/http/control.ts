@@ -1,5 +1,6 @@
-// The chunkserver's fastify routes: mutations, grants and clones from the shared protocol definitions,
-// plus GET /healthz (200 once registered with the master) and GET /metrics.
+// The chunkserver's fastify routes: mutations, grants, clones, lease revocation and copy-on-write
+// copies from the shared protocol definitions, plus GET /healthz (200 once registered with the
+// master) and GET /metrics.
 
 import type { FastifyInstance } from 'fastify';
 import { GfsError } from '../../shared/errors.js';
@@ -11,17 +12,21 @@ import {
   chunkApplyTruncateRoute,
   chunkTruncateRoute,
   cloneRoute,
+  copyLocalRoute,
   grantRoute,
   padRoute,
+  revokeRoute,
   syncRoute,
   writeRoute,
 } from '../../shared/protocol/data.js';
 import type { Mutator } from '../mutation/mutator.js';
 import type { Cloner } from '../replication/cloner.js';
+import type { ChunkStore } from '../store/chunk-store.js';
 
 export interface ControlDeps {
   mutator: Mutator;
   cloner: Cloner;
+  store: ChunkStore;
   isReady: () => boolean;
   renderMetrics: () => string;
 }
@@ -38,6 +43,10 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): 
   serveRoute(app, chunkTruncateRoute, (body) => mutator.truncate(body));
   serveRoute(app, chunkApplyTruncateRoute, (body) => mutator.applyTruncate(body));
   serveRoute(app, cloneRoute, (body) => deps.cloner.clone(body));
+  serveRoute(app, revokeRoute, (body) => mutator.revoke(body));
+  serveRoute(app, copyLocalRoute, async (body) => ({
+    sizeBytes: await deps.store.copyLocal(body.from, body.to, body.version),
+  }));
   app.get('/healthz', async (_request, reply) => {
     if (!deps.isReady()) throw new GfsError('NOT_READY', 'not yet registered with the master');
     return reply.type('text/plain').send('ok\n');

@@ -1,11 +1,12 @@
 // The control side of a mutation (GFS §3.1): the primary orders a write with a serial number,
 // applies it and forwards it to every secondary in parallel; a secondary applies what the primary
-// forwards, in serial order. Also version grants from the master and sync.
+// forwards, in serial order. Also version grants from the master, lease revocation (snapshots)
+// and sync.
 
 import { type ErrorBody, GfsError } from '../../shared/errors.js';
 import type { RpcClient } from '../../shared/http/client.js';
 import type { BodyOf } from '../../shared/http/route.js';
-import { recordBytesMax } from '../../shared/limits.js';
+import { REVOKE_DRAIN_MS_MAX, recordBytesMax } from '../../shared/limits.js';
 import type { Logger } from '../../shared/log.js';
 import {
   type AppendReply,
@@ -15,6 +16,7 @@ import {
   type chunkTruncateRoute,
   type grantRoute,
   padRoute,
+  type revokeRoute,
   type writeRoute,
 } from '../../shared/protocol/data.js';
 import type { ClaimedData, PushBuffer } from '../push/push-buffer.js';
@@ -22,6 +24,7 @@ import type { ChunkStore } from '../store/chunk-store.js';
 import { checkHandle } from '../store/handle.js';
 import { ApplyForwarder } from './apply-forwarder.js';
 import type { Lease, LeaseTable } from './lease-table.js';
+import { OrderedMutations } from './ordered-mutations.js';
 import type { SerialQueues } from './serial-queue.js';
 
 export type WriteRequest = BodyOf<typeof writeRoute>;
@@ -31,6 +34,7 @@ export type PadRequest = BodyOf<typeof padRoute>;
 export type GrantRequest = BodyOf<typeof grantRoute>;
 export type TruncateRequest = BodyOf<typeof chunkTruncateRoute>;
 export type ApplyTruncateRequest = BodyOf<typeof chunkApplyTruncateRoute>;
+export type RevokeRequest = BodyOf<typeof revokeRoute>;
 
 export interface MutatorDeps {
   store: ChunkStore;
@@ -47,6 +51,8 @@ export class Mutator {
   private readonly padding = new Map<string, Promise<void>>();
 
   private readonly forwarder: ApplyForwarder;
+  /** Mutations this server ordered as primary that have not ended yet (a revoke waits for them). */
+  private readonly ordered = new OrderedMutations();
 
   constructor(private readonly deps: MutatorDeps) {
     this.forwarder = new ApplyForwarder(deps.rpc);
@@ -64,7 +70,7 @@ export class Mutator {
     const data = this.deps.buffer.claim(request.dataId, request.length);
     const serial = leases.nextSerial(handle, version);
     lease.appendEnd = Math.max(this.appendEndOf(handle, lease), request.offset + request.length);
-    await this.replicate(request, serial, request.offset, data);
+    await this.ordered.track(handle, this.replicate(request, serial, request.offset, data));
     this.deps.logger.debug({ handle, version, serial, offset: request.offset, bytes: request.length }, 'write applied');
     return { serial };
   }
@@ -97,7 +103,7 @@ export class Mutator {
     const data = this.deps.buffer.claim(request.dataId, request.length);
     const serial = leases.nextSerial(handle, version);
     lease.appendEnd = end + request.length;
-    await this.replicate(request, serial, end, data);
+    await this.ordered.track(handle, this.replicate(request, serial, end, data));
     return { offset: end };
   }
 
@@ -152,7 +158,7 @@ export class Mutator {
     const remote = onSecondaries(request.secondaries, (address) =>
       this.deps.rpc.call(address, chunkApplyTruncateRoute, { handle, version, offset, serial }),
     );
-    await settleAll([local, ...remote]);
+    await this.ordered.track(handle, settleAll([local, ...remote]));
     this.deps.logger.info({ handle, version, serial, offset }, 'chunk truncated');
     return { serial };
   }
@@ -180,6 +186,20 @@ export class Mutator {
       { handle, version, create: request.create, primary: request.leaseMs !== undefined },
       'version granted',
     );
+    return {};
+  }
+
+  /**
+   * Master → primary (a snapshot's first step): drops the lease, so no further mutation of the
+   * chunk is ordered here, then waits (at most REVOKE_DRAIN_MS_MAX) for those already ordered to
+   * end on every replica. Any lease on the chunk goes, whatever its version: the master moves the
+   * chunk to a new version next.
+   */
+  async revoke(request: RevokeRequest): Promise<Record<string, never>> {
+    const handle = checkHandle(request.handle);
+    this.deps.leases.revoke(handle);
+    const drained = await this.ordered.drained(handle, REVOKE_DRAIN_MS_MAX);
+    this.deps.logger.info({ handle, version: request.version, drained }, 'lease revoked');
     return {};
   }
 
@@ -215,7 +235,7 @@ export class Mutator {
     const remote = onSecondaries(request.secondaries, (address) =>
       this.deps.rpc.call(address, padRoute, { handle, version, offset: end, serial }),
     );
-    const done = settleAll([local, ...remote]);
+    const done = this.ordered.track(handle, settleAll([local, ...remote]));
     this.padding.set(handle, done);
     try {
       await done;

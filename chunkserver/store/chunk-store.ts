@@ -3,7 +3,8 @@
 // table {handle → version, size, CRCs} rebuilt by a scan at start-up. Every operation on a chunk
 // runs under that chunk's readers/writer lock.
 
-import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncDirectory } from '../../shared/durable-file.js';
 import { GfsError } from '../../shared/errors.js';
@@ -47,6 +48,8 @@ export class ChunkStore {
   private readonly creating = new Map<string, RwLock>();
   /** Handles being copied in by importChunk (not chunks yet). */
   private readonly importing = new Set<string>();
+  /** Local copies in progress by their new handle, so a retried order joins the running copy. */
+  private readonly copying = new Map<string, Promise<number>>();
 
   private constructor(
     readonly chunkDir: string,
@@ -181,6 +184,29 @@ export class ChunkStore {
     }
   }
 
+  /**
+   * Copy-on-write (a snapshot's shared chunk about to be written): copies the replica `from` at
+   * `version` to the new handle `to` on this server. The data and checksum files are copied as
+   * they are (a reflink where the file system has them) under `from`'s read lock, so a corrupt
+   * block stays detectable in the copy; both are fsynced and the version file is written last, as
+   * importChunk does. Idempotent: `to` already at `version` (a retried order) answers its length;
+   * a retry during the copy waits for it. Returns the copy's length.
+   */
+  async copyLocal(from: string, to: string, version: number): Promise<number> {
+    checkHandle(to);
+    const existing = this.chunks.get(to);
+    if (existing !== undefined) {
+      if (existing.version === version) return existing.sizeBytes;
+      throw new GfsError('ALREADY_EXISTS', `this chunkserver holds ${to} at version ${existing.version}`, to);
+    }
+    const running = this.copying.get(to);
+    if (running !== undefined) return running;
+    if (this.importing.has(to)) throw new GfsError('ALREADY_EXISTS', 'a replica of the chunk is arriving', to);
+    const copy = this.copyNow(this.chunkOf(from), to, version).finally(() => this.copying.delete(to));
+    this.copying.set(to, copy);
+    return copy;
+  }
+
   /** `blockCrcs`, when given, are the CRCs of the data's 64 KiB blocks counted from its start. */
   async write(
     handle: string,
@@ -294,6 +320,42 @@ export class ChunkStore {
     } finally {
       if (creation.idle && this.creating.get(handle) === creation) this.creating.delete(handle);
     }
+  }
+
+  private async copyNow(source: Chunk, to: string, version: number): Promise<number> {
+    const from = source.handle;
+    let copied: ChunkCrcState | undefined;
+    try {
+      await source.lock.read(async () => {
+        this.stillHeld(source);
+        if (source.version !== version) {
+          throw new GfsError(
+            'STALE_VERSION',
+            `replica is at version ${source.version}, the copy asks ${version}`,
+            from,
+          );
+        }
+        await this.removeFiles(to);
+        // A chunk nothing was written to has no data or checksum file yet: its copy has none either.
+        for (const suffix of ['', '.crc']) {
+          await copyFile(this.pathOf(from, suffix), this.pathOf(to, suffix), constants.COPYFILE_FICLONE).catch(
+            (error: NodeJS.ErrnoException) => {
+              if (error.code !== 'ENOENT') throw error;
+            },
+          );
+        }
+        copied = { handle: to, sizeBytes: source.sizeBytes, crcs: [...source.crcs] };
+      });
+      for (const suffix of ['', '.crc']) await this.files.with(this.pathOf(to, suffix), (file) => file.sync());
+      await writeVersionDurably(this.chunkDir, to, version);
+    } catch (error) {
+      await this.removeFiles(to).catch(() => undefined);
+      await unlinkQuietly(this.pathOf(to, '.version')).catch(() => undefined);
+      throw error;
+    }
+    const state = copied as ChunkCrcState;
+    this.chunks.set(to, { ...state, version, lock: new RwLock() });
+    return state.sizeBytes;
   }
 
   /** Closes and removes a handle's data and checksum files (not its version file). */

@@ -17,6 +17,7 @@ import { registerMv } from './commands/mv.js';
 import { registerRecords } from './commands/records.js';
 import { registerRestore } from './commands/restore.js';
 import { registerRm } from './commands/rm.js';
+import { registerSnapshot } from './commands/snapshot.js';
 import { registerStat } from './commands/stat.js';
 import { registerStatus } from './commands/status.js';
 import { registerTrash } from './commands/trash.js';
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
     registerTrash,
     registerRestore,
     registerMv,
+    registerSnapshot,
     registerStat,
     registerStatus,
     registerFsck,

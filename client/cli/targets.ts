@@ -49,3 +49,19 @@ export function parseClusterTarget(argument: string, defaultMaster: string): Clu
   }
   throw new GfsError('INVALID_PATH', 'not a cluster path (use gfs:/path)', argument);
 }
+
+/**
+ * SOURCE and DESTINATION of a command that works within one cluster (mv, snapshot): both cluster
+ * paths of the same master, else INVALID_ARGUMENT with `refusal` (naming what to use instead).
+ */
+export function parseClusterPair(
+  source: string,
+  destination: string,
+  defaultMaster: string,
+  refusal: string,
+): { master: string; from: string; to: string } {
+  const from = parseClusterTarget(source, defaultMaster);
+  const to = parseClusterTarget(destination, defaultMaster);
+  if (from.master !== to.master) throw new GfsError('INVALID_ARGUMENT', refusal, destination);
+  return { master: from.master, from: from.path, to: to.path };
+}

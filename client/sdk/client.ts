@@ -3,7 +3,7 @@
 
 import { randomInt } from 'node:crypto';
 import { GfsError } from '../../shared/errors.js';
-import { RpcClient } from '../../shared/http/client.js';
+import { isUnreachable, RpcClient } from '../../shared/http/client.js';
 import {
   LOCATION_CACHE_ENTRIES_MAX,
   LOCATION_CACHE_TTL_MS,
@@ -219,6 +219,26 @@ export class GfsClient {
     const source = normalizePath(from);
     const target = normalizePath(to);
     await this.deps.master.rename(source, target);
+    this.forget(source);
+    this.forget(target);
+  }
+
+  /**
+   * Copy-on-write snapshot of a file or a directory tree (DESIGN §3): `dst` must not exist
+   * (ALREADY_EXISTS) and its parent must be a directory; `dst` inside `src` is INVALID_ARGUMENT.
+   * Cheap: metadata only, the chunks are shared until either side writes one (then that chunk is
+   * copied on its chunkservers). Readable at once; later writes to either side do not show in the
+   * other. Retried only when the master answered that it took no snapshot (NOT_READY after its
+   * restart, UNAVAILABLE when a chunk could not be fenced); never after a lost answer, since the
+   * snapshot may have been taken (a retry would then be ALREADY_EXISTS).
+   */
+  async snapshot(src: string, dst: string): Promise<void> {
+    const source = normalizePath(src);
+    const target = normalizePath(dst);
+    await withRetries(() => this.deps.master.snapshot(source, target), {
+      retryIf: (error) => (error.code === 'NOT_READY' || error.code === 'UNAVAILABLE') && !isUnreachable(error),
+    });
+    // The source's chunks moved to a new version and are shared now: cached leases and locations are stale.
     this.forget(source);
     this.forget(target);
   }

@@ -17,6 +17,7 @@ import {
   renameRoute,
   reserveAppendRoute,
   restoreRoute,
+  snapshotRoute,
   statfsRoute,
   statRoute,
   trashRoute,
@@ -53,6 +54,9 @@ export class MasterApi {
   }
   rename(from: string, to: string) {
     return this.call(renameRoute, { from, to });
+  }
+  snapshot(from: string, to: string) {
+    return this.call(snapshotRoute, { from, to });
   }
   delete(path: string, recursive: boolean) {
     return this.call(deleteRoute, { path, recursive });

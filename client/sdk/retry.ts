@@ -11,6 +11,8 @@ export const RETRY_BACKOFF_MS_MAX = 2_000;
 export interface RetryOptions {
   /** Called after each failed attempt that will be retried (drop caches here). */
   onRetry?: (error: GfsError, attempt: number) => void;
+  /** Narrows which retryable errors are retried (default: all of them). */
+  retryIf?: (error: GfsError) => boolean;
   /** Keep retrying at least this long after the first attempt, whatever the count (0: count only). */
   patienceMs?: (error: GfsError) => number;
   retriesMax?: number;
@@ -38,7 +40,7 @@ export async function withRetries<T>(
     try {
       return await operation(attempt);
     } catch (error) {
-      if (!isRetryableError(error)) throw error;
+      if (!isRetryableError(error) || options.retryIf?.(error) === false) throw error;
       const patienceMs = options.patienceMs?.(error) ?? 0;
       if (attempt + 1 >= retriesMax && now() - startedMs >= patienceMs) throw error;
       options.onRetry?.(error, attempt);

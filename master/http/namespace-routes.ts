@@ -19,6 +19,7 @@ import {
   renameRoute,
   reserveAppendRoute,
   restoreRoute,
+  snapshotRoute,
   statfsRoute,
   statRoute,
   trashRoute,
@@ -89,6 +90,11 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode): vo
     const from = normalizePath(body.from);
     const to = normalizePath(body.to);
     await node.commit({ op: 'rename', from, to, mtimeMs: clock(), trash: node.usesTrash });
+    return {};
+  });
+
+  serveRoute(app, snapshotRoute, async (body) => {
+    await node.snapshots.snapshot(normalizePath(body.from), normalizePath(body.to), clock());
     return {};
   });
 

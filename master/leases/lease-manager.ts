@@ -1,5 +1,6 @@
 // The master's half of the mutation protocol (DESIGN §3 step 2): finds or allocates the chunk a
-// client wants to mutate and makes sure one replica holds a lease on it.
+// client wants to mutate and makes sure one replica holds a lease on it. A chunk a snapshot shares
+// is copied first (copy-on-write.ts): the lease goes to the file's own copy.
 //
 // Order of a version bump: tell the replicas first, log second. If the master dies in between,
 // the replicas report the higher version at restart and the master adopts it (reports.ts); a
@@ -11,8 +12,10 @@ import type { LeaseGrant } from '../../shared/protocol/chunks.js';
 import type { RecentCreations } from '../chunkservers/recent-creations.js';
 import type { ChunkserverInfo, ChunkserverRegistry } from '../chunkservers/registry.js';
 import type { StartupGate } from '../chunkservers/startup-gate.js';
+import { isShared } from '../state/file-snapshot.js';
 import type { FileEntry, LogRecord, MasterState } from '../state/types.js';
 import { allocateChunks } from './allocate.js';
+import { type CopyLocalCaller, copyOnWrite } from './copy-on-write.js';
 import { type GrantCaller, grantAll } from './grants.js';
 import { HandleAllocator } from './handle-allocator.js';
 import { type Lease, LeaseTable } from './lease-table.js';
@@ -24,6 +27,8 @@ export interface LeaseManagerDeps {
   recent: RecentCreations;
   gate: StartupGate;
   grant: GrantCaller;
+  /** Orders a replica to copy a shared chunk locally (copy-on-write). */
+  copyLocal: CopyLocalCaller;
   clock: () => number;
   leaseMs: number;
   logger: Logger;
@@ -69,10 +74,15 @@ export class LeaseManager {
     return meta !== undefined && this.leases.valid(handle, meta.version, this.deps.clock()) !== undefined;
   }
 
+  /** What a chunk with a grant, clone, copy or fence in flight waits for; undefined when idle. */
+  pending(handle: string): Promise<unknown> | undefined {
+    return this.busy.get(handle);
+  }
+
   /**
-   * Holds the chunk while `work` (a clone) runs: lease requests wait for it, reports and lease
-   * extensions leave the chunk alone. The caller checked the chunk is neither leased nor busy, in
-   * the same synchronous step.
+   * Holds the chunk while `work` (a clone, or a snapshot's fence) runs: lease requests wait for it,
+   * reports and lease extensions leave the chunk alone. The caller checked the chunk is not busy
+   * (and, for a clone, not leased), in the same synchronous step.
    */
   hold(handle: string, work: Promise<unknown>): void {
     const held = work.finally(() => {
@@ -88,7 +98,12 @@ export class LeaseManager {
     for (;;) {
       const file = this.requireFile(path);
       const handle = file.chunks[index];
-      if (handle !== undefined) return this.leaseExisting(path, handle);
+      if (handle !== undefined) {
+        const grant = await this.leaseExisting(path, index, handle);
+        if (grant !== undefined) return grant;
+        // The file's chunk was copied on write (or the path names another file now): look again.
+        continue;
+      }
       const pending = this.allocating.get(path);
       if (pending !== undefined) {
         await pending.catch(() => undefined);
@@ -146,11 +161,19 @@ export class LeaseManager {
     return entry;
   }
 
+  /** True when the path now names another chunk at `index` (copied on write, or another file). */
+  private replacedMeanwhile(path: string, index: number, handle: string): boolean {
+    const entry = this.deps.state.entries.get(path);
+    const current = entry?.type === 'file' ? entry.chunks[index] : undefined;
+    return current !== undefined && current !== handle;
+  }
+
   private allocationContext() {
     return { ...this.deps, leases: this.leases, handles: this.handles, busy: this.busy };
   }
 
-  private async leaseExisting(path: string, handle: string): Promise<LeaseGrant> {
+  /** The lease on chunk `index` of the file, which was `handle`; undefined when it no longer is. */
+  private async leaseExisting(path: string, index: number, handle: string): Promise<LeaseGrant | undefined> {
     let repaired = false;
     let lease: Lease | undefined;
     let now: number;
@@ -158,10 +181,16 @@ export class LeaseManager {
       const pending = this.busy.get(handle);
       if (pending !== undefined) {
         await pending.catch(() => undefined);
+        if (this.replacedMeanwhile(path, index, handle)) return undefined;
         continue;
       }
       const meta = this.deps.state.chunks.get(handle);
       if (meta === undefined) throw new GfsError('NOT_FOUND', 'chunk no longer belongs to the file', path);
+      // Shared with a snapshot: no lease on it ever again while it is; this file gets its own copy.
+      if (isShared(this.deps.state, handle)) {
+        await copyOnWrite(this.allocationContext(), path, index, handle);
+        return undefined;
+      }
       now = this.deps.clock();
       lease = this.leases.valid(handle, meta.version, now);
       // A new lease is due: a clone waiting for that moment goes first (once per request).
@@ -169,6 +198,7 @@ export class LeaseManager {
       if (clone === undefined) break;
       repaired = true;
       await clone.catch(() => undefined);
+      if (this.replacedMeanwhile(path, index, handle)) return undefined;
     }
     let preferredPrimary = lease?.primaryId;
     if (lease !== undefined) {

@@ -4,6 +4,7 @@
 
 import { assert } from '../../shared/assert.js';
 import { ancestorsOf, isSameOrBelow, ROOT_PATH } from '../../shared/paths.js';
+import { applyReplaceChunk, applySnapshot } from './file-snapshot.js';
 import { moveSubtree, putEntry, releaseChunks, removeEntry, removeSubtree } from './namespace-table.js';
 import { TRASH_ROOT, trashEntryPath, trashedPathOf, trashName } from './trash.js';
 import {
@@ -67,6 +68,13 @@ export function apply(state: MasterState, record: LogRecord): ApplyEffects {
       state.nextHandle = next;
       return NO_EFFECTS();
     }
+    case 'snapshot': {
+      const effects = applySnapshot(state, record);
+      touchParent(state, record.to, record.mtimeMs);
+      return effects;
+    }
+    case 'replaceChunk':
+      return applyReplaceChunk(state, record);
   }
 }
 

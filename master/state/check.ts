@@ -8,7 +8,7 @@ import { REPLICATION_MAX } from '../../shared/limits.js';
 import { ancestorsOf, isSameOrBelow, parentPath, ROOT_PATH } from '../../shared/paths.js';
 import { MODE_BITS_MAX, MTIME_MS_ABS_MAX } from '../../shared/protocol/namespace.js';
 import { isTrashPath, TRASH_ROOT, trashedPathOf } from './trash.js';
-import type { LogRecord, MasterState, RestoreRecord } from './types.js';
+import type { LogRecord, MasterState, ReplaceChunkRecord, RestoreRecord } from './types.js';
 
 export function check(state: MasterState, record: LogRecord): boolean {
   switch (record.op) {
@@ -87,6 +87,13 @@ export function check(state: MasterState, record: LogRecord): boolean {
         throw new GfsError('INVALID_ARGUMENT', 'the handle counter only grows', record.nextHandle);
       }
       return true;
+    case 'snapshot':
+      requireOutsideTrash(record.from, 'NOT_FOUND');
+      requireOutsideTrash(record.to, 'INVALID_PATH');
+      return checkSnapshot(state, record.from, record.to);
+    case 'replaceChunk':
+      requireOutsideTrash(record.path, 'NOT_FOUND');
+      return checkReplaceChunk(state, record);
   }
 }
 
@@ -225,5 +232,33 @@ function checkDelete(state: MasterState, path: string, recursive: boolean): bool
   if (entry.type === 'dir' && !recursive && (state.children.get(path)?.size ?? 0) > 0) {
     throw new GfsError('NOT_EMPTY', 'directory not empty', path);
   }
+  return true;
+}
+
+/**
+ * A snapshot copies an existing file or tree to a new path whose parent is a directory (as
+ * `mkdir` without -p: nothing is created on the way). A directory cannot be copied into itself.
+ */
+function checkSnapshot(state: MasterState, from: string, to: string): boolean {
+  requireEntry(state, from);
+  if (state.entries.has(to)) throw new GfsError('ALREADY_EXISTS', 'path exists', to);
+  if (isSameOrBelow(to, from)) throw new GfsError('INVALID_ARGUMENT', 'cannot snapshot a directory into itself', to);
+  requireParentDir(state, to);
+  return true;
+}
+
+function checkReplaceChunk(state: MasterState, record: ReplaceChunkRecord): boolean {
+  const file = requireFile(state, record.path);
+  if (file.chunks[record.index] !== record.from) {
+    throw new GfsError(
+      'INVALID_ARGUMENT',
+      `chunk ${record.index} of the file is no longer ${record.from}`,
+      record.path,
+    );
+  }
+  if (state.chunks.has(record.handle) || BigInt(record.handle) >= state.nextHandle) {
+    throw new GfsError('INVALID_ARGUMENT', 'chunk handle not available', record.handle);
+  }
+  requireVersion(record.version, 0, record.handle);
   return true;
 }

@@ -171,6 +171,32 @@ export interface SetMtimeRecord {
   mtimeMs: number;
 }
 
+/**
+ * A copy-on-write snapshot (DESIGN §3): the file or directory tree at `from` is copied to `to` (new;
+ * its parent an existing directory), every entry with its mode and mtime, every file sharing the
+ * source's chunks (each chunk's refcount grows by one). Logged after the source's leases were
+ * revoked (master/snapshots/snapshotter.ts), so no write under an earlier lease lands afterwards.
+ */
+export interface SnapshotRecord {
+  op: 'snapshot';
+  from: string;
+  to: string;
+  mtimeMs: number;
+}
+
+/**
+ * Copy-on-write of one shared chunk: chunk `index` of the file at `path` was `from` and is now the
+ * new chunk `handle` (a copy each replica made locally, at `version`). `from` loses one reference.
+ */
+export interface ReplaceChunkRecord {
+  op: 'replaceChunk';
+  path: string;
+  index: number;
+  from: string;
+  handle: string;
+  version: number;
+}
+
 /** Moves the handle counter forward: handles below `nextHandle` may be in use, even if never logged. */
 export interface ReserveHandlesRecord {
   op: 'reserveHandles';
@@ -190,7 +216,9 @@ export type LogRecord =
   | SetLengthRecord
   | ChmodRecord
   | SetMtimeRecord
-  | ReserveHandlesRecord;
+  | ReserveHandlesRecord
+  | SnapshotRecord
+  | ReplaceChunkRecord;
 
 /** What applying a record did beyond the state itself, for the I/O shell (e.g. replicas to delete). */
 export interface ApplyEffects {

@@ -18,6 +18,8 @@
 //                                      primary, a lease.
 //   POST /chunk/sync                   fsync a chunk file and its metadata (SDK `sync()`).
 //   POST /chunk/clone                  master → new replica: copy a chunk from `source` (re-replication).
+//   POST /chunk/revoke                 master → primary: stop ordering mutations (a snapshot's first step).
+//   POST /chunk/copy-local             master → replica: copy a shared chunk to a new handle (copy-on-write).
 
 import { type Static, Type } from '@sinclair/typebox';
 import { defineRoute } from '../http/route.js';
@@ -207,6 +209,37 @@ export const cloneRoute = defineRoute(
   '/chunk/clone',
   Type.Object(
     { handle: HandleSchema, version: Type.Integer({ minimum: 1 }), source: AddressSchema },
+    { additionalProperties: false },
+  ),
+  Type.Object({ sizeBytes: Type.Integer({ minimum: 0 }) }),
+);
+
+/**
+ * Lease revocation, a snapshot's first step (GFS §3.4): the primary drops its lease on the chunk
+ * at `version`, so it orders no more mutations, and answers once the mutations it already ordered
+ * have ended on every replica (or after REVOKE_DRAIN_MS_MAX): they land before the snapshot, not
+ * after. The master then moves the chunk to a new version, which fences any straggler.
+ */
+export const revokeRoute = defineRoute(
+  'POST',
+  '/chunk/revoke',
+  Type.Object({ handle: HandleSchema, version: VersionSchema }, { additionalProperties: false }),
+  Empty,
+);
+
+/**
+ * Copy-on-write of a chunk a snapshot shares (DESIGN §3): the master asks every replica of `from`
+ * to copy it locally to the new handle `to`, at `version` (the master's version of `from`; a
+ * replica at another one answers STALE_VERSION). Bytes and checksums are copied as they are, then
+ * fsynced, and the version file is written last, as for a clone: a crash midway leaves files the
+ * start-up scan removes. A retry that finds `to` at `version` answers its size again.
+ * → `{sizeBytes}` once durable.
+ */
+export const copyLocalRoute = defineRoute(
+  'POST',
+  '/chunk/copy-local',
+  Type.Object(
+    { from: HandleSchema, to: HandleSchema, version: Type.Integer({ minimum: 1 }) },
     { additionalProperties: false },
   ),
   Type.Object({ sizeBytes: Type.Integer({ minimum: 0 }) }),

@@ -108,6 +108,19 @@ export const truncateRoute = defineRoute(
   Empty,
 );
 
+/**
+ * Copy-on-write snapshot of the file or directory tree at `from` to `to` (DESIGN §3): `to` must
+ * not exist (ALREADY_EXISTS) and its parent must be a directory; `to` inside `from` is
+ * INVALID_ARGUMENT. Answered once the snapshot is durable: it is readable at once, and later writes
+ * to either side do not show in the other.
+ */
+export const snapshotRoute = defineRoute(
+  'POST',
+  '/ns/snapshot',
+  Type.Object({ from: PathSchema, to: PathSchema }, { additionalProperties: false }),
+  Empty,
+);
+
 /** Permission bits of a file or directory (kept and shown, not enforced). */
 export const MODE_BITS_MAX = 0o7777;
 

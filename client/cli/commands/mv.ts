@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { GfsError } from '../../../shared/errors.js';
 import { baseName, joinPath } from '../../../shared/paths.js';
 import { CliContext } from '../context.js';
-import { parseClusterTarget } from '../targets.js';
+import { parseClusterPair } from '../targets.js';
 
 export function registerMv(program: Command): void {
   program
@@ -15,19 +15,20 @@ export function registerMv(program: Command): void {
     .action(async (source: string, destination: string, _options: unknown, command: Command) => {
       const context = CliContext.of(command);
       await context.run(async () => {
-        const from = parseClusterTarget(source, context.defaultMaster);
-        const to = parseClusterTarget(destination, context.defaultMaster);
-        if (from.master !== to.master) {
-          throw new GfsError('INVALID_ARGUMENT', 'cannot move between clusters (use cp)', destination);
-        }
-        const client = context.client(from.master);
-        let targetPath = to.path;
+        const { master, from, to } = parseClusterPair(
+          source,
+          destination,
+          context.defaultMaster,
+          'cannot move between clusters (use cp)',
+        );
+        const client = context.client(master);
+        let targetPath = to;
         try {
-          if ((await client.stat(to.path)).type === 'dir') targetPath = joinPath(to.path, baseName(from.path));
+          if ((await client.stat(to)).type === 'dir') targetPath = joinPath(to, baseName(from));
         } catch (error) {
           if (!(error instanceof GfsError && error.code === 'NOT_FOUND')) throw error;
         }
-        await client.rename(from.path, targetPath);
+        await client.rename(from, targetPath);
       });
     });
 }

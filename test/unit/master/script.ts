@@ -4,6 +4,8 @@
 //   length PATH LENGTH (truncate) · chmod PATH OCTAL · touch PATH MTIME_MS
 //   restore PATH [TO] (the newest trash entry holding PATH, as the route finds it)
 //   sweep NOW_MS RETENTION_MS (purges what the sweeper would) · purge NAME...
+//   snapshot FROM TO · cow PATH INDEX FROM HANDLE VERSION (copy-on-write: replaceChunk)
+//   cow PATH INDEX HANDLE (the same, FROM being the file's chunk at INDEX now, version 1)
 // `-t` sends what a delete, overwrite or replacing rename removes to the trash.
 // Each line is checked (as the live master does before logging) and, when it passes, applied.
 // Time is the line number, so scripts are deterministic.
@@ -22,6 +24,11 @@ export function recordOf(state: MasterState, line: string, mtimeMs: number): Log
     const path = args[0] ?? '';
     const match = findTrashed(state, path);
     return { op: 'restore', name: match?.name ?? '', path, to: args[1] ?? path, mtimeMs };
+  }
+  if (words[0] === 'cow' && args.length === 3) {
+    const entry = state.entries.get(args[0] ?? '');
+    const from = entry?.type === 'file' ? (entry.chunks[Number(args[1])] ?? '') : '';
+    return { op: 'replaceChunk', path: args[0] ?? '', index: Number(args[1]), from, handle: args[2] ?? '', version: 1 };
   }
   if (words[0] === 'sweep') {
     return { op: 'purge', names: expiredTrash(state, Number(args[0]), Number(args[1]), Number.MAX_SAFE_INTEGER) };
@@ -68,6 +75,17 @@ export function parseLine(line: string, mtimeMs: number): LogRecord {
       return { op: 'setMtime', path: arg(0), mtimeMs: Number(arg(1)) };
     case 'reserve':
       return { op: 'reserveHandles', nextHandle: arg(0) };
+    case 'snapshot':
+      return { op: 'snapshot', from: arg(0), to: arg(1), mtimeMs };
+    case 'cow':
+      return {
+        op: 'replaceChunk',
+        path: arg(0),
+        index: Number(arg(1)),
+        from: arg(2),
+        handle: arg(3),
+        version: Number(arg(4)),
+      };
     default:
       throw new Error(`unknown script line: ${line}`);
   }
