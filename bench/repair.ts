@@ -91,6 +91,7 @@ export async function measureRepair(
     const firstStartMs = Math.min(...clones.map((clone) => clone.startedAtMs));
     const lastEndMs = Math.max(...clones.map((clone) => clone.endedAtMs ?? 0));
     const cloneSeconds = (lastEndMs - firstStartMs) / 1000;
+    log(`repair: ${clones.length} clones in ${cloneSeconds.toFixed(1)} s, ${describeOverlap(clones)}`);
     return {
       victimBytes: victim.bytes,
       clones: clones.length,
@@ -105,6 +106,28 @@ export async function measureRepair(
     await servers.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** How many clones ran at once (most, and on average over the span) and the median clone's time. */
+function describeOverlap(clones: readonly CloneRecord[]): string {
+  const events = clones.flatMap((clone) => [
+    { atMs: clone.startedAtMs, delta: 1 },
+    { atMs: clone.endedAtMs ?? clone.startedAtMs, delta: -1 },
+  ]);
+  events.sort((a, b) => a.atMs - b.atMs || a.delta - b.delta);
+  let running = 0;
+  let most = 0;
+  for (const event of events) {
+    running += event.delta;
+    most = Math.max(most, running);
+  }
+  const durations = clones
+    .map((clone) => (clone.endedAtMs ?? clone.startedAtMs) - clone.startedAtMs)
+    .sort((a, b) => a - b);
+  const spanMs = (events.at(-1)?.atMs ?? 0) - (events[0]?.atMs ?? 0);
+  const average = durations.reduce((sum, ms) => sum + ms, 0) / Math.max(1, spanMs);
+  const median = durations[Math.floor(durations.length / 2)] ?? 0;
+  return `at most ${most} at once (${average.toFixed(1)} on average), median clone ${(median / 1000).toFixed(2)} s`;
 }
 
 /** Writes 256 MiB files until the fullest chunkserver holds `bytesMin`; returns it. */
