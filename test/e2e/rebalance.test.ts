@@ -21,6 +21,8 @@ import { waitFor } from '../harness/wait.js';
 
 const MiB = 1024 * 1024;
 const SIZES = [5 * MiB + 17, 4 * MiB, 6 * MiB + 1, 3 * MiB, 700 * 1024, 2 * MiB + 5];
+/** Each test waits on several deadlines in turn; on a loaded machine they add up past vitest's 120 s. */
+const TEST_TIMEOUT_MS = 240_000;
 
 let cluster: TestCluster | undefined;
 let client: GfsClient | undefined;
@@ -82,6 +84,8 @@ function readContinuously(masterUrl: string, digests: Map<string, string>): { st
       rounds++;
     }
   })();
+  // Awaited in stop(); until then a failure must not count as unhandled.
+  loop.catch(() => undefined);
   return {
     async stop() {
       stopped = true;
@@ -95,7 +99,24 @@ function readContinuously(masterUrl: string, digests: Map<string, string>): { st
   };
 }
 
-describe('rebalancing', () => {
+/** Waits until no move runs, no server is beyond the threshold, and the newcomer holds replicas. */
+async function waitForBalance(cluster: TestCluster, newcomerPort: number): Promise<ClusterStatus> {
+  return waitFor(
+    'the new chunkserver to fill up and the cluster to be balanced',
+    async () => {
+      const now = await status(cluster);
+      const newcomer = now.chunkservers.find((server) => server.address === addressOf(newcomerPort));
+      const rebalance = now.repair.rebalance;
+      if (newcomer === undefined || rebalance === undefined) return undefined;
+      const settled = rebalance.inFlight === 0 && rebalance.overFull + rebalance.underFull === 0;
+      return settled && newcomer.chunks > 0 ? now : undefined;
+    },
+    REPAIR_DEADLINE_MS,
+    250,
+  );
+}
+
+describe('rebalancing', { timeout: TEST_TIMEOUT_MS }, () => {
   it('an empty chunkserver joins and takes a fair share of the replicas; every chunk ends at its goal', async () => {
     // 48 MiB per chunkserver: the 24 chunks twice over fill three of them to a third. 3 points of
     // 48 MiB is 1.4 chunks; 64 MiB/s per server moves a 1 MiB chunk every ~16 ms at most.
@@ -112,22 +133,14 @@ describe('rebalancing', () => {
     expect(chunks.size).toBe(24);
 
     const reading = readContinuously(cluster.masterUrl, digests);
-    const joined = await cluster.addChunkserver();
-    const balanced = await waitFor(
-      'the new chunkserver to fill up and the cluster to be balanced',
-      async () => {
-        const now = await status(cluster);
-        const newcomer = now.chunkservers.find((server) => server.address === addressOf(joined.port));
-        const rebalance = now.repair.rebalance;
-        if (newcomer === undefined || rebalance === undefined) return undefined;
-        const settled = rebalance.inFlight === 0 && rebalance.overFull + rebalance.underFull === 0;
-        return settled && newcomer.chunks > 0 ? now : undefined;
-      },
-      REPAIR_DEADLINE_MS,
-      250,
-    );
-    const rounds = await reading.stop();
-    expect(rounds, 'reads went on while replicas moved').toBeGreaterThan(0);
+    let balanced: ClusterStatus;
+    let joined: Awaited<ReturnType<TestCluster['addChunkserver']>>;
+    try {
+      joined = await cluster.addChunkserver();
+      balanced = await waitForBalance(cluster, joined.port);
+    } finally {
+      expect(await reading.stop(), 'reads went on while replicas moved').toBeGreaterThan(0);
+    }
 
     // A fair share: every server's disk use within 3 points of the mean, the newcomer's included
     // (and it holds at least half of a quarter of the replicas).
@@ -155,7 +168,7 @@ describe('rebalancing', () => {
   });
 });
 
-describe('trimming', () => {
+describe('trimming', { timeout: TEST_TIMEOUT_MS }, () => {
   it('a killed chunkserver back after re-replication has its extra replicas trimmed', async () => {
     const { cluster, client } = await start({
       chunkservers: 4,
