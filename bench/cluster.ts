@@ -1,9 +1,14 @@
 // Starts a local cluster for the benchmark the way a user does: `gfs cluster`, waiting for its
-// `master: URL` line; stops it with SIGTERM by PID.
+// `master: URL` line; stops it with SIGTERM by PID. The repair section starts its servers one by
+// one instead (startServers), to kill a chunkserver it started.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ClusterStatus } from '../shared/protocol/heartbeat.js';
 
 export const GFS_BIN = fileURLToPath(new URL('../client/cli/main.js', import.meta.url));
 
@@ -47,4 +52,93 @@ export async function startCluster(dataDir: string, port: number, chunkSize: str
       await once(child, 'exit');
     },
   };
+}
+
+export interface BenchChunkserver {
+  address: string;
+  /** SIGKILLs this chunkserver (a process the bench started) and waits for it to exit. */
+  kill(): Promise<void>;
+}
+
+export interface BenchServers extends BenchCluster {
+  chunkservers: BenchChunkserver[];
+}
+
+export interface ServerSettings {
+  chunkservers: number;
+  chunkSize: string;
+  replication: number;
+  deadAfter: string;
+  /** More flags for the master. */
+  masterArgs?: readonly string[];
+}
+
+/** How long the master and every chunkserver get to come up. */
+const SERVERS_READY_MS_MAX = 60_000;
+
+/**
+ * A master and chunkservers as separate `gfs` processes (not `gfs cluster`), so the bench knows
+ * each chunkserver's PID and can kill one; logs go to DATA/<name>.log. Ready once the master
+ * reports every chunkserver alive.
+ */
+export async function startServers(dataDir: string, port: number, settings: ServerSettings): Promise<BenchServers> {
+  const children: ChildProcess[] = [];
+  const spawnGfs = async (name: string, args: readonly string[]) => {
+    await mkdir(join(dataDir, name), { recursive: true });
+    const log = openSync(join(dataDir, `${name}.log`), 'a');
+    const child = spawn(process.execPath, [GFS_BIN, ...args], {
+      stdio: ['ignore', log, log],
+      env: { ...process.env, GFS_LOG_LEVEL: 'warn' },
+    });
+    closeSync(log);
+    children.push(child);
+    return child;
+  };
+  const stopAll = async () => {
+    const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+    for (const child of running) child.kill('SIGTERM');
+    await Promise.all(running.map((child) => once(child, 'exit')));
+  };
+  const masterUrl = `http://127.0.0.1:${port}`;
+  const chunkservers: BenchChunkserver[] = [];
+  try {
+    await spawnGfs('master', [
+      ...['master', '--port', String(port), '--data', join(dataDir, 'master')],
+      ...['--chunk-size', settings.chunkSize, '--replication', String(settings.replication)],
+      ...['--dead-after', settings.deadAfter, '--trash-retention', '0'],
+      ...(settings.masterArgs ?? []),
+    ]);
+    for (let i = 1; i <= settings.chunkservers; i++) {
+      const name = `cs${i}`;
+      const child = await spawnGfs(name, [
+        ...['chunkserver', '--master', masterUrl, '--port', String(port + i), '--data', join(dataDir, name)],
+      ]);
+      chunkservers.push({
+        address: `127.0.0.1:${port + i}`,
+        async kill() {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          const exited = once(child, 'exit');
+          child.kill('SIGKILL');
+          await exited;
+        },
+      });
+    }
+    await waitUntilAlive(masterUrl, settings.chunkservers);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  return { masterUrl, chunkservers, stop: stopAll };
+}
+
+async function waitUntilAlive(masterUrl: string, count: number): Promise<void> {
+  const giveUpAt = Date.now() + SERVERS_READY_MS_MAX;
+  for (;;) {
+    const status = await fetch(`${masterUrl}/status`)
+      .then((response) => (response.ok ? (response.json() as Promise<ClusterStatus>) : undefined))
+      .catch(() => undefined);
+    if (status?.ready && status.chunkservers.filter((server) => server.alive).length === count) return;
+    if (Date.now() > giveUpAt) throw new Error(`servers not up after ${SERVERS_READY_MS_MAX} ms: ${masterUrl}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

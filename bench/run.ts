@@ -8,10 +8,13 @@
 //   the same run (writeFile of GFS_BENCH_APPEND_WRITE_MIB, every run after `sync`).
 // - mount: `gfs mount` driven by dd and a shell loop (bench/mount.ts), beside `gfs cp` / `gfs cat`
 //   of the same file and the same tools on a local directory.
+// - repair: re-replication MiB/s after SIGKILLing a chunkserver holding ≥ 2 GiB (its own master and
+//   4 chunkservers, bench/repair.ts), beside `cp` + `sync` of 2 GiB on the local disk.
 // Prints a table and JSON.
 //
 // Environment (all optional):
-//   GFS_BENCH_ONLY              comma-separated sections to run: io, metadata, append (default all)
+//   GFS_BENCH_ONLY              comma-separated sections to run: io, metadata, append, mount, repair
+//                               (default all)
 //   GFS_BENCH_PORT              master's port, chunkservers take the following ones (17070)
 //   GFS_BENCH_FILE_MIB          io: file size (1024)
 //   GFS_BENCH_METADATA_OPS      metadata: operations per measurement (20000)
@@ -22,6 +25,7 @@
 //                               for 1 KiB and 64 KiB records, as "small,large" (64,8)
 //   GFS_BENCH_APPEND_WRITE_MIB  append: size of the write baseline file (256)
 //   GFS_BENCH_MOUNT_FILES       mount: small files per run (2000)
+//   GFS_BENCH_REPAIR_GIB        repair: GiB the killed chunkserver holds at least (2)
 
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
@@ -36,6 +40,7 @@ import { type AppendFigure, type AppendRun, LARGE_RECORD_BYTES, measureAppends, 
 import { GFS_BIN, startCluster } from './cluster.js';
 import { opsPerSecond, run, seconds, settleDisk } from './measure.js';
 import { type MountFigures, measureMount } from './mount.js';
+import { measureRepair, type RepairFigures } from './repair.js';
 
 const MiB = 1024 * 1024;
 const FILE_BYTES = Number(process.env.GFS_BENCH_FILE_MIB ?? 1024) * MiB;
@@ -58,8 +63,11 @@ const MOUNT_FILES = Number(process.env.GFS_BENCH_MOUNT_FILES ?? 2_000);
 /** Issue 4's targets: the mount against `gfs cp` / `gfs cat`, and small files per second. */
 const MOUNT_RATIO_TARGET = 0.7;
 const MOUNT_FILES_TARGET = 500;
+const REPAIR_VICTIM_BYTES = Number(process.env.GFS_BENCH_REPAIR_GIB ?? 2) * 1024 * MiB;
 
-const SECTIONS = ['io', 'metadata', 'append', 'mount'] as const;
+const SECTIONS = ['io', 'metadata', 'append', 'mount', 'repair'] as const;
+/** The sections that share the `gfs cluster` below (repair starts servers of its own). */
+const CLUSTER_SECTIONS: readonly Section[] = ['io', 'metadata', 'append', 'mount'];
 type Section = (typeof SECTIONS)[number];
 const ONLY = sectionsToRun(process.env.GFS_BENCH_ONLY);
 
@@ -101,6 +109,27 @@ async function main(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'gfs-bench-'));
   const rows: Row[] = [];
   const port = Number(process.env.GFS_BENCH_PORT ?? 17070);
+  try {
+    if (CLUSTER_SECTIONS.some((section) => ONLY.has(section))) rows.push(...(await clusterSections(root, port)));
+    if (ONLY.has('repair')) {
+      // After the cluster above stopped: its own servers, on ports of their own.
+      const figures = await measureRepair(
+        root,
+        port + 10,
+        { victimBytesMin: REPAIR_VICTIM_BYTES, runs: RUNS },
+        (line) => console.error(line),
+      );
+      rows.push(...repairRows(figures));
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+  print(rows);
+}
+
+/** The sections measured on one `gfs cluster` of 3 chunkservers. */
+async function clusterSections(root: string, port: number): Promise<Row[]> {
+  const rows: Row[] = [];
   let stopCluster: (() => Promise<void>) | undefined;
   try {
     const disk = ONLY.has('io') ? await diskBaselines(root) : undefined;
@@ -145,9 +174,8 @@ async function main(): Promise<void> {
     await client.close();
   } finally {
     await stopCluster?.();
-    await rm(root, { recursive: true, force: true });
   }
-  print(rows);
+  return rows;
 }
 
 interface DiskBaselines {
@@ -331,6 +359,31 @@ function mountRows(figures: MountFigures): Row[] {
     },
     row('local dd write (reference)', figures.localWrite, 'MiB/s', figures.cliWrite, '—'),
     row('local dd read, cold (reference)', figures.localRead, 'MiB/s', figures.cliRead, '—'),
+  ];
+}
+
+function repairRows(figures: RepairFigures): Row[] {
+  const held = `${(figures.victimBytes / 1024 / MiB).toFixed(2)} GiB`;
+  const baselineOf = 'local cp + sync of the same size, median of 3, this run';
+  const ratioRow = (what: string, value: number): Row => ({
+    what,
+    value,
+    unit: 'MiB/s',
+    baseline: figures.copySyncRate,
+    ratio: value / figures.copySyncRate,
+    baselineOf,
+    target: '—',
+  });
+  return [
+    ratioRow(
+      `re-replication after killing a chunkserver holding ${held} (${figures.clones} clones in ${figures.cloneSeconds.toFixed(1)} s)`,
+      figures.cloneRate,
+    ),
+    ratioRow(
+      `repair: kill → fsck healthy, detection (--dead-after 3s) included (${figures.killToHealthySeconds.toFixed(1)} s, reference)`,
+      figures.killToHealthyRate,
+    ),
+    ratioRow('local cp without sync (page cache, reference)', figures.copyRate),
   ];
 }
 

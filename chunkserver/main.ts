@@ -38,6 +38,11 @@ export interface ChunkserverOptions {
   advertise?: string;
   rack: string;
   heartbeatMs: number;
+  /**
+   * `--capacity`: the most space this server offers (its stored bytes plus its disk's free space,
+   * when that is less). Placement and rebalancing count its use against it; writes are not refused.
+   */
+  capacityBytesMax?: number;
   /** Scrubbing (`--scrub-rate`, `--scrub-idle`, `--scrub-interval`); defaults from shared/limits.ts. */
   scrub?: Partial<Pick<ScrubSettings, 'bytesPerSecond' | 'idleMs' | 'intervalMs'>>;
   logger?: Logger;
@@ -169,6 +174,7 @@ export async function startChunkserver(
     masterUrl: options.masterUrl,
     dataDir: options.dataDir,
     heartbeatMs: options.heartbeatMs,
+    ...(options.capacityBytesMax === undefined ? {} : { capacityBytesMax: options.capacityBytesMax }),
     store,
     leases,
     rpc,

@@ -69,6 +69,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       startupWaitMs: options.startupWaitMs,
       checkpointEveryRecords: options.checkpointEveryRecords,
       ...(options.repair === undefined ? {} : { repair: options.repair }),
+      ...(options.rebalance === undefined ? {} : { rebalance: options.rebalance }),
       clock: Date.now,
       grant: async (address, body) => {
         await rpc.call(address, grantRoute, body);
@@ -76,9 +77,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       cut: async (address, body) => {
         await cutRpc.call(address, chunkTruncateRoute, body);
       },
-      clone: async (address, body) => {
-        await cloneRpc.call(address, cloneRoute, body);
-      },
+      clone: (address, body) => cloneRpc.call(address, cloneRoute, body),
       // A revoke waits for mutations in serial order behind others, as a cut does.
       revoke: async (address, body) => {
         await cutRpc.call(address, revokeRoute, body);

@@ -16,6 +16,7 @@ import { LeaseManager } from './leases/lease-manager.js';
 import { type CutCaller, Truncator } from './leases/truncate.js';
 import { StateLog } from './oplog/state-log.js';
 import { type HealthScan, scanHealth } from './replication/health.js';
+import type { RebalanceSettings } from './replication/rebalancer.js';
 import { type CloneCaller, type RepairLimits, RepairScheduler } from './replication/scheduler.js';
 import { fenceChunk, type RevokeCaller } from './snapshots/fence.js';
 import { Snapshotter } from './snapshots/snapshotter.js';
@@ -33,6 +34,8 @@ export interface MasterSettings {
   checkpointEveryRecords?: number;
   /** Re-replication's throttles and timings (tests shrink them; defaults from shared/limits.ts). */
   repair?: Partial<RepairLimits>;
+  /** Rebalancing's rate and threshold (`--rebalance-rate`, `--rebalance-threshold`) and bounds. */
+  rebalance?: Partial<RebalanceSettings>;
 }
 
 export interface MasterNodeOptions extends MasterSettings {
@@ -97,6 +100,7 @@ export class MasterNode {
       isReady: () => this.gate.isReady(),
       isTrashed: isTrashPath,
       limits: { startupHoldOffMs: options.deadAfterMs, ...options.repair },
+      ...(options.rebalance === undefined ? {} : { rebalance: options.rebalance }),
     });
     this.truncator = new Truncator({
       state: stateLog.state,

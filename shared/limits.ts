@@ -129,6 +129,37 @@ export const CLONE_LOG_ENTRIES_MAX = 1_000;
  */
 export const RECENT_CREATIONS_PER_SERVER_MAX = 64;
 export const RECENT_CREATIONS_WINDOW_MS = 60_000;
+/**
+ * Rebalancing (DESIGN §4): bytes per second each chunkserver may move (as the source or the
+ * target of a move) to even out disk use, averaged over its moves (`--rebalance-rate`; 0: off).
+ * A move is an ordinary clone, run at disk speed while the chunk is held (writers wait for it), so
+ * the rate spaces whole moves apart instead of slowing each one down: at 32 MiB/s a server takes
+ * part in one 64 MiB move every 2 s, a fifth of a hard disk's ~150 MB/s. A new 1 TB server fills
+ * in 9 to 13 hours (moves also wait for heartbeats, rebalancer.ts); raise it for quiet clusters.
+ */
+export const REBALANCE_BYTES_PER_SECOND_DEFAULT = 32 * MiB;
+/**
+ * A server is over-full when its disk use (used / capacity) is more than this many percentage
+ * points above the cluster's mean, under-full when more than this below (`--rebalance-threshold`;
+ * the HDFS balancer's default too). Smaller values keep servers closer at the cost of more moves.
+ */
+export const REBALANCE_THRESHOLD_PERCENT_DEFAULT = 10;
+/**
+ * Moves in flight in the whole cluster; each server takes part in one at a time and none while it
+ * runs a re-replication clone. A small share of CLONES_IN_FLIGHT_MAX: rebalancing is gentle.
+ */
+export const REBALANCE_MOVES_IN_FLIGHT_MAX = 4;
+/**
+ * Chunks of one over-full server the planner looks at per tick when picking a move (leased, busy
+ * and corrupt chunks are skipped): bounds the synchronous work of a tick on servers with many chunks.
+ */
+export const REBALANCE_CANDIDATES_PER_SOURCE_MAX = 1_024;
+/** A chunk whose move failed is not moved again before this long (its source or target may be failing). */
+export const REBALANCE_RETRY_BACKOFF_MS = 60_000;
+/** Chunks remembered as recently failed moves; beyond, a failure is simply not remembered. */
+export const REBALANCE_FAILED_CHUNKS_MAX = 10_000;
+/** Chunks above their replication goal kept from one health scan for the trimmer (the rest wait for the next). */
+export const OVER_GOAL_CHUNKS_MAX = 100_000;
 /** Replicas reported corrupt and kept (out of service) until a clone replaces them. */
 export const CORRUPT_REPLICAS_MAX = 100_000;
 /** Chunks listed per category by `gfs fsck` (the counts are always exact). */
@@ -190,6 +221,7 @@ assert(PIECE_BYTES_MAX * PIECES_IN_FLIGHT <= PUSH_BUFFER_BYTES_MAX, 'one client 
 assert(LEASE_SAFETY_MARGIN_MS * 4 < LEASE_MS_DEFAULT, 'the safety margin is a small part of a lease');
 assert(CLONES_PER_CHUNKSERVER_MAX <= CLONES_IN_FLIGHT_MAX, 'one server cannot take more clones than the cluster');
 assert(CLONE_PIECE_BYTES <= PIECE_BYTES_MAX, 'a clone reads pieces a chunkserver serves');
+assert(REBALANCE_MOVES_IN_FLIGHT_MAX * 2 <= CLONES_IN_FLIGHT_MAX, 'rebalancing takes a small share of the clones');
 assert(REPAIR_TICK_MS < DEAD_AFTER_MS_DEFAULT, 'repair reacts faster than failure detection');
 assert(SCRUB_PIECE_BYTES % CHECKSUM_BLOCK_BYTES === 0, 'a scrub piece is whole checksum blocks');
 assert(SCRUB_PIECE_BYTES <= PIECE_BYTES_MAX, 'a scrub piece is a read the store serves');

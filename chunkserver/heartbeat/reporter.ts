@@ -24,6 +24,8 @@ export interface ReporterDeps {
   masterUrl: string;
   dataDir: string;
   heartbeatMs: number;
+  /** `--capacity`: the capacity reported is at most this. */
+  capacityBytesMax?: number;
   store: ChunkStore;
   leases: LeaseTable;
   rpc: RpcClient;
@@ -159,8 +161,10 @@ export class Reporter {
   private async capacity(): Promise<{ capacityBytes: number; usedBytes: number }> {
     // Used = chunk bytes this server stores; capacity = that plus the space still free to it. Several
     // chunkservers sharing one disk then each report their own data, not the disk's total use.
+    // `--capacity` caps it (a share of a disk others use too).
     const stats = await statfs(this.deps.dataDir);
     const usedBytes = this.deps.store.storedBytes();
-    return { capacityBytes: usedBytes + stats.bavail * stats.bsize, usedBytes };
+    const capacityBytes = usedBytes + stats.bavail * stats.bsize;
+    return { capacityBytes: Math.min(capacityBytes, this.deps.capacityBytesMax ?? capacityBytes), usedBytes };
   }
 }

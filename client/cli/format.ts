@@ -1,6 +1,7 @@
 // How client commands print entries, chunks and cluster status: `ls -l` columns, `stat`'s
 // `key: value` lines, and the `--json` shapes of DESIGN §7 (exactly those keys, nothing more).
 
+import type { RebalanceStatus } from '../../shared/protocol/health.js';
 import type { ClusterStatus } from '../../shared/protocol/heartbeat.js';
 import type { Entry } from '../../shared/protocol/namespace.js';
 import type { FileChunk } from '../sdk/master-api.js';
@@ -117,6 +118,7 @@ export function formatStatus(
     `chunkservers: ${alive} alive of ${status.chunkservers.length}`,
     `files: ${status.files}  in trash: ${status.trashedFiles}  chunks: ${status.chunks}  under-replicated: ${status.underReplicated}`,
     repairLine(status.repair),
+    ...(status.repair.rebalance === undefined ? [] : [rebalanceLine(status.repair.rebalance, formatBytes)]),
   ];
   if (status.chunkservers.length === 0) return lines;
   const rows = [
@@ -137,7 +139,19 @@ export function formatStatus(
 /** Re-replication progress: clones running and done, chunks waiting, chunks nothing can repair. */
 function repairLine(repair: ClusterStatus['repair']): string {
   const failed = repair.failed > 0 ? `  failed: ${repair.failed}` : '';
-  return `repair: ${repair.inFlight} clones in flight, ${repair.done} done, ${repair.waiting} chunks waiting, ${repair.lost} lost${failed}`;
+  const trimmed = (repair.trimmed ?? 0) > 0 ? `  over-goal replicas trimmed: ${repair.trimmed}` : '';
+  return `repair: ${repair.inFlight} clones in flight, ${repair.done} done, ${repair.waiting} chunks waiting, ${repair.lost} lost${failed}${trimmed}`;
+}
+
+/** Rebalancing progress: moves running and done, bytes moved, servers beyond the threshold. */
+function rebalanceLine(rebalance: RebalanceStatus, formatBytes: (bytes: number) => string): string {
+  if (rebalance.bytesPerSecond === 0) return 'rebalance: off';
+  const outOfBalance = rebalance.overFull + rebalance.underFull;
+  const failed = rebalance.failed > 0 ? `  failed: ${rebalance.failed}` : '';
+  return (
+    `rebalance: ${rebalance.inFlight} moves in flight, ${rebalance.done} done, ${formatBytes(rebalance.bytesMoved)} moved, ` +
+    `${outOfBalance} servers beyond ${rebalance.thresholdPercent} points of the mean use${failed}`
+  );
 }
 
 /** Left-aligned columns two spaces apart. */

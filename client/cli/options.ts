@@ -1,4 +1,4 @@
-// Option-value parsers for commander: sizes, durations, ports and counts (shared/units.ts);
+// Option-value parsers for commander: sizes, durations, ports, counts and percentages (shared/units.ts);
 // a bad value is a usage error (exit 2), reported in one line like every other.
 
 import { InvalidArgumentError } from 'commander';
@@ -24,6 +24,15 @@ export function countOption(text: string): number {
     throw new InvalidArgumentError('not a positive whole number');
   }
   return count;
+}
+
+/** Percentage points, e.g. `10` or `2.5`: more than 0, at most 100. */
+export function percentOption(text: string): number {
+  const percent = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || percent <= 0 || percent > 100) {
+    throw new InvalidArgumentError('not a percentage (more than 0, at most 100)');
+  }
+  return percent;
 }
 
 function wrap<T>(parse: () => T): T {

@@ -11,7 +11,8 @@ export interface PlacementHints {
 
 const NO_HINTS: PlacementHints = { isOverCreationLimit: () => false };
 
-function utilisation(info: ChunkserverInfo): number {
+/** Disk use as a fraction of capacity; a server that reports no capacity counts as full. */
+export function utilisation(info: ChunkserverInfo): number {
   return info.capacityBytes > 0 ? info.usedBytes / info.capacityBytes : 1;
 }
 

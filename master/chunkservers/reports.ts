@@ -41,8 +41,9 @@ export async function processFullReport(
       markStale(ctx, info, report.handle, report.version, meta.version);
     } else if (report.version > meta.version) {
       adoptions.push(adoptHigherVersion(ctx, info, report));
-    } else if (!registry.corrupt.has(report.handle, info.id)) {
-      // (A replica reported corrupt earlier is still on disk but stays out of service.)
+    } else if (!registry.corrupt.has(report.handle, info.id) && !info.pendingDeletes.has(report.handle)) {
+      // (A replica reported corrupt earlier is still on disk but stays out of service; so does one
+      // trimmed or moved away whose deletion has not reached its server yet.)
       registry.addLocation(report.handle, info.id);
       ctx.gate.reported(report.handle);
     }

@@ -85,7 +85,11 @@ export function serveChunkserverRoutes(app: FastifyInstance, node: MasterNode, m
       trashedFiles: node.state.trashFileCount,
       chunks: node.state.chunks.size,
       underReplicated: node.chunksBelowGoal(),
-      repair: node.repair.status(),
+      repair: {
+        ...node.repair.status(),
+        trimmed: node.repair.trimmer.trimmed,
+        rebalance: node.repair.rebalancer.status(now),
+      },
     };
   });
 }

@@ -22,6 +22,7 @@ export function serveOpsRoutes(app: FastifyInstance, node: MasterNode): void {
 export function metricsText(node: MasterNode): string {
   const state = node.state;
   const repair = node.repair.status();
+  const rebalance = node.repair.rebalancer.status(node.options.clock());
   const gauges: Array<[string, string, 'gauge' | 'counter', number]> = [
     ['gfs_master_ready', 'Whether the master has finished its start-up wait', 'gauge', node.gate.isReady() ? 1 : 0],
     ['gfs_master_files', 'Files in the namespace, outside the trash', 'gauge', state.fileCount],
@@ -65,6 +66,27 @@ export function metricsText(node: MasterNode): string {
     ['gfs_master_clones_done_total', 'Clones that added a replica', 'counter', repair.done],
     ['gfs_master_clones_failed_total', 'Clones that failed or came back stale', 'counter', repair.failed],
     ['gfs_master_repair_waiting_chunks', 'Under-replicated chunks waiting for a clone', 'gauge', repair.waiting],
+    [
+      'gfs_master_replicas_trimmed_total',
+      'Replicas deleted because their chunk had more than its replication goal',
+      'counter',
+      node.repair.trimmer.trimmed,
+    ],
+    ['gfs_master_rebalance_moves_in_flight', 'Rebalancing moves running', 'gauge', rebalance.inFlight],
+    ['gfs_master_rebalance_moves_done_total', 'Rebalancing moves that moved a replica', 'counter', rebalance.done],
+    [
+      'gfs_master_rebalance_moves_failed_total',
+      'Rebalancing moves that failed or came back stale',
+      'counter',
+      rebalance.failed,
+    ],
+    ['gfs_master_rebalance_bytes_moved_total', 'Bytes copied by rebalancing moves', 'counter', rebalance.bytesMoved],
+    [
+      'gfs_master_rebalance_servers_out_of_balance',
+      'Live chunkservers whose disk use is beyond the rebalancing threshold from the mean',
+      'gauge',
+      rebalance.overFull + rebalance.underFull,
+    ],
   ];
   let text = '';
   for (const [name, help, type, value] of gauges)

@@ -27,6 +27,13 @@ export interface HealthScan {
   counts: { underReplicated: number; lost: number; corrupt: number };
   /** Chunks whose corrupt replicas can go now: the chunk is whole again, or gone. */
   corruptResolved: string[];
+  /** live > goal (a server came back after its chunks were re-replicated): the trimmer's work. */
+  overGoal: OverGoalChunk[];
+}
+
+export interface OverGoalChunk {
+  handle: string;
+  goal: number;
 }
 
 interface Holding {
@@ -43,10 +50,14 @@ export interface ScanOptions {
   isBusy: (handle: string) => boolean;
   /** Longest list kept per category (the most urgent); counts stay exact. */
   listMax: number;
+  /** Longest over-goal list kept (the first found); none unless given. */
+  overGoalMax?: number;
 }
 
 export function scanHealth(state: MasterState, registry: ChunkserverRegistry, options: ScanOptions): HealthScan {
   const { now, isTrashed, isBusy, listMax } = options;
+  const overGoalMax = options.overGoalMax ?? 0;
+  const overGoal: OverGoalChunk[] = [];
   const underReplicated = new TopList<ChunkCondition>(listMax, compareUrgency);
   const lost = new TopList<ChunkCondition>(listMax, compareUrgency);
   const corrupt = new TopList<ChunkCondition>(listMax, compareUrgency);
@@ -59,6 +70,7 @@ export function scanHealth(state: MasterState, registry: ChunkserverRegistry, op
     chunks++;
     const live = registry.liveHolderCount(handle, now);
     const corruptHolders = registry.corrupt.holders(handle);
+    if (live > holding.goal && overGoal.length < overGoalMax) overGoal.push({ handle, goal: holding.goal });
     if (live >= holding.goal && corruptHolders.size === 0) return;
     // Being allocated (logged, its locations not yet recorded): not lost, just not done.
     if (live === 0 && isBusy(handle)) return;
@@ -102,5 +114,6 @@ export function scanHealth(state: MasterState, registry: ChunkserverRegistry, op
     corrupt: corrupt.sorted(),
     counts: { underReplicated: underReplicated.total, lost: lost.total, corrupt: corrupt.total },
     corruptResolved,
+    overGoal,
   };
 }

@@ -14,6 +14,10 @@
 // bump), so no mutation can reach any replica meanwhile; the new replica is added only if the
 // chunk's version is still the one copied. A chunk that stays leased (written all the time) gets
 // its lease extensions refused, and its clone runs just before the next lease is granted.
+//
+// The same tick then trims replicas above their chunk's goal (trimmer.ts) and, when re-replication
+// has nothing running or waiting, starts rebalancing moves (rebalancer.ts), which are clones too:
+// they share these throttles and this hold, and are logged beside the repairs.
 
 import { GfsError } from '../../shared/errors.js';
 import type { BodyOf } from '../../shared/http/route.js';
@@ -21,6 +25,13 @@ import {
   CLONE_RETRY_BACKOFF_MS,
   CLONES_IN_FLIGHT_MAX,
   CLONES_PER_CHUNKSERVER_MAX,
+  OVER_GOAL_CHUNKS_MAX,
+  REBALANCE_BYTES_PER_SECOND_DEFAULT,
+  REBALANCE_CANDIDATES_PER_SOURCE_MAX,
+  REBALANCE_FAILED_CHUNKS_MAX,
+  REBALANCE_MOVES_IN_FLIGHT_MAX,
+  REBALANCE_RETRY_BACKOFF_MS,
+  REBALANCE_THRESHOLD_PERCENT_DEFAULT,
   REPAIR_QUEUE_MAX,
   REPAIR_RESCAN_MS,
   REPAIR_SETTLE_MAX_MS,
@@ -37,10 +48,13 @@ import { CloneLog } from './clone-log.js';
 import { type ClonePlan, planClone } from './clone-plan.js';
 import { type ChunkCondition, scanHealth } from './health.js';
 import { compareUrgency, missingOf } from './priority.js';
+import type { Move } from './rebalance-plan.js';
+import { type CloneOutcome, Rebalancer, type RebalanceSettings } from './rebalancer.js';
+import { ReplicaTrimmer } from './trimmer.js';
 
 export type CloneBody = BodyOf<typeof cloneRoute>;
-/** Orders the chunkserver at `targetAddress` to clone a chunk; resolves once its copy is durable. */
-export type CloneCaller = (targetAddress: string, body: CloneBody) => Promise<void>;
+/** Orders the chunkserver at `targetAddress` to clone a chunk; resolves with its size once its copy is durable. */
+export type CloneCaller = (targetAddress: string, body: CloneBody) => Promise<{ sizeBytes: number }>;
 
 export interface RepairLimits {
   clonesInFlightMax: number;
@@ -71,10 +85,14 @@ export interface RepairDeps {
   isReady: () => boolean;
   isTrashed: (path: string) => boolean;
   limits?: Partial<RepairLimits>;
+  /** Rebalancing's rate, threshold and bounds (defaults from shared/limits.ts). */
+  rebalance?: Partial<RebalanceSettings>;
 }
 
 export class RepairScheduler implements LeaseRepairHooks {
   readonly log = new CloneLog();
+  readonly trimmer: ReplicaTrimmer;
+  readonly rebalancer: Rebalancer;
   /** Called when a clone ends (its throttle slots are free): the live master ticks again soon. */
   onCloneEnded: (() => void) | undefined;
   private readonly limits: RepairLimits;
@@ -82,7 +100,7 @@ export class RepairScheduler implements LeaseRepairHooks {
   private queue: ChunkCondition[] = [];
   private lost = 0;
   /** Clones in flight by chunk handle. */
-  private readonly running = new Map<string, Promise<void>>();
+  private readonly running = new Map<string, Promise<unknown>>();
   /** Clones each server takes part in now (source or target), and those coming into it. */
   private readonly clones = new Map<string, number>();
   private readonly incoming = new Map<string, number>();
@@ -100,6 +118,8 @@ export class RepairScheduler implements LeaseRepairHooks {
   private readonly startedAtMs: number;
   private done = 0;
   private failed = 0;
+  /** True when the last dispatch left clones running or repairable chunks waiting: rebalancing waits. */
+  private repairActive = false;
 
   constructor(private readonly deps: RepairDeps) {
     this.limits = {
@@ -114,6 +134,25 @@ export class RepairScheduler implements LeaseRepairHooks {
       ...deps.limits,
     };
     this.startedAtMs = deps.clock();
+    const isCloning = (handle: string) => this.running.has(handle);
+    this.trimmer = new ReplicaTrimmer({ ...deps, isCloning });
+    this.rebalancer = new Rebalancer({
+      ...deps,
+      settings: {
+        bytesPerSecond: REBALANCE_BYTES_PER_SECOND_DEFAULT,
+        thresholdPercent: REBALANCE_THRESHOLD_PERCENT_DEFAULT,
+        movesInFlightMax: REBALANCE_MOVES_IN_FLIGHT_MAX,
+        candidatesPerSourceMax: REBALANCE_CANDIDATES_PER_SOURCE_MAX,
+        retryBackoffMs: REBALANCE_RETRY_BACKOFF_MS,
+        failedChunksMax: REBALANCE_FAILED_CHUNKS_MAX,
+        ...deps.rebalance,
+      },
+      isCloning,
+      isOverGoal: (handle) => this.trimmer.isOverGoal(handle),
+      clonesOf: (id) => this.clones.get(id) ?? 0,
+      incomingOf: (id) => this.incoming.get(id) ?? 0,
+      startMove: (move, replicasBefore, onAdded) => this.startMove(move, replicasBefore, onAdded),
+    });
   }
 
   /** One step: rescan when due, then start the clones the throttles allow. Synchronous. */
@@ -134,7 +173,10 @@ export class RepairScheduler implements LeaseRepairHooks {
     }
     const settling =
       now - this.liveChangedAtMs < this.limits.settleMs && now - this.changesBeganAtMs < this.limits.settleMaxMs;
-    if (!settling) this.dispatch(now, live);
+    if (settling) return;
+    this.dispatch(now, live);
+    this.trimmer.trim(now);
+    this.rebalancer.tick(now, live, this.repairActive);
   }
 
   /** Asks for a full scan at the next tick (a replica was reported corrupt). */
@@ -145,7 +187,8 @@ export class RepairScheduler implements LeaseRepairHooks {
   status(): RepairStatus {
     let waiting = 0;
     for (const item of this.queue) if (!this.running.has(item.handle)) waiting++;
-    return { inFlight: this.running.size, done: this.done, failed: this.failed, waiting, lost: this.lost };
+    const inFlight = this.running.size - this.rebalancer.movesInFlight;
+    return { inFlight, done: this.done, failed: this.failed, waiting, lost: this.lost };
   }
 
   cloneLog(): CloneRecord[] {
@@ -161,7 +204,7 @@ export class RepairScheduler implements LeaseRepairHooks {
     return !this.leaseBlocked.has(handle);
   }
 
-  beforeGrant(handle: string): Promise<void> | undefined {
+  beforeGrant(handle: string): Promise<unknown> | undefined {
     const item = this.leaseBlocked.get(handle);
     if (item === undefined) return undefined;
     this.leaseBlocked.delete(handle);
@@ -175,14 +218,29 @@ export class RepairScheduler implements LeaseRepairHooks {
     return this.start(item, meta.version, holders.length, plan.source, plan.target);
   }
 
+  /** A rebalancing move's clone, under the same rules as a repair's: no lease, no grant, no other clone. */
+  private startMove(move: Move, replicasBefore: number, onAdded: () => void): Promise<CloneOutcome> | undefined {
+    const { handle, source, target } = move;
+    const meta = this.deps.state.chunks.get(handle);
+    const { leases } = this.deps;
+    if (meta === undefined || this.running.has(handle) || leases.leaseHeld(handle) || leases.isBusy(handle)) {
+      return undefined;
+    }
+    if (this.running.size >= this.limits.clonesInFlightMax) return undefined;
+    const item = { handle, goal: replicasBefore };
+    return this.start(item, meta.version, replicasBefore, source, target, { purpose: 'rebalance', onAdded });
+  }
+
   private scan(now: number, liveKey: string): void {
     const health = scanHealth(this.deps.state, this.deps.registry, {
       now,
       isTrashed: this.deps.isTrashed,
       isBusy: (handle) => this.deps.leases.isBusy(handle),
       listMax: this.limits.queueMax,
+      overGoalMax: OVER_GOAL_CHUNKS_MAX,
     });
     for (const handle of health.corruptResolved) this.deps.registry.releaseCorrupt(handle);
+    this.trimmer.setCandidates(health.overGoal);
     this.queue = health.underReplicated;
     this.lost = health.counts.lost;
     const queued = new Set(this.queue.map((item) => item.handle));
@@ -217,14 +275,24 @@ export class RepairScheduler implements LeaseRepairHooks {
     this.leaseBlocked.clear();
     // > 0 once a chunk missing that many replicas waits for a throttle slot: none missing fewer starts.
     let blockedAtMissing = 0;
-    for (const item of kept) {
-      if (this.running.size >= this.limits.clonesInFlightMax) break;
+    // Repair clones running, or a chunk that could be repaired waiting: rebalancing holds back.
+    this.repairActive = this.running.size > this.rebalancer.movesInFlight;
+    for (const [index, item] of kept.entries()) {
+      if (this.running.size >= this.limits.clonesInFlightMax) {
+        // Out of slots (moves may hold some): a chunk left waiting still keeps rebalancing back.
+        this.repairActive ||= kept.slice(index).some((rest) => rest.live > 0 && !this.running.has(rest.handle));
+        break;
+      }
       const missing = missingOf(item);
-      if (item.live === 0 || this.running.has(item.handle) || missing < blockedAtMissing) continue;
-      if ((this.retryAtMs.get(item.handle) ?? 0) > now) continue;
+      if (item.live === 0 || this.running.has(item.handle)) continue;
+      if (missing < blockedAtMissing || (this.retryAtMs.get(item.handle) ?? 0) > now) {
+        this.repairActive = true;
+        continue;
+      }
       const holders = registry.liveHolders(item.handle, now);
       const plan = this.plan(item.handle, holders, live);
       if (plan.kind === 'unplaceable') continue;
+      this.repairActive = true;
       if (leases.leaseHeld(item.handle) || leases.isBusy(item.handle)) {
         this.leaseBlocked.set(item.handle, item);
         continue;
@@ -254,13 +322,15 @@ export class RepairScheduler implements LeaseRepairHooks {
 
   /** Starts a clone; synchronous up to the hold on the chunk, so nothing can lease it in between. */
   private start(
-    item: ChunkCondition,
+    item: Pick<ChunkCondition, 'handle' | 'goal'>,
     version: number,
     replicasBefore: number,
     source: ChunkserverInfo,
     target: ChunkserverInfo,
-  ): Promise<void> {
+    move?: { purpose: 'rebalance'; onAdded: () => void },
+  ): Promise<CloneOutcome> {
     const { handle } = item;
+    const purpose = move?.purpose ?? 'repair';
     const record = this.log.add({
       handle,
       version,
@@ -269,15 +339,16 @@ export class RepairScheduler implements LeaseRepairHooks {
       source: source.address,
       target: target.address,
       startedAtMs: this.deps.clock(),
+      purpose,
     });
     this.count(this.clones, source.id, 1);
     this.count(this.clones, target.id, 1);
     this.count(this.incoming, target.id, 1);
     this.deps.recent.record(target.id);
     this.deps.logger.info(
-      `clone started handle=${handle} version=${version} replicas=${replicasBefore}/${item.goal} source=${source.id} target=${target.id}`,
+      `clone started handle=${handle} version=${version} replicas=${replicasBefore}/${item.goal} source=${source.id} target=${target.id} purpose=${purpose}`,
     );
-    const work = this.run(handle, version, source, target, record).finally(() => {
+    const work = this.run(handle, version, source, target, record, move?.onAdded).finally(() => {
       this.count(this.clones, source.id, -1);
       this.count(this.clones, target.id, -1);
       this.count(this.incoming, target.id, -1);
@@ -296,31 +367,37 @@ export class RepairScheduler implements LeaseRepairHooks {
     source: ChunkserverInfo,
     target: ChunkserverInfo,
     record: CloneRecord,
-  ): Promise<void> {
+    onAdded?: () => void,
+  ): Promise<CloneOutcome> {
     const { registry, state, logger } = this.deps;
+    // Moves keep their own counts (Rebalancer); these are re-replication's.
+    const counted = onAdded === undefined;
+    let sizeBytes: number;
     try {
-      await this.deps.clone(target.address, { handle, version, source: source.address });
+      ({ sizeBytes } = await this.deps.clone(target.address, { handle, version, source: source.address }));
     } catch (error) {
-      this.failed++;
+      if (counted) this.failed++;
       record.result = error instanceof GfsError ? error.code : 'INTERNAL';
       this.retryAtMs.set(handle, this.deps.clock() + this.limits.retryBackoffMs);
       logger.warn(
         `clone failed handle=${handle} source=${source.id} target=${target.id} error=${error instanceof Error ? error.message : String(error)}`,
       );
-      return;
+      return { result: 'failed' };
     }
     // The chunk was held, so its version cannot have moved; it may have been deleted, though.
     if (state.chunks.get(handle)?.version !== version) {
-      this.failed++;
+      if (counted) this.failed++;
       record.result = 'stale';
       registry.scheduleDelete(target.id, handle);
       logger.info(`clone discarded handle=${handle} target=${target.id}: the chunk changed or left meanwhile`);
-      return;
+      return { result: 'stale' };
     }
     registry.addLocation(handle, target.id);
-    this.done++;
+    onAdded?.();
+    if (counted) this.done++;
     record.result = 'done';
     logger.info(`clone done handle=${handle} version=${version} target=${target.id}`);
+    return { result: 'done', sizeBytes };
   }
 
   private count(counts: Map<string, number>, id: string, delta: number): void {

@@ -58,6 +58,11 @@ export const CloneRecordSchema = Type.Object({
   endedAtMs: Type.Union([Type.Number(), Type.Null()]),
   /** `running`, `done`, `stale` (the chunk changed or left meanwhile: not counted) or the error code. */
   result: Type.String(),
+  /**
+   * `repair` (re-replication) or `rebalance` (a move: the source's replica is deleted once the
+   * target's is added; `replicasBefore` and `replication` are then the live count the move keeps).
+   */
+  purpose: Type.Union([Type.Literal('repair'), Type.Literal('rebalance')]),
 });
 export type CloneRecord = Static<typeof CloneRecordSchema>;
 
@@ -68,6 +73,26 @@ export const cloneLogRoute = defineRoute(
   Type.Object({}),
   Type.Object({ clones: Type.Array(CloneRecordSchema) }),
 );
+
+/** Rebalancing progress and settings, part of `GET /status` (`repair.rebalance`). */
+export const RebalanceStatusSchema = Type.Object({
+  /** Moves running now. */
+  inFlight: Type.Integer({ minimum: 0 }),
+  /** Moves that added their replica (and had the source's deleted) since the master started. */
+  done: Type.Integer({ minimum: 0 }),
+  /** Moves that failed or came back stale since the master started. */
+  failed: Type.Integer({ minimum: 0 }),
+  /** Bytes copied by the moves done. */
+  bytesMoved: Type.Integer({ minimum: 0 }),
+  /** `--rebalance-rate`: bytes per second each chunkserver may move (0: rebalancing is off). */
+  bytesPerSecond: Type.Integer({ minimum: 0 }),
+  /** `--rebalance-threshold` in percentage points. */
+  thresholdPercent: Type.Number({ minimum: 0 }),
+  /** Live chunkservers whose disk use is now more than the threshold above / below the mean. */
+  overFull: Type.Integer({ minimum: 0 }),
+  underFull: Type.Integer({ minimum: 0 }),
+});
+export type RebalanceStatus = Static<typeof RebalanceStatusSchema>;
 
 /** Re-replication progress, part of `GET /status`. */
 export const RepairStatusSchema = Type.Object({
@@ -81,5 +106,9 @@ export const RepairStatusSchema = Type.Object({
   waiting: Type.Integer({ minimum: 0 }),
   /** Chunks with no live good replica at the last scan: nothing to clone from. */
   lost: Type.Integer({ minimum: 0 }),
+  /** Replicas deleted since the master started because their chunk had more than its goal. */
+  trimmed: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Rebalancing (moves of replicas from over-full to under-full chunkservers). */
+  rebalance: Type.Optional(RebalanceStatusSchema),
 });
 export type RepairStatus = Static<typeof RepairStatusSchema>;

@@ -4,14 +4,11 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { GfsClient } from '../../index.js';
-import type { CloneRecord, FsckReport } from '../../shared/protocol/health.js';
-import { seededBytes, sha256 } from '../harness/bytes.js';
+import type { CloneRecord } from '../../shared/protocol/health.js';
 import { TestCluster } from '../harness/cluster.js';
-import { waitFor } from '../harness/wait.js';
+import { addressOf, chunksOf, expectIdentical, fsck, waitHealthy, writeFiles } from '../harness/replica-checks.js';
 
 const MiB = 1024 * 1024;
-/** Death (1.5 s), the settle wait (2 s) and the clones of a few dozen 1 MiB chunks fit well inside. */
-const REPAIR_DEADLINE_MS = 90_000;
 
 let cluster: TestCluster | undefined;
 let client: GfsClient | undefined;
@@ -35,61 +32,6 @@ async function start(chunkservers: number): Promise<{ cluster: TestCluster; clie
   client = new GfsClient({ master: cluster.masterUrl });
   return { cluster, client };
 }
-
-/** Several multi-chunk files (and a small one) with their digests. */
-async function writeFiles(client: GfsClient, sizes: readonly number[]): Promise<Map<string, string>> {
-  const digests = new Map<string, string>();
-  await client.mkdir('/data', { recursive: true });
-  for (const [i, size] of sizes.entries()) {
-    const data = seededBytes(size, 100 + i);
-    await client.writeFile(`/data/f${i}`, data);
-    digests.set(`/data/f${i}`, sha256(data));
-  }
-  return digests;
-}
-
-async function expectIdentical(cluster: TestCluster, digests: Map<string, string>): Promise<void> {
-  // A fresh client: nothing cached from before the failure.
-  const reader = new GfsClient({ master: cluster.masterUrl });
-  try {
-    for (const [path, digest] of digests) expect(sha256(await reader.readFile(path)), path).toBe(digest);
-  } finally {
-    await reader.close();
-  }
-}
-
-async function fsck(cluster: TestCluster): Promise<{ code: number | null; report: FsckReport }> {
-  const result = await cluster.gfs(['fsck', '--json']);
-  return { code: result.code, report: JSON.parse(result.stdout.toString()) as FsckReport };
-}
-
-/** Polls `gfs fsck` until it exits 0 (the cluster healed itself), within the deadline. */
-async function waitHealthy(cluster: TestCluster): Promise<FsckReport> {
-  return waitFor(
-    'gfs fsck to exit 0',
-    async () => {
-      const { code, report } = await fsck(cluster);
-      return code === 0 ? report : undefined;
-    },
-    REPAIR_DEADLINE_MS,
-    250,
-  );
-}
-
-interface ChunkInfo {
-  handle: string;
-  replicas: string[];
-}
-
-async function chunksOf(client: GfsClient, paths: Iterable<string>): Promise<Map<string, ChunkInfo>> {
-  const chunks = new Map<string, ChunkInfo>();
-  for (const path of paths) {
-    for (const chunk of await client.fileChunks(path)) chunks.set(chunk.handle, chunk);
-  }
-  return chunks;
-}
-
-const addressOf = (port: number) => `127.0.0.1:${port}`;
 
 describe('re-replication', () => {
   it('kill 1 of 4 chunkservers: fsck returns to exit 0 on its own and every file reads back identical', async () => {

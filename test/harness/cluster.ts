@@ -21,6 +21,8 @@ export interface ClusterOptions {
   startupWait?: string;
   /** The master's `--trash-retention` (its own default when absent). */
   trashRetention?: string;
+  /** More flags for the master (e.g. `--rebalance-rate 64MiB`). */
+  masterArgs?: readonly string[];
   /** More flags for every chunkserver (e.g. `--scrub-idle 300ms`). */
   chunkserverArgs?: readonly string[];
   /** Each chunkserver reaches the master through its own TcpProxy, so a test can cut it off. */
@@ -74,6 +76,7 @@ export class TestCluster {
       '--startup-wait',
       options.startupWait ?? '5s',
       ...(options.trashRetention === undefined ? [] : ['--trash-retention', options.trashRetention]),
+      ...(options.masterArgs ?? []),
     ];
     const master: Node = {
       name: 'master',

@@ -22,6 +22,7 @@ interface ChunkserverFlags {
   scrubRate: number;
   scrubIdle: number;
   scrubInterval: number;
+  capacity?: number;
 }
 
 export function registerChunkserver(program: Command): void {
@@ -42,6 +43,7 @@ export function registerChunkserver(program: Command): void {
     )
     .option('--scrub-idle <duration>', 'quiet time (no client I/O) before scrubbing', durationOption, SCRUB_IDLE_MS)
     .option('--scrub-interval <duration>', 'how often each replica is verified', durationOption, SCRUB_INTERVAL_MS)
+    .option('--capacity <size>', 'space this chunkserver offers, at most (default: what its disk has)', sizeOption)
     .action(async (flags: ChunkserverFlags, command: Command) => {
       // `--master` is the program-wide option (accepted before or after the command name).
       const masterUrl = resolveMaster(command.optsWithGlobals<{ master?: string }>().master);
@@ -55,6 +57,7 @@ export function registerChunkserver(program: Command): void {
           ...(flags.advertise === undefined ? {} : { advertise: flags.advertise }),
           rack: flags.rack,
           heartbeatMs: flags.heartbeat,
+          ...(flags.capacity === undefined ? {} : { capacityBytesMax: flags.capacity }),
           scrub: { bytesPerSecond: flags.scrubRate, idleMs: flags.scrubIdle, intervalMs: flags.scrubInterval },
           logger: createLogger({ role: 'chunkserver' }),
         }),

@@ -4,13 +4,15 @@ import type { Command } from 'commander';
 import {
   DEAD_AFTER_MS_DEFAULT,
   LEASE_MS_DEFAULT,
+  REBALANCE_BYTES_PER_SECOND_DEFAULT,
+  REBALANCE_THRESHOLD_PERCENT_DEFAULT,
   REPLICATION_DEFAULT,
   STARTUP_REPORT_WAIT_MS_MAX,
   TRASH_RETENTION_MS_DEFAULT,
 } from '../../../shared/limits.js';
 import { createLogger } from '../../../shared/log.js';
 import { runInForeground } from '../foreground.js';
-import { countOption, durationOption, portOption, sizeOption } from '../options.js';
+import { countOption, durationOption, percentOption, portOption, sizeOption } from '../options.js';
 
 interface MasterFlags {
   port: number;
@@ -22,6 +24,8 @@ interface MasterFlags {
   deadAfter: number;
   trashRetention: number;
   startupWait: number;
+  rebalanceRate: number;
+  rebalanceThreshold: number;
 }
 
 export function registerMaster(program: Command): void {
@@ -52,6 +56,18 @@ export function registerMaster(program: Command): void {
       durationOption,
       STARTUP_REPORT_WAIT_MS_MAX,
     )
+    .option(
+      '--rebalance-rate <size>',
+      'bytes per second each chunkserver may move to even out disk use (0: no rebalancing)',
+      sizeOption,
+      REBALANCE_BYTES_PER_SECOND_DEFAULT,
+    )
+    .option(
+      '--rebalance-threshold <percent>',
+      'percentage points of disk use from the mean beyond which a chunkserver is rebalanced',
+      percentOption,
+      REBALANCE_THRESHOLD_PERCENT_DEFAULT,
+    )
     .action(async (flags: MasterFlags) => {
       const { startMaster } = await import('../../../master/main.js');
       await runInForeground(() =>
@@ -65,6 +81,7 @@ export function registerMaster(program: Command): void {
           deadAfterMs: flags.deadAfter,
           trashRetentionMs: flags.trashRetention,
           startupWaitMs: flags.startupWait,
+          rebalance: { bytesPerSecond: flags.rebalanceRate, thresholdPercent: flags.rebalanceThreshold },
           logger: createLogger({ role: 'master' }),
         }),
       );

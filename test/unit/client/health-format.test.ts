@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { formatFsck, fsckJson } from '../../../client/cli/commands/fsck.js';
 import { formatStatus } from '../../../client/cli/format.js';
 import type { ChunkHealth, FsckReport } from '../../../shared/protocol/health.js';
+import type { ClusterStatus } from '../../../shared/protocol/heartbeat.js';
 
 const chunk = (fields: Partial<ChunkHealth>): ChunkHealth => ({
   path: '/a',
@@ -74,5 +75,42 @@ describe('gfs fsck output', () => {
     expect(lines).toContain('repair: 1 clones in flight, 4 done, 1 chunks waiting, 0 lost  failed: 1');
     // What each count counts: files outside the trash, files in it, every chunk of either.
     expect(lines).toContain('files: 1  in trash: 3  chunks: 2  under-replicated: 2');
+  });
+
+  it('status shows replicas trimmed and rebalancing progress, or that rebalancing is off', () => {
+    const rebalance = {
+      inFlight: 2,
+      done: 7,
+      failed: 0,
+      bytesMoved: 7 * 1024,
+      bytesPerSecond: 1024,
+      thresholdPercent: 10,
+      overFull: 1,
+      underFull: 1,
+    };
+    const status = (repair: Partial<ClusterStatus['repair']>) =>
+      formatStatus(
+        {
+          master: '127.0.0.1:7070',
+          ready: true,
+          chunkSize: 1024,
+          chunkservers: [],
+          files: 1,
+          trashedFiles: 0,
+          chunks: 2,
+          underReplicated: 0,
+          repair: { inFlight: 0, done: 4, failed: 0, waiting: 0, lost: 0, ...repair },
+        },
+        (bytes) => `${bytes} B`,
+      );
+    const lines = status({ trimmed: 3, rebalance });
+    expect(lines).toContain(
+      'repair: 0 clones in flight, 4 done, 0 chunks waiting, 0 lost  over-goal replicas trimmed: 3',
+    );
+    expect(lines).toContain(
+      'rebalance: 2 moves in flight, 7 done, 7168 B moved, 2 servers beyond 10 points of the mean use',
+    );
+    expect(status({ rebalance: { ...rebalance, bytesPerSecond: 0 } })).toContain('rebalance: off');
+    expect(status({}).some((line) => line.startsWith('rebalance:'))).toBe(false);
   });
 });

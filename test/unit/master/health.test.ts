@@ -79,4 +79,19 @@ describe('health scan', () => {
     expect(health.counts).toEqual({ underReplicated: 0, lost: 3, corrupt: 0 });
     expect(health.lost.map((c) => c.handle)).toEqual(['1', '2']);
   });
+
+  it('lists chunks above their goal for trimming, a shared chunk against the highest goal of its files', () => {
+    const { state, registry } = setup({
+      '/one': { chunks: ['1', '2'], replication: 1 },
+      '/three': { chunks: ['2'], replication: 3 },
+    });
+    for (const id of ['cs1', 'cs2', 'cs3']) {
+      registry.addLocation('1', id);
+      registry.addLocation('2', id);
+    }
+    const options = { now: NOW, isTrashed: isTrashPath, isBusy: () => false, listMax: 100 };
+    // Chunk 2 is shared: its goal is 3, which its 3 replicas meet.
+    expect(scanHealth(state, registry, { ...options, overGoalMax: 10 }).overGoal).toEqual([{ handle: '1', goal: 1 }]);
+    expect(scanHealth(state, registry, options).overGoal).toEqual([]);
+  });
 });

@@ -7,24 +7,7 @@ import { RecentCreations } from '../../../master/chunkservers/recent-creations.j
 import type { ChunkserverInfo } from '../../../master/chunkservers/registry.js';
 import { planClone } from '../../../master/replication/clone-plan.js';
 import { compareUrgency, type RepairUrgency, TopList } from '../../../master/replication/priority.js';
-
-const GiB = 1024 ** 3;
-
-function server(id: string, fields: Partial<ChunkserverInfo> = {}): ChunkserverInfo {
-  return {
-    id,
-    address: `${id}:1`,
-    rack: '',
-    capacityBytes: 100 * GiB,
-    usedBytes: 0,
-    lastHeartbeatMs: 0,
-    chunks: new Set(),
-    pendingDeletes: new Set(),
-    ...fields,
-  };
-}
-
-const ids = (servers: readonly ChunkserverInfo[]) => servers.map((info) => info.id);
+import { GiB, ids, server } from './servers.js';
 
 describe('placement', () => {
   it('spreads a new chunk over racks first, then favours the least utilised servers', () => {
