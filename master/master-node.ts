@@ -28,6 +28,8 @@ export interface MasterSettings {
   trashRetentionMs: number;
   startupWaitMs: number;
   checkpointEveryRecords?: number;
+  /** Test-only: slows checkpoint writes (master/main.ts reads GFS_TEST_CHECKPOINT_BATCH_DELAY_MS). */
+  checkpointBatchDelayMs?: number;
   /** Re-replication's throttles and timings (tests shrink them; defaults from shared/limits.ts). */
   repair?: Partial<RepairLimits>;
 }
@@ -119,6 +121,7 @@ export class MasterNode {
       dataDir: options.dataDir,
       chunkSizeBytes: options.chunkSizeBytes,
       checkpointEveryRecords: options.checkpointEveryRecords,
+      checkpointBatchDelayMs: options.checkpointBatchDelayMs,
       overlappingSync: options.overlappingSync,
       logger: options.logger.child({ module: 'oplog' }),
     });

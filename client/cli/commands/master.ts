@@ -2,6 +2,7 @@
 
 import type { Command } from 'commander';
 import {
+  CHECKPOINT_EVERY_RECORDS,
   DEAD_AFTER_MS_DEFAULT,
   LEASE_MS_DEFAULT,
   REPLICATION_DEFAULT,
@@ -22,6 +23,7 @@ interface MasterFlags {
   deadAfter: number;
   trashRetention: number;
   startupWait: number;
+  checkpointEvery: number;
 }
 
 export function registerMaster(program: Command): void {
@@ -52,6 +54,12 @@ export function registerMaster(program: Command): void {
       durationOption,
       STARTUP_REPORT_WAIT_MS_MAX,
     )
+    .option(
+      '--checkpoint-every <records>',
+      'log records after which a checkpoint is written in the background',
+      countOption,
+      CHECKPOINT_EVERY_RECORDS,
+    )
     .action(async (flags: MasterFlags) => {
       const { startMaster } = await import('../../../master/main.js');
       await runInForeground(() =>
@@ -65,6 +73,7 @@ export function registerMaster(program: Command): void {
           deadAfterMs: flags.deadAfter,
           trashRetentionMs: flags.trashRetention,
           startupWaitMs: flags.startupWait,
+          checkpointEveryRecords: flags.checkpointEvery,
           logger: createLogger({ role: 'master' }),
         }),
       );
