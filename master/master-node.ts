@@ -61,7 +61,7 @@ export class MasterNode {
   ) {
     const { clock, logger } = options;
     this.registry = new ChunkserverRegistry(clock, options.deadAfterMs);
-    this.gate = new StartupGate(stateLog.state.chunks.keys(), clock, options.startupWaitMs);
+    this.gate = new StartupGate(stateLog.state.chunks, clock, options.startupWaitMs);
     const commit = (record: LogRecord) => this.commit(record);
     const recent = new RecentCreations(clock);
     this.leases = new LeaseManager({

@@ -22,8 +22,13 @@ const PENDING_DELETES_MAX = 100_000;
 
 export class ChunkserverRegistry {
   readonly servers = new Map<string, ChunkserverInfo>();
-  /** handle → ids of the servers holding an up-to-date replica. */
-  private readonly locations = new Map<string, Set<string>>();
+  /**
+   * handle → ids of the servers holding an up-to-date replica. Exact-size arrays (grown with
+   * concat, which allocates no spare room) rather than sets: a set of 3 costs ~150 bytes, an array
+   * of 3 ~56, and at a million chunks that is most of the master's memory per chunk
+   * (docs/benchmarks.md, "Master").
+   */
+  private readonly locations = new Map<string, readonly string[]>();
   /** Replicas reported corrupt: out of service, deleted once the chunk is whole again. */
   readonly corrupt = new CorruptReplicas();
 
@@ -35,7 +40,7 @@ export class ChunkserverRegistry {
   /** Adds or refreshes a server after registration; its previous locations are forgotten. */
   register(fields: Omit<ChunkserverInfo, 'chunks' | 'pendingDeletes' | 'lastHeartbeatMs'>): ChunkserverInfo {
     const previous = this.servers.get(fields.id);
-    if (previous !== undefined) for (const handle of previous.chunks) this.locations.get(handle)?.delete(previous.id);
+    if (previous !== undefined) for (const handle of previous.chunks) this.forgetHolder(handle, previous.id);
     const info: ChunkserverInfo = {
       ...fields,
       lastHeartbeatMs: this.clock(),
@@ -89,31 +94,36 @@ export class ChunkserverRegistry {
   }
 
   holderIds(handle: string): ReadonlySet<string> {
-    return this.locations.get(handle) ?? new Set();
+    return new Set(this.locations.get(handle));
   }
 
   hasAnyHolder(handle: string): boolean {
-    return (this.locations.get(handle)?.size ?? 0) > 0;
+    return this.locations.has(handle);
   }
 
   addLocation(handle: string, id: string): void {
     const info = this.servers.get(id);
     if (info === undefined) return;
     info.chunks.add(handle);
-    let ids = this.locations.get(handle);
-    if (ids === undefined) {
-      ids = new Set();
-      this.locations.set(handle, ids);
-    }
-    ids.add(id);
+    const ids = this.locations.get(handle);
+    if (ids === undefined) this.locations.set(handle, [info.id]);
+    else if (!ids.includes(info.id)) this.locations.set(handle, ids.concat(info.id));
   }
 
   removeLocation(handle: string, id: string): void {
     this.servers.get(id)?.chunks.delete(handle);
+    this.forgetHolder(handle, id);
+  }
+
+  private forgetHolder(handle: string, id: string): void {
     const ids = this.locations.get(handle);
-    if (ids === undefined) return;
-    ids.delete(id);
-    if (ids.size === 0) this.locations.delete(handle);
+    if (ids === undefined || !ids.includes(id)) return;
+    if (ids.length === 1) this.locations.delete(handle);
+    else
+      this.locations.set(
+        handle,
+        ids.filter((holder) => holder !== id),
+      );
   }
 
   /** After a version bump: exactly `ids` hold the current version; every other holder is stale. */
@@ -131,7 +141,7 @@ export class ChunkserverRegistry {
   /** True when the server has some copy of the chunk on disk (good, corrupt or about to be deleted). */
   holdsCopy(id: string, handle: string): boolean {
     return (
-      this.locations.get(handle)?.has(id) === true ||
+      this.locations.get(handle)?.includes(id) === true ||
       this.corrupt.has(handle, id) ||
       this.servers.get(id)?.pendingDeletes.has(handle) === true
     );

@@ -34,7 +34,7 @@ export async function recoverState(
   throughSeq?: number,
 ): Promise<RecoveredState> {
   const { newest: checkpoint, damaged } = await loadNewestCheckpoint(dataDir, throughSeq);
-  const state = checkpoint ? fromSnapshot(checkpoint.snapshot) : createState(chunkSizeBytes);
+  const state = checkpoint ? fromSnapshot(checkpoint.snapshot, { copy: false }) : createState(chunkSizeBytes);
   const checkpointSeq = checkpoint?.seq ?? 0;
   let seq = checkpointSeq;
   for (const entry of log.recordsAfter(checkpointSeq, throughSeq)) {
