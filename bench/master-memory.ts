@@ -1,6 +1,6 @@
 // The master bench's memory figures, run as its own process with --expose-gc (bench/master.ts):
-// loads a master data dir as the master does (newest checkpoint + log), then reads the heap after
-// full GCs at three points — with the state; with a chunkserver registry holding 3 replicas of
+// loads a master data dir as the master does (newest checkpoint + log), then reads the heap (and
+// ArrayBuffer memory) after full GCs at three points — with the state; with a chunkserver registry holding 3 replicas of
 // every chunk; and with every chunk dropped (each file keeping an empty chunk list) — so that
 //   bytes per file  = (heap without chunks − heap before loading) / files
 //   bytes per chunk = (heap with state − heap without chunks) / chunks   (chunk table + file lists)
@@ -13,12 +13,14 @@ import { recoverState } from '../master/oplog/recover.js';
 
 const REPLICAS = 3;
 
+/** JS heap plus ArrayBuffer memory (the registry's bitmaps live there) after full GCs. */
 function heapAfterGc(): number {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('run with node --expose-gc');
   gc();
   gc();
-  return process.memoryUsage().heapUsed;
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
 }
 
 /** A string equal to `handle` but not the same object, as JSON.parse of a report would give. */

@@ -18,6 +18,21 @@ describe('handle sets', () => {
     expect([...set]).toEqual(['1', '9007199254740991']);
   });
 
+  it('keeps thousands of handles across pages and word boundaries', () => {
+    const set = new HandleSet();
+    for (let handle = 1; handle <= 3_000; handle++) set.add(String(handle));
+    for (let handle = 2; handle <= 3_000; handle += 2) expect(set.delete(String(handle))).toBe(true);
+    expect(set.size).toBe(1_500);
+    expect([...set]).toEqual(Array.from({ length: 1_500 }, (_, i) => String(2 * i + 1)));
+    expect(set.has('31')).toBe(true);
+    expect(set.has('32')).toBe(false);
+    expect(set.has('1023')).toBe(true);
+    expect(set.has('1024')).toBe(false);
+    for (let handle = 1; handle <= 3_000; handle += 2) set.delete(String(handle));
+    expect(set.size).toBe(0);
+    expect([...set]).toEqual([]);
+  });
+
   it('only canonical handles map to numbers', () => {
     expect(handleNumber('7')).toBe(7);
     for (const text of ['', '0', '007', '-1', '1.5', '1e3', '9007199254740993', 'abc']) {
