@@ -8,7 +8,7 @@
 //   the same run (writeFile of GFS_BENCH_APPEND_WRITE_MIB, every run after `sync`).
 // - mount: `gfs mount` driven by dd and a shell loop (bench/mount.ts), beside `gfs cp` / `gfs cat`
 //   of the same file and the same tools on a local directory.
-// - master (opt-in: GFS_BENCH_ONLY=master; 4–5 minutes and ~3 GB of memory): restart time of the
+// - master (opt-in: GFS_BENCH_ONLY=master; 3–6 minutes and ~3 GB of memory): restart time of the
 //   real `gfs master` with 1 M files and 1 M chunks in the log and in a checkpoint, stat latency
 //   while it checkpoints, memory per file and per chunk (bench/master.ts), beside an empty
 //   master's restart and the GFS paper's 64 bytes.
@@ -74,7 +74,7 @@ const MASTER_BYTES_PER_FILE_TARGET = 300;
 const GFS_PAPER_BYTES = 64;
 
 const SECTIONS = ['io', 'metadata', 'append', 'mount', 'master'] as const;
-/** Sections run when GFS_BENCH_ONLY is unset: master takes 4–5 minutes and ~3 GB, so it is opt-in. */
+/** Sections run when GFS_BENCH_ONLY is unset: master takes 3–6 minutes and ~3 GB, so it is opt-in. */
 const DEFAULT_SECTIONS: readonly Section[] = ['io', 'metadata', 'append', 'mount'];
 type Section = (typeof SECTIONS)[number];
 const ONLY = sectionsToRun(process.env.GFS_BENCH_ONLY);
