@@ -10,11 +10,15 @@
 //   of the same file and the same tools on a local directory.
 // - repair: re-replication MiB/s after SIGKILLing a chunkserver holding ≥ 2 GiB (its own master and
 //   4 chunkservers, bench/repair.ts), beside `cp` + `sync` of 2 GiB on the local disk.
+// - master (opt-in: GFS_BENCH_ONLY=master; 3–6 minutes and ~3 GB of memory): restart time of the
+//   real `gfs master` with 1 M files and 1 M chunks in the log and in a checkpoint, stat latency
+//   while it checkpoints, memory per file and per chunk (bench/master.ts), beside an empty
+//   master's restart and the GFS paper's 64 bytes.
 // Prints a table and JSON.
 //
 // Environment (all optional):
-//   GFS_BENCH_ONLY              comma-separated sections to run: io, metadata, append, mount, repair
-//                               (default all)
+//   GFS_BENCH_ONLY              comma-separated sections to run: io, metadata, append, mount,
+//                               repair, master (default all but master)
 //   GFS_BENCH_PORT              master's port, chunkservers take the following ones (17070)
 //   GFS_BENCH_FILE_MIB          io: file size (1024)
 //   GFS_BENCH_METADATA_OPS      metadata: operations per measurement (20000)
@@ -26,6 +30,7 @@
 //   GFS_BENCH_APPEND_WRITE_MIB  append: size of the write baseline file (256)
 //   GFS_BENCH_MOUNT_FILES       mount: small files per run (2000)
 //   GFS_BENCH_REPAIR_GIB        repair: GiB the killed chunkserver holds at least (2)
+//   GFS_BENCH_MASTER_FILES      master: files (and chunks) in the data dir (1000000)
 
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
@@ -38,6 +43,7 @@ import { RpcClient } from '../shared/http/client.js';
 import { createRoute, listRoute, mkdirRoute, statRoute } from '../shared/protocol/namespace.js';
 import { type AppendFigure, type AppendRun, LARGE_RECORD_BYTES, measureAppends, sizeLabel } from './append.js';
 import { GFS_BIN, startCluster } from './cluster.js';
+import { type MasterFigures, measureMaster, type Restart } from './master.js';
 import { opsPerSecond, run, seconds, settleDisk } from './measure.js';
 import { type MountFigures, measureMount } from './mount.js';
 import { measureRepair, type RepairFigures } from './repair.js';
@@ -64,9 +70,18 @@ const MOUNT_FILES = Number(process.env.GFS_BENCH_MOUNT_FILES ?? 2_000);
 const MOUNT_RATIO_TARGET = 0.7;
 const MOUNT_FILES_TARGET = 500;
 const REPAIR_VICTIM_BYTES = Number(process.env.GFS_BENCH_REPAIR_GIB ?? 2) * 1024 * MiB;
+const MASTER_FILES = Number(process.env.GFS_BENCH_MASTER_FILES ?? 1_000_000);
+/** Issue 5's targets: restart with 1 M files and chunks, master memory per chunk and per file. */
+const MASTER_RESTART_SECONDS_TARGET = 10;
+const MASTER_BYTES_PER_CHUNK_TARGET = 200;
+const MASTER_BYTES_PER_FILE_TARGET = 300;
+/** The GFS paper (§2.6.1): under 64 bytes of metadata per chunk, and per file. */
+const GFS_PAPER_BYTES = 64;
 
-const SECTIONS = ['io', 'metadata', 'append', 'mount', 'repair'] as const;
-/** The sections that share the `gfs cluster` below (repair starts servers of its own). */
+const SECTIONS = ['io', 'metadata', 'append', 'mount', 'repair', 'master'] as const;
+/** Sections run when GFS_BENCH_ONLY is unset: master takes 3–6 minutes and ~3 GB, so it is opt-in. */
+const DEFAULT_SECTIONS: readonly Section[] = ['io', 'metadata', 'append', 'mount', 'repair'];
+/** The sections that share the `gfs cluster` below (repair and master start servers of their own). */
 const CLUSTER_SECTIONS: readonly Section[] = ['io', 'metadata', 'append', 'mount'];
 type Section = (typeof SECTIONS)[number];
 const ONLY = sectionsToRun(process.env.GFS_BENCH_ONLY);
@@ -110,6 +125,10 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const port = Number(process.env.GFS_BENCH_PORT ?? 17070);
   try {
+    if (ONLY.has('master')) {
+      const figures = await measureMaster(root, port + 20, MASTER_FILES, (line) => console.error(line));
+      rows.push(...masterRows(figures));
+    }
     if (CLUSTER_SECTIONS.some((section) => ONLY.has(section))) rows.push(...(await clusterSections(root, port)));
     if (ONLY.has('repair')) {
       // After the cluster above stopped: its own servers, on ports of their own.
@@ -387,8 +406,80 @@ function repairRows(figures: RepairFigures): Row[] {
   ];
 }
 
+function masterRows(figures: MasterFigures): Row[] {
+  const scale = `${millions(figures.files)} files, ${millions(figures.files)} chunks`;
+  const restartRow = (what: string, restart: Restart): Row => ({
+    what: `${what} (${scale}; CPU ${restart.cpuSeconds.toFixed(1)} s)`,
+    value: restart.seconds,
+    unit: 's',
+    baseline: figures.empty.seconds,
+    baselineOf: 'restart of an empty master, same run',
+    ratio: restart.seconds / figures.empty.seconds,
+    target: `≤ ${MASTER_RESTART_SECONDS_TARGET} s`,
+    met: restart.seconds <= MASTER_RESTART_SECONDS_TARGET,
+  });
+  const memoryRow = (what: string, bytes: number, target?: number): Row => ({
+    what,
+    value: bytes,
+    unit: 'B',
+    baseline: GFS_PAPER_BYTES,
+    baselineOf: 'the GFS paper: under 64 bytes per chunk, and per file',
+    ratio: bytes / GFS_PAPER_BYTES,
+    target: target === undefined ? '—' : `≤ ${target} B`,
+    ...(target === undefined ? {} : { met: bytes <= target }),
+  });
+  const stallRow = (what: string, value: number, baseline: number): Row => ({
+    what,
+    value,
+    unit: 'ms',
+    baseline,
+    baselineOf: 'the same stats with no checkpoint running, same run',
+    ratio: value / baseline,
+    target: '—',
+  });
+  const { memoryLoaded: loaded, memoryReplayed: replayed, checkpoint } = figures;
+  const rssPerFile = (figures.fromCheckpoint.rssBytes - figures.empty.rssBytes) / figures.files;
+  return [
+    restartRow(
+      `master restart, checkpoint + ${figures.fromCheckpoint.replayed}-record log tail`,
+      figures.fromCheckpoint,
+    ),
+    restartRow(`master restart, all in the log (${millions(figures.fromLog.replayed)} records)`, figures.fromLog),
+    memoryRow('master memory per file', loaded.bytesPerFile, MASTER_BYTES_PER_FILE_TARGET),
+    memoryRow('master memory per chunk: chunk table + file list', loaded.bytesPerChunk),
+    memoryRow(
+      'master memory per chunk, with 3 replica locations',
+      loaded.bytesPerChunk + loaded.locationBytesPerChunk,
+      MASTER_BYTES_PER_CHUNK_TARGET,
+    ),
+    memoryRow(
+      '  same, state rebuilt from the log instead',
+      replayed.bytesPerChunk + replayed.locationBytesPerChunk,
+      MASTER_BYTES_PER_CHUNK_TARGET,
+    ),
+    memoryRow('master RSS over an empty one, per file + chunk (reference)', rssPerFile),
+    stallRow('stat p99 while the master checkpoints', figures.statDuringCheckpoint.p99Ms, figures.statIdle.p99Ms),
+    stallRow('stat max while the master checkpoints', figures.statDuringCheckpoint.maxMs, figures.statIdle.maxMs),
+    {
+      what: `checkpoint in a worker (${(checkpoint.bytes / MiB).toFixed(0)} MiB; rebuild ${(checkpoint.rebuildMs / 1000).toFixed(1)} s, write ${(checkpoint.writeMs / 1000).toFixed(1)} s)`,
+      value: checkpoint.seconds,
+      unit: 's',
+      baseline: figures.fromLog.seconds,
+      baselineOf: 'the log-only restart, same run',
+      ratio: checkpoint.seconds / figures.fromLog.seconds,
+      target: '—',
+    },
+  ];
+}
+
+function millions(count: number): string {
+  return count >= 1_000_000
+    ? `${(count / 1_000_000).toFixed(count % 1_000_000 === 0 ? 0 : 1)} M`
+    : count.toLocaleString('en-US');
+}
+
 function sectionsToRun(only: string | undefined): Set<Section> {
-  if (only === undefined || only.trim() === '') return new Set(SECTIONS);
+  if (only === undefined || only.trim() === '') return new Set(DEFAULT_SECTIONS);
   const names = only.split(',').map((name) => name.trim());
   for (const name of names) {
     if (!(SECTIONS as readonly string[]).includes(name)) {

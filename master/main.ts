@@ -43,6 +43,16 @@ export const GRANT_TIMEOUT_MS = 5_000;
  */
 export const CUT_TIMEOUT_MS = 10_000;
 
+/**
+ * Test-only knob: GFS_TEST_CHECKPOINT_BATCH_DELAY_MS makes the checkpoint writer pause this long
+ * after each batch it writes, so an end-to-end test can SIGKILL a real master while a checkpoint
+ * is half written (test/e2e/checkpoint.test.ts). Unset in production.
+ */
+function testCheckpointBatchDelayMs(): number | undefined {
+  const value = Number(process.env.GFS_TEST_CHECKPOINT_BATCH_DELAY_MS);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
 export async function startMaster(options: MasterOptions): Promise<RunningMaster> {
   const logger = options.logger ?? createLogger({ role: 'master' });
   const lock = await lockDataDir(options.dataDir, 'master');
@@ -68,6 +78,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       trashRetentionMs: options.trashRetentionMs,
       startupWaitMs: options.startupWaitMs,
       checkpointEveryRecords: options.checkpointEveryRecords,
+      checkpointBatchDelayMs: options.checkpointBatchDelayMs ?? testCheckpointBatchDelayMs(),
       ...(options.repair === undefined ? {} : { repair: options.repair }),
       ...(options.rebalance === undefined ? {} : { rebalance: options.rebalance }),
       clock: Date.now,

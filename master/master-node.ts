@@ -32,6 +32,8 @@ export interface MasterSettings {
   trashRetentionMs: number;
   startupWaitMs: number;
   checkpointEveryRecords?: number;
+  /** Test-only: slows checkpoint writes (master/main.ts reads GFS_TEST_CHECKPOINT_BATCH_DELAY_MS). */
+  checkpointBatchDelayMs?: number;
   /** Re-replication's throttles and timings (tests shrink them; defaults from shared/limits.ts). */
   repair?: Partial<RepairLimits>;
   /** Rebalancing's rate and threshold (`--rebalance-rate`, `--rebalance-threshold`) and bounds. */
@@ -70,7 +72,7 @@ export class MasterNode {
   ) {
     const { clock, logger } = options;
     this.registry = new ChunkserverRegistry(clock, options.deadAfterMs);
-    this.gate = new StartupGate(stateLog.state.chunks.keys(), clock, options.startupWaitMs);
+    this.gate = new StartupGate(stateLog.state.chunks, clock, options.startupWaitMs);
     const commit = (record: LogRecord) => this.commit(record);
     const recent = new RecentCreations(clock);
     this.leases = new LeaseManager({
@@ -149,6 +151,7 @@ export class MasterNode {
       dataDir: options.dataDir,
       chunkSizeBytes: options.chunkSizeBytes,
       checkpointEveryRecords: options.checkpointEveryRecords,
+      checkpointBatchDelayMs: options.checkpointBatchDelayMs,
       overlappingSync: options.overlappingSync,
       logger: options.logger.child({ module: 'oplog' }),
     });

@@ -3,6 +3,7 @@
 // while its last heartbeat is within deadAfterMs; a dead one's replicas are not handed out.
 
 import { CorruptReplicas } from './corrupt-replicas.js';
+import { type ChunkHandleSet, HandleSet, handleNumber } from './handle-set.js';
 
 export interface ChunkserverInfo {
   id: string;
@@ -12,18 +13,30 @@ export interface ChunkserverInfo {
   usedBytes: number;
   lastHeartbeatMs: number;
   /** Replicas this server holds at the master's current version (its up-to-date chunks). */
-  chunks: Set<string>;
+  chunks: ChunkHandleSet;
   /** Replicas this server should delete, sent with the next register/heartbeat reply. */
   pendingDeletes: Set<string>;
 }
 
 /** Bound on deletions queued for one server; the rest are found again from later reports. */
 const PENDING_DELETES_MAX = 100_000;
+/**
+ * Distinct holder lists shared between chunks. Chunks placed on the same servers share one frozen
+ * array, so a location costs its table slot alone; when the cache is full it starts over (lists in
+ * use stay with their chunks), which bounds it however servers come and go.
+ */
+const SHARED_HOLDER_LISTS_MAX = 100_000;
 
 export class ChunkserverRegistry {
   readonly servers = new Map<string, ChunkserverInfo>();
-  /** handle → ids of the servers holding an up-to-date replica. */
-  private readonly locations = new Map<string, Set<string>>();
+  /**
+   * handle (as a number, handle-set.ts) → ids of the servers holding an up-to-date replica, in the
+   * order they were added. Shared frozen arrays rather than a set per chunk: a set of 3 costs ~150
+   * bytes, and at a million chunks that was most of the master's memory per chunk
+   * (docs/benchmarks.md, "Master").
+   */
+  private readonly locations = new Map<number, readonly string[]>();
+  private readonly holderLists = new Map<string, readonly string[]>();
   /** Replicas reported corrupt: out of service, deleted once the chunk is whole again. */
   readonly corrupt = new CorruptReplicas();
 
@@ -35,11 +48,11 @@ export class ChunkserverRegistry {
   /** Adds or refreshes a server after registration; its previous locations are forgotten. */
   register(fields: Omit<ChunkserverInfo, 'chunks' | 'pendingDeletes' | 'lastHeartbeatMs'>): ChunkserverInfo {
     const previous = this.servers.get(fields.id);
-    if (previous !== undefined) for (const handle of previous.chunks) this.locations.get(handle)?.delete(previous.id);
+    if (previous !== undefined) for (const handle of previous.chunks) this.forgetHolder(handle, previous.id);
     const info: ChunkserverInfo = {
       ...fields,
       lastHeartbeatMs: this.clock(),
-      chunks: new Set(),
+      chunks: new HandleSet(),
       pendingDeletes: previous?.pendingDeletes ?? new Set(),
     };
     this.servers.set(info.id, info);
@@ -71,7 +84,7 @@ export class ChunkserverRegistry {
 
   /** Live servers holding an up-to-date replica of a chunk. */
   liveHolders(handle: string, now = this.clock()): ChunkserverInfo[] {
-    const ids = this.locations.get(handle);
+    const ids = this.holders(handle);
     if (ids === undefined) return [];
     const live: ChunkserverInfo[] = [];
     for (const id of ids) {
@@ -84,36 +97,55 @@ export class ChunkserverRegistry {
   /** How many live servers hold an up-to-date replica (liveHolders without the array). */
   liveHolderCount(handle: string, now = this.clock()): number {
     let count = 0;
-    for (const id of this.locations.get(handle) ?? []) if (this.isAlive(this.servers.get(id), now)) count++;
+    for (const id of this.holders(handle) ?? []) if (this.isAlive(this.servers.get(id), now)) count++;
     return count;
   }
 
   holderIds(handle: string): ReadonlySet<string> {
-    return this.locations.get(handle) ?? new Set();
+    return new Set(this.holders(handle));
   }
 
   hasAnyHolder(handle: string): boolean {
-    return (this.locations.get(handle)?.size ?? 0) > 0;
+    return this.holders(handle) !== undefined;
+  }
+
+  private holders(handle: string): readonly string[] | undefined {
+    const key = handleNumber(handle);
+    return key === undefined ? undefined : this.locations.get(key);
   }
 
   addLocation(handle: string, id: string): void {
     const info = this.servers.get(id);
     if (info === undefined) return;
+    const key = handleNumber(handle);
+    if (key === undefined) return;
     info.chunks.add(handle);
-    let ids = this.locations.get(handle);
-    if (ids === undefined) {
-      ids = new Set();
-      this.locations.set(handle, ids);
-    }
-    ids.add(id);
+    const ids = this.locations.get(key) ?? [];
+    if (!ids.includes(info.id)) this.locations.set(key, this.sharedList(ids.concat(info.id)));
   }
 
   removeLocation(handle: string, id: string): void {
     this.servers.get(id)?.chunks.delete(handle);
-    const ids = this.locations.get(handle);
-    if (ids === undefined) return;
-    ids.delete(id);
-    if (ids.size === 0) this.locations.delete(handle);
+    this.forgetHolder(handle, id);
+  }
+
+  private forgetHolder(handle: string, id: string): void {
+    const key = handleNumber(handle);
+    const ids = key === undefined ? undefined : this.locations.get(key);
+    if (key === undefined || ids === undefined || !ids.includes(id)) return;
+    if (ids.length === 1) this.locations.delete(key);
+    else this.locations.set(key, this.sharedList(ids.filter((holder) => holder !== id)));
+  }
+
+  /** The shared, frozen list equal to `ids` (holderLists). */
+  private sharedList(ids: string[]): readonly string[] {
+    const name = JSON.stringify(ids);
+    const shared = this.holderLists.get(name);
+    if (shared !== undefined) return shared;
+    if (this.holderLists.size >= SHARED_HOLDER_LISTS_MAX) this.holderLists.clear();
+    const frozen = Object.freeze(ids);
+    this.holderLists.set(name, frozen);
+    return frozen;
   }
 
   /** After a version bump: exactly `ids` hold the current version; every other holder is stale. */
@@ -131,7 +163,7 @@ export class ChunkserverRegistry {
   /** True when the server has some copy of the chunk on disk (good, corrupt or about to be deleted). */
   holdsCopy(id: string, handle: string): boolean {
     return (
-      this.locations.get(handle)?.has(id) === true ||
+      this.holders(handle)?.includes(id) === true ||
       this.corrupt.has(handle, id) ||
       this.servers.get(id)?.pendingDeletes.has(handle) === true
     );

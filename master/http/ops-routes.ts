@@ -50,6 +50,7 @@ export function metricsText(node: MasterNode): string {
     ],
     ['gfs_master_leases', 'Entries in the lease table', 'gauge', node.leases.leases.size],
     ['gfs_master_log_seq', 'Sequence number of the last logged record', 'gauge', node.stateLog.seq],
+    ['gfs_master_checkpoint_seq', 'Sequence number of the newest checkpoint', 'gauge', node.stateLog.lastCheckpointSeq],
     [
       'gfs_master_log_records_total',
       'Records appended to the operation log by this process',

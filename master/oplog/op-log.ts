@@ -15,6 +15,12 @@ export interface OpLogOptions {
 }
 
 export const OPLOG_FILE = 'oplog.mdb';
+/**
+ * Records deleted per trim step. Each step queues its removes in one event-loop turn (a few ms on
+ * the main thread) and they commit with whatever appends share that turn; a whole checkpoint
+ * interval of records (200,000) in one synchronous transaction would stall mutations instead.
+ */
+const TRIM_BATCH_RECORDS = 1_000;
 
 export class OpLog {
   private readonly db: RootDatabase<LogRecord, number>;
@@ -40,9 +46,10 @@ export class OpLog {
     if (this.overlappingSync) await this.db.flushed;
   }
 
-  /** Records with a sequence number above `afterSeq`, in order. */
-  *recordsAfter(afterSeq: number): Generator<{ seq: number; record: LogRecord }> {
-    for (const { key, value } of this.db.getRange({ start: afterSeq + 1 })) {
+  /** Records with a sequence number above `afterSeq` (and up to `throughSeq`), in order. */
+  *recordsAfter(afterSeq: number, throughSeq?: number): Generator<{ seq: number; record: LogRecord }> {
+    const range = throughSeq === undefined ? { start: afterSeq + 1 } : { start: afterSeq + 1, end: throughSeq + 1 };
+    for (const { key, value } of this.db.getRange(range)) {
       yield { seq: key, record: value };
     }
   }
@@ -56,14 +63,21 @@ export class OpLog {
     return first === undefined || last === undefined ? undefined : { first, last };
   }
 
-  /** Deletes every record with a sequence number up to `seq` (they are covered by a checkpoint). */
+  /**
+   * Deletes every record with a sequence number up to `seq` (they are covered by a checkpoint), a
+   * bounded batch at a time; returns how many were deleted.
+   */
   async trimThrough(seq: number): Promise<number> {
-    const keys = [...this.db.getKeys({ end: seq + 1 })];
-    if (keys.length === 0) return 0;
-    await this.db.transaction(() => {
-      for (const key of keys) this.db.remove(key);
-    });
-    return keys.length;
+    let trimmed = 0;
+    for (;;) {
+      const keys = [...this.db.getKeys({ end: seq + 1, limit: TRIM_BATCH_RECORDS })];
+      if (keys.length === 0) return trimmed;
+      let last: Promise<boolean> | undefined;
+      for (const key of keys) last = this.db.remove(key);
+      await last;
+      if (this.overlappingSync) await this.db.flushed;
+      trimmed += keys.length;
+    }
   }
 
   async close(): Promise<void> {

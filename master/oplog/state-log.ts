@@ -1,24 +1,33 @@
 // The master state behind its operation log: the I/O shell around the pure state machine.
 // commit() checks a record, gives it the next sequence number, applies it to memory at once (so
 // memory order = log order and the next check sees it) and resolves only when it is durable.
-// Recovery = newest valid checkpoint + replay of the records after it.
+// Recovery = newest valid checkpoint + replay of the records after it (recover.ts). Checkpoints
+// are built off the main thread from the previous checkpoint and the log (checkpoint-builder.ts);
+// the two newest are kept, and the log is trimmed only up to the older one, so a newest checkpoint
+// found damaged later still falls back to the previous one and a longer replay.
 
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { GfsError } from '../../shared/errors.js';
 import { CHECKPOINT_EVERY_RECORDS } from '../../shared/limits.js';
 import type { Logger } from '../../shared/log.js';
 import { apply } from '../state/apply.js';
 import { check } from '../state/check.js';
-import { createState } from '../state/namespace-table.js';
-import { fromSnapshot, toSnapshot } from '../state/snapshot.js';
 import type { ApplyEffects, LogRecord, MasterState } from '../state/types.js';
-import { encodeCheckpoint, loadNewestCheckpoint, pruneCheckpoints, writeCheckpoint } from './checkpoint.js';
+import { listTempCheckpoints, pruneCheckpoints } from './checkpoint.js';
+import { type CheckpointRunner, runCheckpointBuild } from './checkpoint-builder.js';
 import { OpLog } from './op-log.js';
+import { recoverState } from './recover.js';
 
 export interface StateLogOptions {
   dataDir: string;
   chunkSizeBytes: number;
   checkpointEveryRecords?: number;
   overlappingSync?: boolean;
+  /** Where checkpoints are built (default: a worker thread). */
+  checkpointRunner?: CheckpointRunner;
+  /** Test-only slowdown of checkpoint writes (GFS_TEST_CHECKPOINT_BATCH_DELAY_MS). */
+  checkpointBatchDelayMs?: number;
   logger: Logger;
 }
 
@@ -27,9 +36,14 @@ export class StateLog {
   recordsAppended = 0;
   private appliedSeq: number;
   private durableSeq: number;
+  /** The newest checkpoint, or the one being built (so the trigger does not fire again meanwhile). */
   private checkpointSeq: number;
+  private writtenCheckpointSeq: number;
   private lastAppend: Promise<void> = Promise.resolve();
   private checkpointing: Promise<void> | undefined;
+  private readonly stopping = new AbortController();
+  /** Checkpoints already reported damaged (they stay until the next checkpoint prunes them). */
+  private readonly knownDamaged = new Set<number>();
   private failure: unknown;
 
   private constructor(
@@ -42,41 +56,43 @@ export class StateLog {
     this.appliedSeq = seq;
     this.durableSeq = seq;
     this.checkpointSeq = checkpointSeq;
+    this.writtenCheckpointSeq = checkpointSeq;
   }
 
   static async open(options: StateLogOptions): Promise<StateLog> {
-    const logger = options.logger;
-    const checkpoint = await loadNewestCheckpoint(options.dataDir);
-    if (checkpoint !== undefined && checkpoint.damaged.length > 0) {
-      logger.warn(`damaged checkpoints skipped seqs=${checkpoint.damaged.join(',')}`);
+    const { dataDir, logger } = options;
+    for (const name of await listTempCheckpoints(dataDir)) {
+      logger.warn(`unfinished checkpoint removed file=${name} (its writer stopped before renaming it)`);
+      await rm(join(dataDir, name), { force: true });
     }
-    const state = checkpoint ? fromSnapshot(checkpoint.snapshot) : createState(options.chunkSizeBytes);
-    const checkpointSeq = checkpoint?.seq ?? 0;
-    const log = new OpLog(options.dataDir, { overlappingSync: options.overlappingSync ?? false });
-    let seq = checkpointSeq;
+    const log = new OpLog(dataDir, { overlappingSync: options.overlappingSync ?? false });
+    let recovered: Awaited<ReturnType<typeof recoverState>>;
     try {
-      for (const entry of log.recordsAfter(checkpointSeq)) {
-        if (entry.seq !== seq + 1) {
-          throw new GfsError(
-            'INTERNAL',
-            `op log gap: record ${seq + 1} missing, next is ${entry.seq}`,
-            options.dataDir,
-          );
-        }
-        apply(state, entry.record);
-        seq = entry.seq;
-      }
+      recovered = await recoverState(dataDir, options.chunkSizeBytes, log);
     } catch (error) {
       await log.close();
       throw error;
     }
-    logger.info(`state recovered checkpoint=${checkpointSeq} replayed=${seq - checkpointSeq} seq=${seq}`);
-    return new StateLog(state, log, seq, checkpointSeq, options);
+    const { state, seq, checkpointSeq, replayed, damaged } = recovered;
+    if (damaged.length > 0) {
+      logger.warn(`damaged checkpoints skipped seqs=${damaged.join(',')} using=${checkpointSeq} (longer replay)`);
+    }
+    logger.info(`state recovered checkpoint=${checkpointSeq} replayed=${replayed} seq=${seq}`);
+    const stateLog = new StateLog(state, log, seq, checkpointSeq, options);
+    for (const damagedSeq of damaged) stateLog.knownDamaged.add(damagedSeq);
+    // A long replay now means a long one at the next start too: checkpoint it in the background.
+    stateLog.maybeCheckpoint();
+    return stateLog;
   }
 
   /** Sequence number of the last record applied to memory. */
   get seq(): number {
     return this.appliedSeq;
+  }
+
+  /** Sequence number of the newest checkpoint written (0: none yet). */
+  get lastCheckpointSeq(): number {
+    return this.writtenCheckpointSeq;
   }
 
   /**
@@ -124,7 +140,7 @@ export class StateLog {
     });
   }
 
-  /** Writes a checkpoint of the state as of now and trims the log it covers (after any running one). */
+  /** Writes a checkpoint of the state as of now and trims the log (after any running one). */
   async checkpoint(): Promise<void> {
     await this.checkpointing;
     await this.writeCheckpointNow();
@@ -132,22 +148,45 @@ export class StateLog {
 
   private async writeCheckpointNow(): Promise<void> {
     const seq = this.appliedSeq;
-    const encoded = encodeCheckpoint(seq, toSnapshot(this.state));
-    const durable = this.lastAppend;
+    if (seq === this.writtenCheckpointSeq) return;
     this.checkpointSeq = seq;
+    const { dataDir, logger } = this.options;
     try {
-      // Only durable records go into a checkpoint file.
-      await durable;
-      await writeCheckpoint(this.options.dataDir, seq, encoded);
-      const trimmed = await this.log.trimThrough(seq);
-      await pruneCheckpoints(this.options.dataDir, seq);
-      this.options.logger.info(`checkpoint written seq=${seq} bytes=${encoded.length} trimmed=${trimmed}`);
+      // Only durable records go into a checkpoint: the builder reads them back from the log.
+      await this.lastAppend;
+      logger.info(`checkpoint started seq=${seq}`);
+      const runner = this.options.checkpointRunner ?? runCheckpointBuild;
+      const built = await runner(
+        {
+          dataDir,
+          chunkSizeBytes: this.options.chunkSizeBytes,
+          seq,
+          overlappingSync: this.options.overlappingSync ?? false,
+          ...(this.options.checkpointBatchDelayMs ? { batchDelayMs: this.options.checkpointBatchDelayMs } : {}),
+        },
+        this.stopping.signal,
+      );
+      this.writtenCheckpointSeq = seq;
+      const newlyDamaged = built.damaged.filter((damagedSeq) => !this.knownDamaged.has(damagedSeq));
+      if (newlyDamaged.length > 0) logger.warn(`damaged checkpoints skipped seqs=${newlyDamaged.join(',')}`);
+      // Keep the one it was built from, and the log after it: the fallback if this one goes bad.
+      const keep = built.baseSeq > 0 ? [seq, built.baseSeq] : [seq];
+      const trimmed = built.baseSeq > 0 ? await this.log.trimThrough(built.baseSeq) : 0;
+      const removed = await pruneCheckpoints(dataDir, keep);
+      logger.info(
+        `checkpoint written seq=${seq} bytes=${built.bytes} base=${built.baseSeq} replayed=${built.replayed} ` +
+          `rebuildMs=${built.rebuildMs} writeMs=${built.writeMs} trimmedThrough=${built.baseSeq} trimmed=${trimmed} ` +
+          `removed=${removed.join(',') || '-'}`,
+      );
     } catch (error) {
-      this.options.logger.error({ err: error }, `checkpoint failed seq=${seq}`);
+      if (this.stopping.signal.aborted) logger.info(`checkpoint abandoned seq=${seq} (master stopping)`);
+      else logger.error({ err: error }, `checkpoint failed seq=${seq}`);
     }
   }
 
   async close(): Promise<void> {
+    // A checkpoint in progress is abandoned: its temp file is removed at the next start.
+    this.stopping.abort();
     await this.checkpointing;
     await this.lastAppend.catch(() => undefined);
     await this.log.close();

@@ -5,7 +5,7 @@
 import { assert } from '../../shared/assert.js';
 import { ancestorsOf, isSameOrBelow, ROOT_PATH } from '../../shared/paths.js';
 import { applyReplaceChunk, applySnapshot } from './file-snapshot.js';
-import { moveSubtree, putEntry, releaseChunks, removeEntry, removeSubtree } from './namespace-table.js';
+import { appendChunk, moveSubtree, putEntry, releaseChunks, removeEntry, removeSubtree } from './namespace-table.js';
 import { TRASH_ROOT, trashEntryPath, trashedPathOf, trashName } from './trash.js';
 import {
   type AddChunkRecord,
@@ -190,7 +190,7 @@ function applyAddChunk(state: MasterState, record: AddChunkRecord): ApplyEffects
   assert(file?.type === 'file' && file.chunks.length === record.index, 'addChunk appends to a file');
   assert(!state.chunks.has(record.handle), `chunk handle ${record.handle} is new`);
   assert(BigInt(record.handle) < state.nextHandle, 'chunk handles come from a reserved range');
-  file.chunks.push(record.handle);
+  appendChunk(file, record.handle);
   state.chunks.set(record.handle, { version: record.version, refcount: 1 });
   return NO_EFFECTS();
 }

@@ -5,7 +5,13 @@
 import { assert } from '../../shared/assert.js';
 import { baseName, joinPath, parentPath, ROOT_PATH } from '../../shared/paths.js';
 import { isTrashPath } from './trash.js';
-import { DIR_MODE_DEFAULT, type MasterState, type NamespaceEntry } from './types.js';
+import { DIR_MODE_DEFAULT, type FileEntry, type MasterState, type NamespaceEntry } from './types.js';
+
+/**
+ * Chunk lists up to this long grow by copying into an exact-size array (concat; a spread or a push
+ * reserves room for 16 more elements: ~150 bytes of slack on every one- or two-chunk file).
+ */
+const EXACT_CHUNK_LIST_MAX = 16;
 
 export function createState(chunkSizeBytes: number): MasterState {
   const state: MasterState = {
@@ -86,6 +92,12 @@ export function subtreeOf(state: MasterState, path: string): string[] {
     if (names !== undefined) for (const name of names) stack.push(joinPath(current, name));
   }
   return out;
+}
+
+/** Appends a handle to a file's chunk list without leaving short lists with spare capacity. */
+export function appendChunk(file: FileEntry, handle: string): void {
+  if (file.chunks.length < EXACT_CHUNK_LIST_MAX) file.chunks = file.chunks.concat(handle);
+  else file.chunks.push(handle);
 }
 
 /** Drops one file's reference to each of its chunks; returns the handles no file references now. */

@@ -32,7 +32,13 @@ export function toSnapshot(state: MasterState): StateSnapshot {
   };
 }
 
-export function fromSnapshot(snapshot: StateSnapshot): MasterState {
+/**
+ * The state a snapshot describes. With `copy: false` the state takes the snapshot's entry and chunk
+ * objects as they are: for a freshly parsed checkpoint that nothing else holds, it saves copying a
+ * million objects at start-up.
+ */
+export function fromSnapshot(snapshot: StateSnapshot, options: { copy?: boolean } = {}): MasterState {
+  const copy = options.copy ?? true;
   const state: MasterState = {
     chunkSizeBytes: snapshot.chunkSizeBytes,
     entries: new Map(),
@@ -45,11 +51,11 @@ export function fromSnapshot(snapshot: StateSnapshot): MasterState {
     trashFileCount: 0,
   };
   for (const [path, entry] of snapshot.entries) {
-    const copy: NamespaceEntry = entry.type === 'file' ? { ...entry, chunks: [...entry.chunks] } : { ...entry };
-    putEntry(state, path, copy);
+    if (!copy) putEntry(state, path, entry);
+    else putEntry(state, path, entry.type === 'file' ? { ...entry, chunks: [...entry.chunks] } : { ...entry });
   }
   assert(state.entries.get(ROOT_PATH)?.type === 'dir', 'a snapshot holds the root directory');
-  for (const [handle, meta] of snapshot.chunks) state.chunks.set(handle, { ...meta });
+  for (const [handle, meta] of snapshot.chunks) state.chunks.set(handle, copy ? { ...meta } : meta);
   return state;
 }
 

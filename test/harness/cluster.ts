@@ -21,8 +21,10 @@ export interface ClusterOptions {
   startupWait?: string;
   /** The master's `--trash-retention` (its own default when absent). */
   trashRetention?: string;
-  /** More flags for the master (e.g. `--rebalance-rate 64MiB`). */
+  /** More flags for the master (e.g. `--checkpoint-every 100`, `--rebalance-rate 64MiB`). */
   masterArgs?: readonly string[];
+  /** More environment for the master process (e.g. a test-only knob). */
+  masterEnv?: Readonly<Record<string, string>>;
   /** More flags for every chunkserver (e.g. `--scrub-idle 300ms`). */
   chunkserverArgs?: readonly string[];
   /** Each chunkserver reaches the master through its own TcpProxy, so a test can cut it off. */
@@ -34,6 +36,7 @@ interface Node {
   port: number;
   dataDir: string;
   args: string[];
+  env?: Readonly<Record<string, string>>;
   process: ChildProcess | undefined;
   stderr: string;
   /** The chunkserver's path to the master, when proxied. */
@@ -83,6 +86,7 @@ export class TestCluster {
       port: masterPort,
       dataDir: join(root, 'master'),
       args: masterArgs,
+      ...(options.masterEnv === undefined ? {} : { env: options.masterEnv }),
       process: undefined,
       stderr: '',
     };
@@ -222,7 +226,7 @@ export class TestCluster {
 
   private spawn(node: Node): void {
     const child = spawn(process.execPath, [GFS_BIN, ...node.args], {
-      env: { ...process.env, GFS_LOG_LEVEL: process.env.GFS_TEST_LOG_LEVEL ?? 'warn' },
+      env: { ...process.env, GFS_LOG_LEVEL: process.env.GFS_TEST_LOG_LEVEL ?? 'warn', ...node.env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     node.stderr = '';

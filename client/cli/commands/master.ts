@@ -2,6 +2,7 @@
 
 import type { Command } from 'commander';
 import {
+  CHECKPOINT_EVERY_RECORDS,
   DEAD_AFTER_MS_DEFAULT,
   LEASE_MS_DEFAULT,
   REBALANCE_BYTES_PER_SECOND_DEFAULT,
@@ -26,6 +27,7 @@ interface MasterFlags {
   startupWait: number;
   rebalanceRate: number;
   rebalanceThreshold: number;
+  checkpointEvery: number;
 }
 
 export function registerMaster(program: Command): void {
@@ -68,6 +70,12 @@ export function registerMaster(program: Command): void {
       percentOption,
       REBALANCE_THRESHOLD_PERCENT_DEFAULT,
     )
+    .option(
+      '--checkpoint-every <records>',
+      'log records after which a checkpoint is written in the background',
+      countOption,
+      CHECKPOINT_EVERY_RECORDS,
+    )
     .action(async (flags: MasterFlags) => {
       const { startMaster } = await import('../../../master/main.js');
       await runInForeground(() =>
@@ -82,6 +90,7 @@ export function registerMaster(program: Command): void {
           trashRetentionMs: flags.trashRetention,
           startupWaitMs: flags.startupWait,
           rebalance: { bytesPerSecond: flags.rebalanceRate, thresholdPercent: flags.rebalanceThreshold },
+          checkpointEveryRecords: flags.checkpointEvery,
           logger: createLogger({ role: 'master' }),
         }),
       );
