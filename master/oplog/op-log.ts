@@ -35,6 +35,11 @@ export class OpLog {
       noSync: false,
       noMetaSync: false,
       encoding: 'msgpack',
+      // Plain maps, not msgpackr's records: without shared structures every record would carry
+      // its own record definition, and decoding those (building a reader per record) was a
+      // quarter of replay time. Maps decode 23% faster here (3 M records: 3.2 → 2.5 s); records
+      // written before still decode, since the decoder reads both.
+      encoder: { useRecords: false },
       cache: false,
     });
   }

@@ -4,9 +4,10 @@
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { open as openLmdb } from 'lmdb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDataDir } from '../../../master/oplog/data-dir.js';
-import { OpLog } from '../../../master/oplog/op-log.js';
+import { OPLOG_FILE, OpLog } from '../../../master/oplog/op-log.js';
 import { StateLog } from '../../../master/oplog/state-log.js';
 import { toSnapshot } from '../../../master/state/snapshot.js';
 import { GfsError } from '../../../shared/errors.js';
@@ -32,6 +33,23 @@ async function checkpointFiles(): Promise<string[]> {
 }
 
 describe('op log', () => {
+  it('reads records written in the earlier encoding (msgpackr records) beside new ones', async () => {
+    const before = [
+      { op: 'mkdir', path: '/d', parents: false, mode: 0o755, mtimeMs: 1 },
+      { op: 'create', path: '/d/f', overwrite: false, replication: 3, mode: 0o644, mtimeMs: 2 },
+    ] as const;
+    // What an OpLog opened with lmdb-js's default msgpack encoder wrote before the change.
+    const earlier = openLmdb({ path: join(dir, OPLOG_FILE), encoding: 'msgpack', cache: false });
+    await earlier.put(1, before[0]);
+    await earlier.put(2, before[1]);
+    await earlier.close();
+    const log = new OpLog(dir);
+    await log.append(3, { op: 'extend', path: '/d/f', length: 10, mtimeMs: 3 });
+    const records = [...log.recordsAfter(0)].map((entry) => entry.record);
+    await log.close();
+    expect(records).toEqual([...before, { op: 'extend', path: '/d/f', length: 10, mtimeMs: 3 }]);
+  });
+
   it('reopening replays every record into the same state', async () => {
     const log = await open();
     await log.commit({ op: 'mkdir', path: '/d', parents: false, mode: 0o755, mtimeMs: 1 });
