@@ -41,6 +41,14 @@ export const PUSH_BUFFER_TTL_MS = 60_000;
 export const PIECE_BYTES_MAX = 16 * MiB;
 /** Piece size the SDK uses for large writes; several are in flight at once. */
 export const PIECE_BYTES_DEFAULT = 4 * MiB;
+/**
+ * Largest write the SDK sends inline: the bytes travel in the write request to the primary, which
+ * forwards them with its applies to the secondaries (`PUT /chunk/write-inline`), instead
+ * of a push along the chain followed by a write. For small writes the push's own round trips cost
+ * more than the chain's pipelining saves; one FUSE write request's worth (128 KiB) still goes
+ * inline, bigger pieces are pushed.
+ */
+export const INLINE_WRITE_BYTES_MAX = 128 * KiB;
 /** Pieces of one stream in flight at once (DESIGN §6: several in flight hide per-request cost). */
 export const PIECES_IN_FLIGHT = 6;
 /** Chunks a reader prefetches ahead and a writer keeps open at once. */
@@ -169,6 +177,7 @@ export const LIST_ENTRIES_MAX = 1_000_000;
 
 assert(CHUNK_SIZE_BYTES_DEFAULT % CHECKSUM_BLOCK_BYTES === 0, 'chunk size is a multiple of the checksum block');
 assert(PIECE_BYTES_DEFAULT <= PIECE_BYTES_MAX, 'default piece fits the piece bound');
+assert(INLINE_WRITE_BYTES_MAX <= PIECE_BYTES_DEFAULT, 'an inline write is smaller than a pushed piece');
 assert(PIECE_BYTES_MAX * PIECES_IN_FLIGHT <= PUSH_BUFFER_BYTES_MAX, 'one client cannot fill a push buffer alone');
 assert(LEASE_SAFETY_MARGIN_MS * 4 < LEASE_MS_DEFAULT, 'the safety margin is a small part of a lease');
 assert(CLONES_PER_CHUNKSERVER_MAX <= CLONES_IN_FLIGHT_MAX, 'one server cannot take more clones than the cluster');
