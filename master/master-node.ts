@@ -3,13 +3,14 @@
 // commit(), which answers after the record is durable and then carries out its effects (replica
 // deletions).
 
-import { FSCK_LIST_MAX } from '../shared/limits.js';
+import { CHUNK_POOL_RESERVED_MAX, FSCK_LIST_MAX } from '../shared/limits.js';
 import type { Logger } from '../shared/log.js';
 import { RecentCreations } from './chunkservers/recent-creations.js';
 import { ChunkserverRegistry } from './chunkservers/registry.js';
 import { processFullReport, type ReportContext } from './chunkservers/reports.js';
 import { StartupGate } from './chunkservers/startup-gate.js';
 import { TrashSweeper } from './gc/trash-sweeper.js';
+import type { GrantBatchCaller } from './leases/chunk-pool.js';
 import type { GrantCaller } from './leases/grants.js';
 import { LeaseManager } from './leases/lease-manager.js';
 import { type CutCaller, Truncator } from './leases/truncate.js';
@@ -28,6 +29,8 @@ export interface MasterSettings {
   trashRetentionMs: number;
   startupWaitMs: number;
   checkpointEveryRecords?: number;
+  /** New chunks kept created ahead of demand (chunk-pool.ts); absent or 0: none. */
+  chunkPoolChunks?: number;
   /** Re-replication's throttles and timings (tests shrink them; defaults from shared/limits.ts). */
   repair?: Partial<RepairLimits>;
 }
@@ -37,6 +40,8 @@ export interface MasterNodeOptions extends MasterSettings {
   overlappingSync?: boolean;
   clock: () => number;
   grant: GrantCaller;
+  /** Many grants to one chunkserver at once (the chunk pool's refills); absent: one grant call each. */
+  grantBatch?: GrantBatchCaller;
   /** Sends a chunk's truncation to its primary (truncate's cut). */
   cut: CutCaller;
   /** Orders a chunkserver to clone a chunk from another (re-replication). */
@@ -69,8 +74,11 @@ export class MasterNode {
       recent,
       gate: this.gate,
       grant: options.grant,
+      ...(options.grantBatch === undefined ? {} : { grantBatch: options.grantBatch }),
       clock,
       leaseMs: options.leaseMs,
+      replication: options.replication,
+      chunkPool: { chunksMax: options.chunkPoolChunks ?? 0, reservedMax: CHUNK_POOL_RESERVED_MAX },
       logger: logger.child({ module: 'leases' }),
       repair: {
         mayExtend: (handle) => this.repair.mayExtend(handle),
@@ -155,7 +163,7 @@ export class MasterNode {
     fields: Parameters<ChunkserverRegistry['register']>[0],
     reports: Parameters<typeof processFullReport>[2],
   ): Promise<string[]> {
-    this.leases.leases.forgetPrimary(fields.id);
+    this.leases.forgetPrimary(fields.id);
     this.registry.register(fields);
     await this.processReport(fields.id, reports);
     return this.registry.takeDeletes(fields.id);

@@ -52,7 +52,9 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode): vo
     const mtimeMs = clock();
     const trash = node.usesTrash;
     await node.commit({ op: 'create', path, overwrite: body.overwrite, trash, replication, mode, mtimeMs });
-    return entryView(path, { type: 'file', chunks: [], length: 0, mtimeMs, mode, replication });
+    const entry = entryView(path, { type: 'file', chunks: [], length: 0, mtimeMs, mode, replication });
+    const reserved = body.reserveChunk === true ? node.leases.reserveFirstChunk(replication) : undefined;
+    return reserved === undefined ? entry : { ...entry, reserved };
   });
 
   serveRoute(app, statRoute, async (body) => {
@@ -131,7 +133,8 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode): vo
 
   serveRoute(app, extendRoute, async (body) => {
     const path = normalizePath(body.path);
-    await node.commit({ op: 'extend', path, length: body.length, mtimeMs: clock() });
+    if (body.attach === undefined) await node.commit({ op: 'extend', path, length: body.length, mtimeMs: clock() });
+    else await node.leases.attachFirstChunk(path, body.attach, body.length, clock());
     const entry = node.state.entries.get(path);
     return { size: entry?.type === 'file' ? entry.length : body.length };
   });
