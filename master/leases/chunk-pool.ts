@@ -21,7 +21,7 @@
 
 import { CHUNK_POOL_USABLE_MS_MIN, LEASE_SAFETY_MARGIN_MS } from '../../shared/limits.js';
 import type { Logger } from '../../shared/log.js';
-import { placeReplicas } from '../chunkservers/placement.js';
+import { placeBatch } from '../chunkservers/batch-placement.js';
 import type { RecentCreations } from '../chunkservers/recent-creations.js';
 import type { ChunkserverRegistry } from '../chunkservers/registry.js';
 import type { GrantBody } from './grants.js';
@@ -220,8 +220,9 @@ export class ChunkPool {
       for (const handle of handles) this.held.add(handle);
       const replicas = Math.min(this.deps.replication, live.length);
       const hints = { isOverCreationLimit: (id: string) => recent.isOverLimit(id) };
-      const plans = handles.map((handle) => {
-        const servers = placeReplicas(live, replicas, hints);
+      const placements = placeBatch(live, handles.length, replicas, hints);
+      const plans = handles.map((handle, i) => {
+        const servers = placements[i] ?? [];
         for (const info of servers) recent.record(info.id);
         return { handle, serverIds: servers.map((info) => info.id) };
       });
