@@ -322,13 +322,17 @@ export class GfsMountFs {
     return this.files.file(path)?.attributes() ?? this.attrs.get(path) ?? this.freshEntry(path);
   }
 
-  /** Asks the master (concurrent asks for one path share the answer) and caches the entry. */
+  /**
+   * Asks the master (concurrent asks for one path share the answer) and caches the entry. A lookup,
+   * not a stat: the kernel asks for every name before it creates it, so missing is common.
+   */
   private freshEntry(path: string): Promise<Entry> {
     const inFlight = this.statsInFlight.get(path);
     if (inFlight !== undefined) return inFlight;
     const asking = this.client
-      .stat(path)
+      .lookup(path)
       .then((entry) => {
+        if (entry === undefined) throw new GfsError('NOT_FOUND', 'no such file or directory', path);
         this.attrs.set(path, entry);
         this.files.file(path)?.observed(entry);
         return entry;

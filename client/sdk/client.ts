@@ -232,6 +232,11 @@ export class GfsClient {
     return this.deps.master.stat(normalizePath(path));
   }
 
+  /** `stat` for a path that may well be missing: undefined then, rather than a NOT_FOUND error (cheaper). */
+  async lookup(path: string): Promise<Entry | undefined> {
+    return this.deps.master.lookup(normalizePath(path));
+  }
+
   /** POSIX rename: replaces an existing file at `to` atomically. */
   async rename(from: string, to: string): Promise<void> {
     const source = normalizePath(from);

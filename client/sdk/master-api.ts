@@ -13,6 +13,7 @@ import {
   deleteRoute,
   extendRoute,
   listRoute,
+  lookupRoute,
   mkdirRoute,
   renameRoute,
   reserveAppendRoute,
@@ -54,6 +55,10 @@ export class MasterApi {
   }
   stat(path: string) {
     return this.call(statRoute, { path });
+  }
+  /** stat, with undefined for a missing path instead of NOT_FOUND. */
+  async lookup(path: string) {
+    return (await this.call(lookupRoute, { path })).entry ?? undefined;
   }
   async list(path: string) {
     return (await this.call(listRoute, { path })).entries;

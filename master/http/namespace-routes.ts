@@ -15,6 +15,7 @@ import {
   type Entry,
   extendRoute,
   listRoute,
+  lookupRoute,
   mkdirRoute,
   renameRoute,
   reserveAppendRoute,
@@ -28,7 +29,7 @@ import {
 import { clusterStats } from '../chunkservers/capacity.js';
 import { requireFile } from '../chunkservers/locate.js';
 import type { MasterNode } from '../master-node.js';
-import { findTrashed, listTrash, TRASH_ROOT } from '../state/trash.js';
+import { findTrashed, isTrashPath, listTrash, TRASH_ROOT } from '../state/trash.js';
 import { DIR_MODE_DEFAULT, FILE_MODE_DEFAULT } from '../state/types.js';
 import { entryView } from './entry-view.js';
 import { visiblePath } from './visible-path.js';
@@ -64,6 +65,14 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode): vo
     const entry = node.state.entries.get(path);
     if (entry === undefined) throw new GfsError('NOT_FOUND', 'no such file or directory', path);
     return entryView(path, entry);
+  });
+
+  serveRoute(app, lookupRoute, async (body) => {
+    const path = normalizePath(body.path);
+    const barrier = node.readBarrier();
+    if (barrier !== undefined) await barrier;
+    const entry = isTrashPath(path) ? undefined : node.state.entries.get(path);
+    return { entry: entry === undefined ? null : entryView(path, entry) };
   });
 
   serveRoute(app, listRoute, async (body) => {

@@ -22,6 +22,7 @@ class FakeCluster {
 
   readonly client = {
     stat: async (path: string) => this.entry(path, 'stat'),
+    lookup: async (path: string) => (this.files.has(path) ? this.entry(path, 'stat') : undefined),
     open: async (path: string, mode: string) => {
       const entry = this.entry(path, `open ${mode}`);
       return this.handle(entry.path);
