@@ -117,6 +117,7 @@ export async function startChunkserver(
       buffer,
       rpc,
       store,
+      mutator,
       onBytesRead: (bytes) => {
         metrics.bytesReadTotal += bytes;
         activity.touch();

@@ -2,11 +2,25 @@
 // the start-up gate and the lease manager (MasterNode), and serves the protocol routes over HTTP.
 
 import { lockDataDir } from '../shared/dir-lock.js';
+import { errorFromBody } from '../shared/errors.js';
 import { RpcClient } from '../shared/http/client.js';
 import { createRpcServer, listen } from '../shared/http/server.js';
-import { CLONE_TIMEOUT_MS, REPAIR_TICK_MS, TRASH_SWEEP_MS } from '../shared/limits.js';
+import {
+  CHUNK_POOL_CHUNKS_DEFAULT,
+  CHUNK_POOL_SWEEP_MS,
+  CLONE_TIMEOUT_MS,
+  REPAIR_TICK_MS,
+  TRASH_SWEEP_MS,
+} from '../shared/limits.js';
 import { createLogger, type Logger } from '../shared/log.js';
-import { chunkTruncateRoute, cloneRoute, copyLocalRoute, grantRoute, revokeRoute } from '../shared/protocol/data.js';
+import {
+  chunkTruncateRoute,
+  cloneRoute,
+  copyLocalRoute,
+  grantBatchRoute,
+  grantRoute,
+  revokeRoute,
+} from '../shared/protocol/data.js';
 import { serveChunkRoutes } from './http/chunk-routes.js';
 import { serveChunkserverRoutes } from './http/chunkserver-routes.js';
 import { serveHealthRoutes } from './http/health-routes.js';
@@ -79,11 +93,16 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       startupWaitMs: options.startupWaitMs,
       checkpointEveryRecords: options.checkpointEveryRecords,
       checkpointBatchDelayMs: options.checkpointBatchDelayMs ?? testCheckpointBatchDelayMs(),
+      chunkPoolChunks: options.chunkPoolChunks ?? CHUNK_POOL_CHUNKS_DEFAULT,
       ...(options.repair === undefined ? {} : { repair: options.repair }),
       ...(options.rebalance === undefined ? {} : { rebalance: options.rebalance }),
       clock: Date.now,
       grant: async (address, body) => {
         await rpc.call(address, grantRoute, body);
+      },
+      grantBatch: async (address, grants) => {
+        const { results } = await rpc.call(address, grantBatchRoute, { grants });
+        return results.map((result) => (result === null ? undefined : errorFromBody(500, result, address)));
       },
       cut: async (address, body) => {
         await cutRpc.call(address, chunkTruncateRoute, body);
@@ -141,6 +160,9 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     node.sweeper.sweep().catch((error: unknown) => logger.error({ err: error }, 'trash sweep failed'));
   }, TRASH_SWEEP_MS);
   sweepTimer.unref();
+  // Pooled chunks past half their lease, and reservations past their lease, are deleted.
+  const poolTimer = setInterval(() => node.leases.pool.expire(), CHUNK_POOL_SWEEP_MS);
+  poolTimer.unref();
   let closing: Promise<void> | undefined;
   return {
     address,
@@ -149,6 +171,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       closing ??= (async () => {
         clearInterval(repairTimer);
         clearInterval(sweepTimer);
+        clearInterval(poolTimer);
         await app.close();
         await closeRpc();
         await node.close();

@@ -3,7 +3,7 @@
 // Every mutation goes through commit(), which answers after the record is durable and then
 // carries out its effects (replica deletions).
 
-import { FSCK_LIST_MAX } from '../shared/limits.js';
+import { CHUNK_POOL_RESERVED_MAX, FSCK_LIST_MAX } from '../shared/limits.js';
 import type { Logger } from '../shared/log.js';
 import { RecentCreations } from './chunkservers/recent-creations.js';
 import { ChunkserverRegistry } from './chunkservers/registry.js';
@@ -11,6 +11,7 @@ import { processFullReport, type ReportContext } from './chunkservers/reports.js
 import { StartupGate } from './chunkservers/startup-gate.js';
 import { TrashSweeper } from './gc/trash-sweeper.js';
 import type { CopyLocalCaller } from './leases/copy-on-write.js';
+import type { GrantBatchCaller } from './leases/chunk-pool.js';
 import type { GrantCaller } from './leases/grants.js';
 import { LeaseManager } from './leases/lease-manager.js';
 import { type CutCaller, Truncator } from './leases/truncate.js';
@@ -34,6 +35,8 @@ export interface MasterSettings {
   checkpointEveryRecords?: number;
   /** Test-only: slows checkpoint writes (master/main.ts reads GFS_TEST_CHECKPOINT_BATCH_DELAY_MS). */
   checkpointBatchDelayMs?: number;
+  /** New chunks kept created ahead of demand (chunk-pool.ts); absent or 0: none. */
+  chunkPoolChunks?: number;
   /** Re-replication's throttles and timings (tests shrink them; defaults from shared/limits.ts). */
   repair?: Partial<RepairLimits>;
   /** Rebalancing's rate and threshold (`--rebalance-rate`, `--rebalance-threshold`) and bounds. */
@@ -45,6 +48,8 @@ export interface MasterNodeOptions extends MasterSettings {
   overlappingSync?: boolean;
   clock: () => number;
   grant: GrantCaller;
+  /** Many grants to one chunkserver at once (the chunk pool's refills); absent: one grant call each. */
+  grantBatch?: GrantBatchCaller;
   /** Sends a chunk's truncation to its primary (truncate's cut). */
   cut: CutCaller;
   /** Orders a chunkserver to clone a chunk from another (re-replication). */
@@ -83,8 +88,11 @@ export class MasterNode {
       gate: this.gate,
       grant: options.grant,
       copyLocal: options.copyLocal,
+      ...(options.grantBatch === undefined ? {} : { grantBatch: options.grantBatch }),
       clock,
       leaseMs: options.leaseMs,
+      replication: options.replication,
+      chunkPool: { chunksMax: options.chunkPoolChunks ?? 0, reservedMax: CHUNK_POOL_RESERVED_MAX },
       logger: logger.child({ module: 'leases' }),
       repair: {
         mayExtend: (handle) => this.repair.mayExtend(handle),
@@ -188,7 +196,7 @@ export class MasterNode {
     fields: Parameters<ChunkserverRegistry['register']>[0],
     reports: Parameters<typeof processFullReport>[2],
   ): Promise<string[]> {
-    this.leases.leases.forgetPrimary(fields.id);
+    this.leases.forgetPrimary(fields.id);
     this.registry.register(fields);
     await this.processReport(fields.id, reports);
     return this.registry.takeDeletes(fields.id);

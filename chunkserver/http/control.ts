@@ -13,6 +13,7 @@ import {
   chunkTruncateRoute,
   cloneRoute,
   copyLocalRoute,
+  grantBatchRoute,
   grantRoute,
   padRoute,
   revokeRoute,
@@ -39,6 +40,7 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): 
   serveRoute(app, appendRoute, (body) => mutator.append(body));
   serveRoute(app, padRoute, (body) => mutator.pad(body));
   serveRoute(app, grantRoute, (body) => mutator.grant(body, Date.now()));
+  serveRoute(app, grantBatchRoute, (body) => mutator.grantBatch(body.grants, Date.now()));
   serveRoute(app, syncRoute, (body) => mutator.sync(body.handle));
   serveRoute(app, chunkTruncateRoute, (body) => mutator.truncate(body));
   serveRoute(app, chunkApplyTruncateRoute, (body) => mutator.applyTruncate(body));

@@ -6,12 +6,10 @@ import { GfsError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { PUSH_URL_PREFIX } from '../../shared/protocol/data.js';
 import { type PushTarget, receivePush } from '../push/receive.js';
+import { addressListParam, declaredLength } from './params.js';
 import { parseUrl, sendError, sendJson } from './respond.js';
 
 const DATA_ID = /^[A-Za-z0-9_-]{8,64}$/;
-const ADDRESS = /^[A-Za-z0-9.\-[\]:]{3,300}$/;
-/** Longer chains than any replication factor are refused. */
-const CHAIN_ADDRESSES_MAX = 16;
 
 export function isPushRequest(request: IncomingMessage): boolean {
   return request.url?.startsWith(PUSH_URL_PREFIX) === true;
@@ -38,17 +36,5 @@ export function parsePushUrl(url: string): { dataId: string; chain: string[] } {
   const parsed = parseUrl(url);
   const dataId = parsed.pathname.slice(PUSH_URL_PREFIX.length);
   if (!DATA_ID.test(dataId)) throw new GfsError('INVALID_ARGUMENT', 'malformed data id', dataId.slice(0, 80));
-  const chainText = parsed.searchParams.get('chain') ?? '';
-  const chain = chainText === '' ? [] : chainText.split(',');
-  if (chain.length > CHAIN_ADDRESSES_MAX || chain.some((address) => !ADDRESS.test(address))) {
-    throw new GfsError('INVALID_ARGUMENT', 'malformed push chain', chainText.slice(0, 200));
-  }
-  return { dataId, chain };
-}
-
-function declaredLength(request: IncomingMessage): number | undefined {
-  const header = request.headers['content-length'];
-  if (header === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(header)) throw new GfsError('INVALID_ARGUMENT', 'malformed content-length', header);
-  return Number(header);
+  return { dataId, chain: addressListParam(parsed, 'chain') };
 }

@@ -17,6 +17,7 @@ import {
 } from '../../shared/protocol/data.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { checkHandle } from '../store/handle.js';
+import { integerParam } from './params.js';
 import { parseUrl, sendError } from './respond.js';
 
 const READ_PATH = /^\/chunk\/([0-9]+)$/;
@@ -91,10 +92,4 @@ export function parseReadUrl(url: string, chunkSizeBytes: number): ReadRequest {
     throw new GfsError('INVALID_ARGUMENT', `read past the chunk size ${chunkSizeBytes}`, handle);
   }
   return { handle, version, offsetBytes, lengthBytes };
-}
-
-function integerParam(url: URL, key: string): number {
-  const text = url.searchParams.get(key) ?? '';
-  if (!/^\d{1,15}$/.test(text)) throw new GfsError('INVALID_ARGUMENT', `${key} must be a non-negative integer`, text);
-  return Number(text);
 }

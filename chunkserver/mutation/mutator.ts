@@ -35,6 +35,20 @@ export type GrantRequest = BodyOf<typeof grantRoute>;
 export type TruncateRequest = BodyOf<typeof chunkTruncateRoute>;
 export type ApplyTruncateRequest = BodyOf<typeof chunkApplyTruncateRoute>;
 export type RevokeRequest = BodyOf<typeof revokeRoute>;
+/** An inline write (client → primary): the bytes came with the request. */
+export interface InlineWriteRequest {
+  handle: string;
+  version: number;
+  offset: number;
+  secondaries: string[];
+}
+/** An inline apply (primary → secondary): the bytes came with the request. */
+export interface InlineApplyRequest {
+  handle: string;
+  version: number;
+  offset: number;
+  serial: number;
+}
 
 export interface MutatorDeps {
   store: ChunkStore;
@@ -73,6 +87,63 @@ export class Mutator {
     await this.ordered.track(handle, this.replicate(request, serial, request.offset, data));
     this.deps.logger.debug({ handle, version, serial, offset: request.offset, bytes: request.length }, 'write applied');
     return { serial };
+  }
+
+  /**
+   * Client → primary, with the bytes in hand (an inline write): ordered like `write`, applied here,
+   * and forwarded to every secondary with the bytes in the apply itself (no push beforehand).
+   */
+  async writeInline(request: InlineWriteRequest, data: ClaimedData): Promise<{ serial: number }> {
+    const { leases } = this.deps;
+    const { handle, version, offset } = request;
+    let lease: Lease;
+    try {
+      this.checkVersion(handle, version);
+      this.checkRange({ handle, offset, length: data.bytes });
+      lease = leases.check(handle, version);
+    } catch (error) {
+      data.release();
+      throw error;
+    }
+    const serial = leases.nextSerial(handle, version);
+    lease.appendEnd = Math.max(this.appendEndOf(handle, lease), offset + data.bytes);
+    const local = this.deps.queues.submit(handle, version, serial, () => this.storeClaimed(handle, offset, data));
+    const remote = onSecondaries(request.secondaries, (address) =>
+      this.forwarder.applyInline(address, { handle, version, offset, serial }, data),
+    );
+    try {
+      await settleAll([local, ...remote]);
+    } finally {
+      // Only now: the forwards send from the same bytes.
+      data.release();
+    }
+    this.deps.logger.debug({ handle, version, serial, offset, bytes: data.bytes }, 'inline write applied');
+    return { serial };
+  }
+
+  /**
+   * Primary → secondary: an inline apply, in serial order. `data` is the error when the bytes did
+   * not arrive whole: the serial still takes its turn (and fails), so later serials need not wait
+   * for the gap timeout.
+   */
+  async applyInline(request: InlineApplyRequest, data: ClaimedData | GfsError): Promise<Record<string, never>> {
+    const { handle, version, serial, offset } = request;
+    let payload = data;
+    try {
+      this.checkVersion(handle, version);
+      if (!(payload instanceof GfsError)) {
+        try {
+          this.checkRange({ handle, offset, length: payload.bytes });
+        } catch (error) {
+          payload.release();
+          payload = error instanceof GfsError ? error : new GfsError('INTERNAL', String(error), handle);
+        }
+      }
+      await this.deps.queues.submit(handle, version, serial, () => this.applyClaimed(handle, offset, payload));
+      return {};
+    } finally {
+      if (!(payload instanceof GfsError)) payload.release();
+    }
   }
 
   /**
@@ -203,6 +274,45 @@ export class Mutator {
     return {};
   }
 
+  /**
+   * Master → replica: many grants at once (the master's pool of new chunks). New chunks are created
+   * together (one directory sync for all); one outcome per grant, null when it was taken.
+   */
+  async grantBatch(
+    grants: readonly GrantRequest[],
+    receivedAtMs: number,
+  ): Promise<{ results: Array<ErrorBody | null> }> {
+    const { store, leases } = this.deps;
+    for (const grant of grants) checkHandle(grant.handle);
+    const creates = grants.filter((grant) => grant.create && store.versionOf(grant.handle) === undefined);
+    const byVersion = new Map<number, string[]>();
+    for (const grant of creates) byVersion.set(grant.version, [...(byVersion.get(grant.version) ?? []), grant.handle]);
+    const created = new Map<string, unknown>();
+    for (const [version, handles] of byVersion) {
+      const outcomes = await store.createChunks(handles, version);
+      handles.forEach((handle, i) => {
+        created.set(handle, outcomes[i]);
+      });
+    }
+    const settled = await Promise.allSettled(
+      grants.map(async (grant) => {
+        if (!created.has(grant.handle)) return this.grant(grant, receivedAtMs);
+        const failure = created.get(grant.handle);
+        if (failure !== undefined) throw failure;
+        if (grant.leaseMs !== undefined) leases.grant(grant.handle, grant.version, grant.leaseMs, receivedAtMs);
+        return {};
+      }),
+    );
+    this.deps.logger.info({ grants: grants.length, created: creates.length }, 'grant batch taken');
+    return {
+      results: settled.map((result) => {
+        if (result.status === 'fulfilled') return null;
+        const error = result.reason;
+        return error instanceof GfsError ? error.toJSON() : { code: 'INTERNAL', message: String(error) };
+      }),
+    };
+  }
+
   async sync(handle: string): Promise<Record<string, never>> {
     await this.deps.store.sync(checkHandle(handle));
     return {};
@@ -270,11 +380,16 @@ export class Mutator {
   private async applyClaimed(handle: string, offsetBytes: number, data: ClaimedData | GfsError): Promise<void> {
     if (data instanceof GfsError) throw data;
     try {
-      await this.deps.store.write(handle, offsetBytes, data.pieces, data.bytes, data.blockCrcs);
-      this.deps.onBytesWritten(data.bytes);
+      await this.storeClaimed(handle, offsetBytes, data);
     } finally {
       data.release();
     }
+  }
+
+  /** Writes claimed bytes to this replica (the caller releases them). */
+  private async storeClaimed(handle: string, offsetBytes: number, data: ClaimedData): Promise<void> {
+    await this.deps.store.write(handle, offsetBytes, data.pieces, data.bytes, data.blockCrcs);
+    this.deps.onBytesWritten(data.bytes);
   }
 
   private checkVersion(handle: string, version: number): void {

@@ -4,7 +4,7 @@
 // runs under that chunk's readers/writer lock.
 
 import { constants } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncDirectory } from '../../shared/durable-file.js';
 import { GfsError } from '../../shared/errors.js';
@@ -22,7 +22,15 @@ import {
 import { FileCache } from './file-cache.js';
 import { checkHandle, isValidHandle } from './handle.js';
 import { RwLock } from './rw-lock.js';
-import { readVersion, writeVersionDurably } from './version-file.js';
+import { readVersion, syncVersion, writeVersionDurably, writeVersionUnsynced } from './version-file.js';
+
+/**
+ * Chunk creations of one batch in flight at once. Each creates three files (inodes are not cheap:
+ * ext4 scans its inode bitmap past recently deleted ones) on libuv's small thread pool; a whole
+ * batch at once would queue a client's write behind all of them, which is what creating chunks
+ * ahead of demand was meant to keep off the client's path.
+ */
+const BATCH_CREATIONS_IN_FLIGHT = 1;
 
 /** Shared, never written to: the source of padding bytes. */
 const PAD_ZEROS = Buffer.alloc(1024 * 1024);
@@ -30,6 +38,11 @@ const PAD_ZEROS = Buffer.alloc(1024 * 1024);
 interface Chunk extends ChunkCrcState {
   version: number;
   lock: RwLock;
+  /**
+   * The version file and its directory entry are known to be on disk. False for chunks created in
+   * a batch (made durable by their first sync, with their data) and for chunks found at start-up.
+   */
+  versionSynced: boolean;
 }
 
 export interface ChunkStoreOptions {
@@ -115,7 +128,62 @@ export class ChunkStore {
       if (version === existing.version) return;
       await writeVersionDurably(this.chunkDir, handle, version);
       existing.version = version;
+      existing.versionSynced = true;
     });
+  }
+
+  /**
+   * Creates new empty chunks at `version`, many at once (the master's pool of chunks made ahead of
+   * demand). Their version files are written but not fsynced: a chunk's existence becomes durable
+   * with its data, at its first `sync` (until then a crash of the machine loses it, as it loses the
+   * data written to it, which is acknowledged in the page cache too). A chunk that exists (or is
+   * being created) goes through setVersion's rules instead. One outcome per handle: undefined, or
+   * the error.
+   */
+  async createChunks(handles: readonly string[], version: number): Promise<unknown[]> {
+    const fresh = new Set<string>();
+    for (const handle of handles) {
+      if (isValidHandle(handle) && !this.chunks.has(handle) && !this.creating.has(handle)) fresh.add(handle);
+    }
+    const lock = new RwLock();
+    for (const handle of fresh) this.creating.set(handle, lock);
+    try {
+      const written = await settleEach([...fresh], BATCH_CREATIONS_IN_FLIGHT, async (handle) => {
+        // The data and checksum files are made now too (empty; leftovers of an earlier replica of
+        // the handle are cut), so the chunk's first write opens files instead of creating them.
+        const made = await Promise.allSettled([
+          writeVersionUnsynced(this.chunkDir, handle, version),
+          writeFile(this.pathOf(handle), '', { flag: 'w' }),
+          writeFile(this.pathOf(handle, '.crc'), '', { flag: 'w' }),
+        ]);
+        for (const result of made) if (result.status === 'rejected') throw result.reason;
+      });
+      const failures = new Map<string, unknown>();
+      [...fresh].forEach((handle, i) => {
+        const result = written[i];
+        if (result?.status === 'rejected') failures.set(handle, result.reason);
+        else
+          this.chunks.set(handle, {
+            handle,
+            version,
+            sizeBytes: 0,
+            crcs: [],
+            lock: new RwLock(),
+            versionSynced: false,
+          });
+      });
+      return await Promise.all(
+        handles.map(async (handle) => {
+          if (fresh.has(handle)) return failures.get(handle);
+          return this.setVersion(handle, version, true).then(
+            () => undefined,
+            (error: unknown) => error,
+          );
+        }),
+      );
+    } finally {
+      for (const handle of fresh) if (this.creating.get(handle) === lock) this.creating.delete(handle);
+    }
   }
 
   async read(handle: string, offsetBytes: number, lengthBytes: number): Promise<Buffer> {
@@ -174,7 +242,7 @@ export class ChunkStore {
         throw new GfsError('ALREADY_EXISTS', 'the chunk was created here meanwhile', handle);
       }
       await writeVersionDurably(this.chunkDir, handle, version);
-      this.chunks.set(handle, { ...state, version, lock: new RwLock() });
+      this.chunks.set(handle, { ...state, version, lock: new RwLock(), versionSynced: true });
       return state.sizeBytes;
     } catch (error) {
       if (!this.chunks.has(handle)) await this.removeFiles(handle).catch(() => undefined);
@@ -220,12 +288,10 @@ export class ChunkStore {
       throw new GfsError('INVALID_ARGUMENT', `write past the chunk size ${this.chunkSizeBytes}`, handle);
     }
     await chunk.lock.write(() =>
-      this.files.with(this.pathOf(this.stillHeld(chunk)), (dataFile) =>
-        this.files.with(this.pathOf(handle, '.crc'), (crcFile) =>
-          this.detectCorruption(
-            handle,
-            writeChecksummed(dataFile, crcFile, chunk, offsetBytes, pieces, lengthBytes, blockCrcs),
-          ),
+      this.files.withBoth(this.pathOf(this.stillHeld(chunk)), this.pathOf(handle, '.crc'), (dataFile, crcFile) =>
+        this.detectCorruption(
+          handle,
+          writeChecksummed(dataFile, crcFile, chunk, offsetBytes, pieces, lengthBytes, blockCrcs),
         ),
       ),
     );
@@ -268,12 +334,19 @@ export class ChunkStore {
     );
   }
 
-  /** fsyncs the chunk file and its checksums (SDK `sync()`). */
+  /**
+   * fsyncs the chunk file and its checksums (SDK `sync()`), and the first time also its version
+   * file and directory (a chunk created in a batch, or found at start-up, may not have them on disk).
+   */
   async sync(handle: string): Promise<void> {
     const chunk = this.chunkOf(handle);
     await chunk.lock.read(async () => {
       await this.files.with(this.pathOf(this.stillHeld(chunk)), (file) => file.sync());
       await this.files.with(this.pathOf(handle, '.crc'), (file) => file.sync());
+      if (chunk.versionSynced) return;
+      await syncVersion(this.chunkDir, handle);
+      await syncDirectory(this.chunkDir);
+      chunk.versionSynced = true;
     });
   }
 
@@ -314,7 +387,7 @@ export class ChunkStore {
         // Leftovers of an earlier replica of the same handle must not be read as this chunk.
         await this.removeFiles(handle);
         await writeVersionDurably(this.chunkDir, handle, version);
-        this.chunks.set(handle, { handle, version, sizeBytes: 0, crcs: [], lock: new RwLock() });
+        this.chunks.set(handle, { handle, version, sizeBytes: 0, crcs: [], lock: new RwLock(), versionSynced: true });
         await syncDirectory(this.chunkDir);
       });
     } finally {
@@ -354,7 +427,7 @@ export class ChunkStore {
       throw error;
     }
     const state = copied as ChunkCrcState;
-    this.chunks.set(to, { ...state, version, lock: new RwLock() });
+    this.chunks.set(to, { ...state, version, lock: new RwLock(), versionSynced: true });
     return state.sizeBytes;
   }
 
@@ -410,6 +483,13 @@ export class ChunkStore {
     }
     for (const handle of versioned) {
       if (!isValidHandle(handle)) continue;
+      if ((await stat(this.pathOf(handle, '.version'))).size === 0) {
+        // A batch-created chunk never synced, cut short by a crash: it never held synced data.
+        this.options.logger.warn({ handle }, 'removing a chunk whose version file is empty');
+        await this.removeFiles(handle);
+        await unlinkQuietly(this.pathOf(handle, '.version'));
+        continue;
+      }
       const version = await readVersion(this.chunkDir, handle);
       if (version === undefined) {
         this.options.logger.warn({ handle }, 'unreadable version file; skipping replica');
@@ -423,10 +503,32 @@ export class ChunkStore {
       const blocks = Math.min(blockCountOf(sizeBytes), Math.floor(crcBytes.length / CRC_BYTES));
       const crcs: number[] = [];
       for (let i = 0; i < blocks; i++) crcs.push(crcBytes.readUInt32LE(i * CRC_BYTES));
-      this.chunks.set(handle, { handle, version, sizeBytes, crcs, lock: new RwLock() });
+      this.chunks.set(handle, { handle, version, sizeBytes, crcs, lock: new RwLock(), versionSynced: false });
     }
     this.options.logger.info({ chunks: this.chunks.size, dir: this.chunkDir }, 'chunk table loaded');
   }
+}
+
+/** Runs `work` on every item, at most `inFlight` at a time; outcomes in item order. */
+async function settleEach<T>(
+  items: readonly T[],
+  inFlight: number,
+  work: (item: T) => Promise<void>,
+): Promise<PromiseSettledResult<void>[]> {
+  const results: PromiseSettledResult<void>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) {
+      try {
+        await work(items[i] as T);
+        results[i] = { status: 'fulfilled', value: undefined };
+      } catch (reason) {
+        results[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, items.length) }, worker));
+  return results;
 }
 
 async function unlinkQuietly(path: string): Promise<void> {

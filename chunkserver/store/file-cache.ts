@@ -21,6 +21,32 @@ export class FileCache {
 
   /** Runs `action` with the file at `path` open read-write (created if missing). */
   async with<T>(path: string, action: (file: FileHandle) => Promise<T>): Promise<T> {
+    const entry = this.acquire(path);
+    try {
+      return await action(await this.opened(path, entry));
+    } finally {
+      await this.release(entry);
+    }
+  }
+
+  /**
+   * `with` for two files at once (a chunk's data and checksums): both are opened together, one
+   * round through the thread pool instead of two in a row.
+   */
+  async withBoth<T>(first: string, second: string, action: (a: FileHandle, b: FileHandle) => Promise<T>): Promise<T> {
+    const entries = [this.acquire(first), this.acquire(second)] as const;
+    try {
+      const [a, b] = await Promise.allSettled([this.opened(first, entries[0]), this.opened(second, entries[1])]);
+      if (a.status === 'rejected') throw a.reason;
+      if (b.status === 'rejected') throw b.reason;
+      return await action(a.value, b.value);
+    } finally {
+      await Promise.all(entries.map((entry) => this.release(entry)));
+    }
+  }
+
+  /** The entry of `path` (opening it when missing), counted as in use. */
+  private acquire(path: string): Entry {
     let entry = this.entries.get(path);
     if (entry === undefined) {
       // Read-write, created when missing, never O_APPEND (positional writes must land where asked).
@@ -33,20 +59,22 @@ export class FileCache {
       this.entries.set(path, entry);
     }
     entry.users++;
+    return entry;
+  }
+
+  private async opened(path: string, entry: Entry): Promise<FileHandle> {
     try {
-      let file: FileHandle;
-      try {
-        file = await entry.handle;
-      } catch (error) {
-        // Do not cache a failed open: the next caller tries again.
-        if (this.entries.get(path) === entry) this.entries.delete(path);
-        throw error;
-      }
-      return await action(file);
-    } finally {
-      entry.users--;
-      if (entry.evicted && entry.users === 0) await closeQuietly(entry);
+      return await entry.handle;
+    } catch (error) {
+      // Do not cache a failed open: the next caller tries again.
+      if (this.entries.get(path) === entry) this.entries.delete(path);
+      throw error;
     }
+  }
+
+  private async release(entry: Entry): Promise<void> {
+    entry.users--;
+    if (entry.evicted && entry.users === 0) await closeQuietly(entry);
   }
 
   /** Closes and forgets the file at `path` (before it is deleted or renamed). */

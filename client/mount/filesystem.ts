@@ -128,8 +128,13 @@ export class GfsMountFs {
     this.refuseIfReadOnly();
     if (!isRegularFileMode(mode)) throw errnoError('EPERM', 'only regular files and directories exist in gfs');
     // Creates the file when it is missing (with its mode: no chmod after) and never truncates one
-    // that appeared meanwhile; the SDK handle it opens serves the open that follows.
-    const { handle, entry, created } = await this.client.openOrCreate(path, { mode: mode & 0o7777 });
+    // that appeared meanwhile; the SDK handle it opens serves the open that follows. A new file is
+    // most likely written next: the master sets a chunk aside for it (a small file's first close
+    // is then one chunk write and one master call).
+    const { handle, entry, created } = await this.client.openOrCreate(path, {
+      mode: mode & 0o7777,
+      reserveChunk: true,
+    });
     this.attrs.set(path, entry);
     this.created.delete(path);
     // Only a file this call made is known to be empty and just so: one that another mount made
@@ -319,13 +324,17 @@ export class GfsMountFs {
     return this.files.file(path)?.attributes() ?? this.attrs.get(path) ?? this.freshEntry(path);
   }
 
-  /** Asks the master (concurrent asks for one path share the answer) and caches the entry. */
+  /**
+   * Asks the master (concurrent asks for one path share the answer) and caches the entry. A lookup,
+   * not a stat: the kernel asks for every name before it creates it, so missing is common.
+   */
   private freshEntry(path: string): Promise<Entry> {
     const inFlight = this.statsInFlight.get(path);
     if (inFlight !== undefined) return inFlight;
     const asking = this.client
-      .stat(path)
+      .lookup(path)
       .then((entry) => {
+        if (entry === undefined) throw new GfsError('NOT_FOUND', 'no such file or directory', path);
         this.attrs.set(path, entry);
         this.files.file(path)?.observed(entry);
         return entry;

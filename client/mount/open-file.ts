@@ -66,6 +66,7 @@ export class OpenFile {
     const sink: RangeSink = {
       write: async (data, offsetBytes) => (await this.ready()).writeUnrecorded(data, offsetBytes),
       recordLength: async (endBytes) => (await this.ready()).recordLength(endBytes),
+      writeWhole: async (data) => (await this.ready()).writeWhole(data),
     };
     this.writes = new WriteBuffer(sink, {
       chunkSizeBytes,

@@ -17,6 +17,10 @@
 // Each record is a logged change at the master, so recording per range would cost a master
 // round trip (and a log commit) per range.
 //
+// A file written whole before its first flush (nothing sent yet, one range from offset 0: a small
+// file's create, write, close) goes out as one `writeWhole`, bytes and length together, which
+// lets the SDK use the chunk the file's create reserved (one write and one master call).
+//
 // Order: a range is written only after every range in flight that overlaps it has landed, so a
 // later write to the same bytes always lands last. Failures of writes sent in the background are
 // kept and reported by the next `flush` (close) or `write`, as NFS reports them.
@@ -34,6 +38,11 @@ export interface RangeSink {
   write(data: Buffer, offsetBytes: number): Promise<void>;
   /** Records at the master that the file reaches at least `endBytes` (and sets its mtime). */
   recordLength(endBytes: number): Promise<void>;
+  /**
+   * Writes `data` as bytes [0, data.length) of a file nothing was sent to yet, and records the
+   * length: `write` then `recordLength` in one (absent: those two are used).
+   */
+  writeWhole?(data: Buffer): Promise<void>;
 }
 
 export interface WriteBufferOptions {
@@ -88,6 +97,10 @@ export class WriteBuffer {
   private recording: Promise<void> | undefined;
   /** Where the last write ended: a write starting there continues a sequential stream. */
   private lastEndBytes = -1;
+  /** Something was sent already: the file is no longer written whole at its first flush. */
+  private sentAny = false;
+  /** A `writeWhole` is under way. */
+  private sendingWhole = false;
   private readonly idle = new IdleTimer();
   /** Serialises callers: every method below runs alone. */
   private readonly turns = new SerialTurns();
@@ -104,7 +117,11 @@ export class WriteBuffer {
   /** True while bytes are gathered, in flight, or landed with their length not yet at the master. */
   get dirty(): boolean {
     return (
-      this.windows.size > 0 || this.inFlight.size > 0 || this.unrecordedEndBytes > 0 || this.recording !== undefined
+      this.windows.size > 0 ||
+      this.inFlight.size > 0 ||
+      this.unrecordedEndBytes > 0 ||
+      this.recording !== undefined ||
+      this.sendingWhole
     );
   }
 
@@ -255,6 +272,7 @@ export class WriteBuffer {
   /** Sends each dirty range of the window (after a free slot), ordered behind overlapping ranges in flight. */
   private async send(window: Window): Promise<void> {
     if (this.windows.get(window.startBytes) !== window) return;
+    this.sentAny = true;
     this.windows.delete(window.startBytes);
     this.dirtyBytes -= window.dirtyBytes;
     // The pages' memory goes back once every range cut from them has landed.
@@ -305,11 +323,35 @@ export class WriteBuffer {
   }
 
   private async sendAllAndWait(): Promise<void> {
+    await this.sendWhole();
     await this.sendOldest(0);
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight].map((each) => each.done));
     await this.recordLanded().catch((error: unknown) => {
       this.failure ??= error;
     });
+  }
+
+  /** When nothing was sent yet and one range from offset 0 is all there is: sends it with `writeWhole`. */
+  private async sendWhole(): Promise<void> {
+    const { writeWhole } = this.sink;
+    const [window, ...others] = this.windows.values();
+    const range = window?.ranges[0];
+    if (writeWhole === undefined || this.sentAny || others.length > 0 || window === undefined) return;
+    if (window.startBytes !== 0 || window.ranges.length !== 1 || range === undefined || range.start !== 0) return;
+    this.sentAny = true;
+    this.sendingWhole = true;
+    this.idle.clear();
+    this.windows.delete(window.startBytes);
+    this.dirtyBytes -= window.dirtyBytes;
+    try {
+      await writeWhole.call(this.sink, this.copyOut(window, range.start, range.end));
+    } catch (error) {
+      this.failure ??= error;
+    } finally {
+      this.sendingWhole = false;
+      this.options.budget.release(window.heldBytes);
+      window.pages.fill(undefined);
+    }
   }
 
   /**

@@ -33,6 +33,7 @@ import { splitIntoPieces } from './pieces.js';
 import { readRangeToBuffer } from './range-reader.js';
 import { payloadBytesMax, RecordAppender, type RecordAppendOptions } from './records/appender.js';
 import { type AppendedRecord, type RecordsOptions, readRecords } from './records/reader.js';
+import { fitsReserved, type ReservedChunk, writeIntoReserved } from './reserved-chunk.js';
 import { withRetries } from './retry.js';
 import { GfsReadStream, GfsWriteStream, type ReadStreamOptions } from './streams.js';
 
@@ -74,10 +75,22 @@ export class GfsClient {
     await this.rpc.close();
   }
 
-  /** Creates or truncates `path` and writes `data` as its whole content. */
+  /**
+   * Creates or truncates `path` and writes `data` as its whole content. A small file goes into the
+   * chunk its create reserved, when the master had one ready: the create, one write and one extend.
+   */
   async writeFile(path: string, data: Uint8Array | string): Promise<void> {
-    const file = await this.createFile(normalizePath(path));
+    const file = normalizePath(path);
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    const reserveChunk = bytes.byteLength > 0 && bytes.byteLength <= PIECE_BYTES_DEFAULT;
+    const { reserved: grant } = await this.deps.master.create(file, true, { reserveChunk });
+    this.forget(file);
+    if (grant !== undefined) {
+      const reserved = { grant, receivedAtMs: Date.now() };
+      if (fitsReserved(reserved, bytes.byteLength, Date.now())) {
+        if ((await writeIntoReserved(this.deps, file, reserved, bytes)) !== undefined) return;
+      }
+    }
     const chunkSizeBytes = await this.deps.locator.chunkSize(file);
     const writer = new PieceWriter(this.deps, file);
     for (const piece of splitIntoPieces(0, bytes.byteLength, chunkSizeBytes, PIECE_BYTES_DEFAULT)) {
@@ -141,14 +154,15 @@ export class GfsClient {
    * for positioned reads and writes ('r+'); a file that exists is opened as it is, never
    * truncated. One master call when the file is new (`open(path, 'a')` and then `open(path, 'r+')`
    * would take three). `created` says whether this call made the file; `entry` is the master's
-   * view of it.
+   * view of it. With `reserveChunk` (the caller means to write the new file soon) the master may
+   * set a chunk aside for it, which makes the handle's `writeWhole` a write and one master call.
    */
   async openOrCreate(
     path: string,
-    options: { mode?: number } = {},
+    options: { mode?: number; reserveChunk?: boolean } = {},
   ): Promise<{ handle: GfsFileHandle; entry: Entry; created: boolean }> {
     const file = normalizePath(path);
-    const { mode } = options;
+    const { mode, reserveChunk } = options;
     if (mode !== undefined && (!Number.isInteger(mode) || mode < 0 || mode > MODE_BITS_MAX)) {
       throw new GfsError('INVALID_ARGUMENT', 'mode must be an integer from 0 to 0o7777', file);
     }
@@ -156,15 +170,19 @@ export class GfsClient {
     this.deps.locator.cache.invalidatePath(file);
     let entry: Entry;
     let created = true;
+    let reserved: ReservedChunk | undefined;
     try {
-      entry = await this.deps.master.create(file, false, mode);
+      const { reserved: grant, ...made } = await this.deps.master.create(file, false, { mode, reserveChunk });
+      entry = made;
+      if (grant !== undefined) reserved = { grant, receivedAtMs: Date.now() };
     } catch (error) {
       if (!(error instanceof GfsError && error.code === 'ALREADY_EXISTS')) throw error;
       entry = await this.deps.master.stat(file);
       created = false;
     }
     if (entry.type === 'dir') throw new GfsError('IS_A_DIRECTORY', 'is a directory', file);
-    return { handle: new GfsFileHandle(this.deps, file, 'r+', entry.size, this.rotation), entry, created };
+    const handle = new GfsFileHandle(this.deps, file, 'r+', entry.size, this.rotation, reserved);
+    return { handle, entry, created };
   }
 
   /**
@@ -212,6 +230,11 @@ export class GfsClient {
 
   async stat(path: string): Promise<Entry> {
     return this.deps.master.stat(normalizePath(path));
+  }
+
+  /** `stat` for a path that may well be missing: undefined then, rather than a NOT_FOUND error (cheaper). */
+  async lookup(path: string): Promise<Entry | undefined> {
+    return this.deps.master.lookup(normalizePath(path));
   }
 
   /** POSIX rename: replaces an existing file at `to` atomically. */

@@ -9,6 +9,7 @@ import type { SdkDeps } from './deps.js';
 import { PieceWriter } from './piece-writer.js';
 import { splitIntoPieces } from './pieces.js';
 import { type ByteRange, readRange, readRangeToBuffer } from './range-reader.js';
+import { fitsReserved, type ReservedChunk, writeIntoReserved } from './reserved-chunk.js';
 import { withRetries } from './retry.js';
 
 export type OpenMode = 'r' | 'r+' | 'w' | 'a';
@@ -25,6 +26,8 @@ export class GfsFileHandle {
     readonly mode: OpenMode,
     private knownSizeBytes: number,
     private readonly rotation: number,
+    /** The chunk this handle's create reserved for the file's chunk 0, until a write uses or passes it. */
+    private reserved?: ReservedChunk,
   ) {}
 
   /** Reads up to `length` bytes at `position` (default: the handle's position, which then advances). */
@@ -115,6 +118,30 @@ export class GfsFileHandle {
   }
 
   /**
+   * Writes `data` at offset 0 and records the length, like `write(data, 0)`, for a file this
+   * handle's create made and nothing has written since (the mount's small file at its first
+   * close). With the chunk the create reserved, still in time: one write to its replicas and one
+   * master call that makes it the file's chunk 0 and records the length, instead of a lease
+   * request (allocating the chunk), the write and the extend.
+   */
+  async writeWhole(data: Uint8Array): Promise<void> {
+    this.checkWritable();
+    if (this.mode === 'a') throw new GfsError('INVALID_ARGUMENT', 'an append handle writes at the end', this.path);
+    const reserved = this.reserved;
+    this.reserved = undefined;
+    if (reserved !== undefined && fitsReserved(reserved, data.byteLength, Date.now())) {
+      const written = await writeIntoReserved(this.deps, this.path, reserved, data);
+      if (written !== undefined) {
+        this.remember(written.handle, new Set(written.replicas));
+        this.knownSizeBytes = Math.max(this.knownSizeBytes, data.byteLength);
+        return;
+      }
+    }
+    await this.writeData(data, 0);
+    if (data.byteLength > 0) await this.recordLength(data.byteLength);
+  }
+
+  /**
    * Records at the master that the file reaches at least `endBytes` (it never shrinks it), and
    * sets its mtime: what `write` does after the bytes landed, for writes made with `writeUnrecorded`.
    */
@@ -143,6 +170,8 @@ export class GfsFileHandle {
 
   /** Puts `bytes` at `startBytes` on every replica (pieces in flight in parallel), remembering the chunks for `sync()`. */
   private async writeData(bytes: Uint8Array, startBytes: number): Promise<void> {
+    // A write the usual way allocates chunk 0 if it is missing: the reservation is of no use then.
+    this.reserved = undefined;
     const chunkSizeBytes = await this.deps.locator.chunkSize(this.path);
     const writer = new PieceWriter(this.deps, this.path);
     for (const piece of splitIntoPieces(startBytes, bytes.byteLength, chunkSizeBytes, PIECE_BYTES_DEFAULT)) {

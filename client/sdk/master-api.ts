@@ -13,6 +13,7 @@ import {
   deleteRoute,
   extendRoute,
   listRoute,
+  lookupRoute,
   mkdirRoute,
   renameRoute,
   reserveAppendRoute,
@@ -43,11 +44,22 @@ export class MasterApi {
   mkdir(path: string, recursive: boolean) {
     return this.call(mkdirRoute, { path, recursive });
   }
-  create(path: string, overwrite: boolean, mode?: number) {
-    return this.call(createRoute, mode === undefined ? { path, overwrite } : { path, overwrite, mode });
+  /** With `reserveChunk`, the reply may name a chunk set aside for the file's chunk 0 (`reserved`). */
+  create(path: string, overwrite: boolean, options: { mode?: number; reserveChunk?: boolean } = {}) {
+    const { mode, reserveChunk } = options;
+    return this.call(createRoute, {
+      path,
+      overwrite,
+      ...(mode === undefined ? {} : { mode }),
+      ...(reserveChunk === true ? { reserveChunk } : {}),
+    });
   }
   stat(path: string) {
     return this.call(statRoute, { path });
+  }
+  /** stat, with undefined for a missing path instead of NOT_FOUND. */
+  async lookup(path: string) {
+    return (await this.call(lookupRoute, { path })).entry ?? undefined;
   }
   async list(path: string) {
     return (await this.call(listRoute, { path })).entries;
@@ -61,8 +73,9 @@ export class MasterApi {
   delete(path: string, recursive: boolean) {
     return this.call(deleteRoute, { path, recursive });
   }
-  extend(path: string, length: number) {
-    return this.call(extendRoute, { path, length });
+  /** With `attach`, the chunk the file's create reserved becomes its chunk 0 in the same step. */
+  extend(path: string, length: number, attach?: string) {
+    return this.call(extendRoute, attach === undefined ? { path, length } : { path, length, attach });
   }
   locate(path: string, index: number, count: number) {
     return this.call(locateRoute, { path, index, count });

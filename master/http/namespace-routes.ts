@@ -15,6 +15,7 @@ import {
   type Entry,
   extendRoute,
   listRoute,
+  lookupRoute,
   mkdirRoute,
   renameRoute,
   reserveAppendRoute,
@@ -29,7 +30,7 @@ import {
 import { clusterStats } from '../chunkservers/capacity.js';
 import { requireFile } from '../chunkservers/locate.js';
 import type { MasterNode } from '../master-node.js';
-import { findTrashed, listTrash, TRASH_ROOT } from '../state/trash.js';
+import { findTrashed, isTrashPath, listTrash, TRASH_ROOT } from '../state/trash.js';
 import { DIR_MODE_DEFAULT, FILE_MODE_DEFAULT } from '../state/types.js';
 import { entryView } from './entry-view.js';
 import { visiblePath } from './visible-path.js';
@@ -53,7 +54,9 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode): vo
     const mtimeMs = clock();
     const trash = node.usesTrash;
     await node.commit({ op: 'create', path, overwrite: body.overwrite, trash, replication, mode, mtimeMs });
-    return entryView(path, { type: 'file', chunks: [], length: 0, mtimeMs, mode, replication });
+    const entry = entryView(path, { type: 'file', chunks: [], length: 0, mtimeMs, mode, replication });
+    const reserved = body.reserveChunk === true ? node.leases.reserveFirstChunk(replication) : undefined;
+    return reserved === undefined ? entry : { ...entry, reserved };
   });
 
   serveRoute(app, statRoute, async (body) => {
@@ -63,6 +66,14 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode): vo
     const entry = node.state.entries.get(path);
     if (entry === undefined) throw new GfsError('NOT_FOUND', 'no such file or directory', path);
     return entryView(path, entry);
+  });
+
+  serveRoute(app, lookupRoute, async (body) => {
+    const path = normalizePath(body.path);
+    const barrier = node.readBarrier();
+    if (barrier !== undefined) await barrier;
+    const entry = isTrashPath(path) ? undefined : node.state.entries.get(path);
+    return { entry: entry === undefined ? null : entryView(path, entry) };
   });
 
   serveRoute(app, listRoute, async (body) => {
@@ -137,7 +148,8 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode): vo
 
   serveRoute(app, extendRoute, async (body) => {
     const path = normalizePath(body.path);
-    await node.commit({ op: 'extend', path, length: body.length, mtimeMs: clock() });
+    if (body.attach === undefined) await node.commit({ op: 'extend', path, length: body.length, mtimeMs: clock() });
+    else await node.leases.attachFirstChunk(path, body.attach, body.length, clock());
     const entry = node.state.entries.get(path);
     return { size: entry?.type === 'file' ? entry.length : body.length };
   });

@@ -23,6 +23,7 @@ export function metricsText(node: MasterNode): string {
   const state = node.state;
   const repair = node.repair.status();
   const rebalance = node.repair.rebalancer.status(node.options.clock());
+  const pool = node.leases.pool;
   const gauges: Array<[string, string, 'gauge' | 'counter', number]> = [
     ['gfs_master_ready', 'Whether the master has finished its start-up wait', 'gauge', node.gate.isReady() ? 1 : 0],
     ['gfs_master_files', 'Files in the namespace, outside the trash', 'gauge', state.fileCount],
@@ -87,6 +88,25 @@ export function metricsText(node: MasterNode): string {
       'Live chunkservers whose disk use is beyond the rebalancing threshold from the mean',
       'gauge',
       rebalance.overFull + rebalance.underFull,
+    ],
+    ['gfs_master_chunk_pool_ready', 'New chunks created ahead of demand, ready', 'gauge', pool.readyCount],
+    [
+      'gfs_master_chunk_pool_taken_total',
+      'Pooled chunks handed to a new chunk or a create (no grant round trip)',
+      'counter',
+      pool.counts.taken,
+    ],
+    [
+      'gfs_master_chunk_pool_attached_total',
+      'Chunks reserved by a create and attached by the extend after the write',
+      'counter',
+      pool.counts.attached,
+    ],
+    [
+      'gfs_master_chunk_pool_dropped_total',
+      'Pooled or reserved chunks deleted unused (aged, replica lost, not attached)',
+      'counter',
+      pool.counts.dropped,
     ],
   ];
   let text = '';

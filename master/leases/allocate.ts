@@ -2,7 +2,9 @@
 // chunks before it too, so files can have holes). Each new chunk is placed on
 // min(replication, live chunkservers) servers and granted to them at version 1 (the lease goes
 // to the target chunk's primary); the servers that ack form its replica set; THEN addChunk is
-// logged. A chunk no server took ends the allocation with UNAVAILABLE.
+// logged. A chunk no server took ends the allocation with UNAVAILABLE. A single new chunk comes
+// from the pool of chunks created ahead of demand when it has one (chunk-pool.ts): already
+// granted, so only addChunk is logged.
 
 import { GfsError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
@@ -10,6 +12,7 @@ import { placeReplicas } from '../chunkservers/placement.js';
 import type { RecentCreations } from '../chunkservers/recent-creations.js';
 import type { ChunkserverRegistry } from '../chunkservers/registry.js';
 import type { FileEntry, LogRecord } from '../state/types.js';
+import type { ChunkPool, PooledChunk } from './chunk-pool.js';
 import { type GrantCaller, grantAll } from './grants.js';
 import type { HandleAllocator } from './handle-allocator.js';
 import type { LeaseTable } from './lease-table.js';
@@ -30,6 +33,7 @@ export interface AllocationContext {
   handles: HandleAllocator;
   /** Chunks with a grant in flight (reports leave them alone). */
   busy: Map<string, Promise<unknown>>;
+  pool: ChunkPool;
 }
 
 export async function allocateChunks(
@@ -42,6 +46,11 @@ export async function allocateChunks(
   const count = Math.min(targetIndex - firstIndex + 1, ALLOCATE_CHUNKS_MAX);
   const live = ctx.registry.liveServers();
   if (live.length === 0) throw new GfsError('UNAVAILABLE', 'no live chunkserver to place a new chunk on', path);
+  const pooled = count === 1 ? ctx.pool.take(file.replication) : undefined;
+  if (pooled !== undefined) {
+    await addPooledChunk(ctx, path, firstIndex, pooled);
+    return;
+  }
   const handles = await ctx.handles.allocate(count);
   let release: () => void = () => undefined;
   const marker = new Promise<void>((resolve) => {
@@ -93,6 +102,47 @@ export async function allocateChunks(
     }
   } finally {
     for (const handle of handles) ctx.busy.delete(handle);
+    release();
+  }
+}
+
+/**
+ * Makes a pooled chunk (granted ahead, its lease on its primary) chunk `index` of the file: logs
+ * addChunk, with `also` in the same commit when given (the attach of a create's reserved chunk
+ * logs the file's length with it), then records its replicas and its primary's lease. A chunk
+ * that could not be added is deleted from its replicas.
+ */
+export async function addPooledChunk(
+  ctx: AllocationContext,
+  path: string,
+  index: number,
+  chunk: PooledChunk,
+  also?: LogRecord,
+): Promise<void> {
+  const { handle, version, serverIds } = chunk;
+  let release: () => void = () => undefined;
+  ctx.busy.set(
+    handle,
+    new Promise<void>((resolve) => {
+      release = resolve;
+    }),
+  );
+  try {
+    // Issued in one turn: both records share a commit, and the second's check sees the first.
+    const commits = [ctx.commit({ op: 'addChunk', path, index, handle, version })];
+    if (also !== undefined) commits.push(ctx.commit(also));
+    const [added, alsoDone] = await Promise.allSettled(commits);
+    if (added?.status === 'rejected') {
+      ctx.pool.release(chunk);
+      throw added.reason;
+    }
+    for (const id of serverIds) ctx.registry.addLocation(handle, id);
+    const primaryId = serverIds[0] as string;
+    ctx.leases.set({ handle, primaryId, replicaIds: [...serverIds], version, expiresAtMs: ctx.pool.leaseEndMs(chunk) });
+    ctx.logger.info(`lease granted handle=${handle} primary=${primaryId} version=${version} new=true pooled=true`);
+    if (alsoDone?.status === 'rejected') throw alsoDone.reason;
+  } finally {
+    ctx.busy.delete(handle);
     release();
   }
 }

@@ -14,9 +14,10 @@ import type { ChunkserverInfo, ChunkserverRegistry } from '../chunkservers/regis
 import type { StartupGate } from '../chunkservers/startup-gate.js';
 import { isShared } from '../state/file-snapshot.js';
 import type { FileEntry, LogRecord, MasterState } from '../state/types.js';
-import { allocateChunks } from './allocate.js';
+import { addPooledChunk, allocateChunks } from './allocate.js';
+import { ChunkPool, type GrantBatchCaller } from './chunk-pool.js';
 import { type CopyLocalCaller, copyOnWrite } from './copy-on-write.js';
-import { type GrantCaller, grantAll } from './grants.js';
+import { type GrantBody, type GrantCaller, grantAll } from './grants.js';
 import { HandleAllocator } from './handle-allocator.js';
 import { type Lease, LeaseTable } from './lease-table.js';
 
@@ -29,8 +30,14 @@ export interface LeaseManagerDeps {
   grant: GrantCaller;
   /** Orders a replica to copy a shared chunk locally (copy-on-write). */
   copyLocal: CopyLocalCaller;
+  /** Many grants to one chunkserver in one request (the chunk pool's refills); absent, one call each. */
+  grantBatch?: GrantBatchCaller;
   clock: () => number;
   leaseMs: number;
+  /** The master's default replication (the chunk pool's chunks have it). */
+  replication: number;
+  /** Chunks created ahead of demand, and reservations of them at most (chunk-pool.ts); 0 turns the pool off. */
+  chunkPool: { chunksMax: number; reservedMax: number };
   logger: Logger;
   /** Re-replication's say on leases; absent, leases ignore repair. */
   repair?: LeaseRepairHooks;
@@ -55,6 +62,7 @@ const BUMP_ATTEMPTS_MAX = 3;
 export class LeaseManager {
   readonly leases = new LeaseTable();
   readonly handles: HandleAllocator;
+  readonly pool: ChunkPool;
   /** Chunks with a grant in flight → the request doing it; others wait for it, then look again. */
   private readonly busy = new Map<string, Promise<unknown>>();
   /** Files with a chunk allocation in flight. */
@@ -62,10 +70,73 @@ export class LeaseManager {
 
   constructor(private readonly deps: LeaseManagerDeps) {
     this.handles = new HandleAllocator(deps.state, deps.commit);
+    const grant = deps.grant;
+    this.pool = new ChunkPool({
+      registry: deps.registry,
+      recent: deps.recent,
+      handles: this.handles,
+      grantBatch: deps.grantBatch ?? ((address, bodies) => grantEach(grant, address, bodies)),
+      clock: deps.clock,
+      leaseMs: deps.leaseMs,
+      replication: deps.replication,
+      ...deps.chunkPool,
+      logger: deps.logger,
+    });
   }
 
+  /** A grant, clone or attach is in flight for the chunk, or it waits in the pool: reports leave it alone. */
   isBusy(handle: string): boolean {
-    return this.busy.has(handle);
+    return this.busy.has(handle) || this.pool.holds(handle);
+  }
+
+  /** A chunkserver registered again (restarted): the leases it held are gone with it. */
+  forgetPrimary(serverId: string): void {
+    this.leases.forgetPrimary(serverId);
+    this.pool.forgetPrimary(serverId);
+  }
+
+  /**
+   * For a create that expects its file to be written: a pooled chunk reserved to become the file's
+   * chunk 0, as a lease answer (handle, version, primary, secondaries, lease time left). The client
+   * writes to it and then attaches it with its extend (`attachFirstChunk`). Undefined when the pool
+   * has none (the client then writes the usual way).
+   */
+  reserveFirstChunk(replication: number): LeaseGrant | undefined {
+    const chunk = this.pool.reserve(replication);
+    if (chunk === undefined) return undefined;
+    const now = this.deps.clock();
+    return this.reply(
+      {
+        handle: chunk.handle,
+        version: chunk.version,
+        primaryId: chunk.serverIds[0] as string,
+        replicaIds: chunk.serverIds,
+        expiresAtMs: this.pool.leaseEndMs(chunk),
+      },
+      now,
+    );
+  }
+
+  /**
+   * The extend of a file written whole into the chunk its create reserved: that chunk becomes the
+   * file's chunk 0 and the length `length`, in one commit. CHUNK_NOT_FOUND when the reservation is
+   * unknown (a restarted master) or its lease is over, ALREADY_EXISTS when the file has chunks by
+   * now: the client then writes the usual way.
+   */
+  async attachFirstChunk(path: string, handle: string, length: number, mtimeMs: number): Promise<void> {
+    const chunk = this.pool.claim(handle);
+    if (chunk === undefined) {
+      throw new GfsError('CHUNK_NOT_FOUND', 'the reserved chunk is no longer available', handle);
+    }
+    const file = this.deps.state.entries.get(path);
+    if (file?.type !== 'file' || file.chunks.length > 0) {
+      this.pool.release(chunk);
+      if (file === undefined) throw new GfsError('NOT_FOUND', 'no such file', path);
+      if (file.type !== 'file') throw new GfsError('IS_A_DIRECTORY', 'is a directory', path);
+      throw new GfsError('ALREADY_EXISTS', 'the file has chunks already', path);
+    }
+    await addPooledChunk(this.allocationContext(), path, 0, chunk, { op: 'extend', path, length, mtimeMs });
+    this.pool.noteAttached();
   }
 
   /** True while a lease on the chunk's current version is valid (as the master sees it). */
@@ -169,7 +240,7 @@ export class LeaseManager {
   }
 
   private allocationContext() {
-    return { ...this.deps, leases: this.leases, handles: this.handles, busy: this.busy };
+    return { ...this.deps, leases: this.leases, handles: this.handles, busy: this.busy, pool: this.pool };
   }
 
   /** The lease on chunk `index` of the file, which was `handle`; undefined when it no longer is. */
@@ -283,6 +354,12 @@ export class LeaseManager {
       chunkSize: this.deps.state.chunkSizeBytes,
     };
   }
+}
+
+/** A grant batch sent as one grant call each (when no batch caller is given). */
+async function grantEach(grant: GrantCaller, address: string, bodies: readonly GrantBody[]): Promise<unknown[]> {
+  const results = await Promise.allSettled(bodies.map((body) => grant(address, body)));
+  return results.map((result) => (result.status === 'rejected' ? result.reason : undefined));
 }
 
 function choosePrimary(replicas: readonly ChunkserverInfo[], preferredId: string | undefined): ChunkserverInfo {

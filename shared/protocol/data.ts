@@ -6,6 +6,14 @@
 //                                      the chain) while it is still arriving. Replies PushReply once
 //                                      this server and everyone down the chain hold the data.
 //   POST /chunk/write                  client → primary: apply pushed data at an offset.
+//   PUT  /chunk/write-inline?handle=&version=&offset=&secondaries=a:1,b:2
+//                                      client → primary: a small write with its bytes in the body
+//                                      (no push); the primary forwards them to each secondary with
+//                                      its apply-inline. Replies {serial} once every replica applied.
+//   PUT  /chunk/apply-inline?handle=&version=&offset=&serial=
+//                                      primary → secondary: the same bytes, applied in serial order.
+//                                      Both carry the body's CRC32C in x-gfs-crc32c, checked before
+//                                      anything is applied.
 //   POST /chunk/apply                  primary → secondary: the same mutation with its serial number.
 //   POST /chunk/append                 client → primary: record append of pushed data at an offset the
 //                                      primary picks (offset null: the chunk was padded, use the next).
@@ -16,6 +24,8 @@
 //                                      end); every 64 KiB block is CRC-checked before it is sent.
 //   POST /chunk/grant                  master → replica: new version (creates a new chunk) and, for the
 //                                      primary, a lease.
+//   POST /chunk/grant-batch            master → replica: many grants in one request (the master's pool
+//                                      of chunks created ahead of demand); one outcome per grant.
 //   POST /chunk/sync                   fsync a chunk file and its metadata (SDK `sync()`).
 //   POST /chunk/clone                  master → new replica: copy a chunk from `source` (re-replication).
 //   POST /chunk/revoke                 master → primary: stop ordering mutations (a snapshot's first step).
@@ -30,6 +40,8 @@ export const DataIdSchema = Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' });
 
 export const PUSH_URL_PREFIX = '/push/';
 export const READ_URL_PREFIX = '/chunk/';
+export const WRITE_INLINE_URL = '/chunk/write-inline';
+export const APPLY_INLINE_URL = '/chunk/apply-inline';
 
 /** Read replies carry the replica's length, so a clone knows how much to copy. */
 export const REPLICA_BYTES_HEADER = 'x-gfs-replica-bytes';
@@ -47,6 +59,25 @@ export function pushPath(dataId: string, chain: readonly string[]): string {
   const query = chain.length === 0 ? '' : `?chain=${encodeURIComponent(chain.join(','))}`;
   return `${PUSH_URL_PREFIX}${dataId}${query}`;
 }
+
+/** Where a client sends an inline write (data in the body, checksum in BODY_CRC_HEADER). */
+export function writeInlinePath(
+  handle: string,
+  version: number,
+  offsetBytes: number,
+  secondaries: readonly string[],
+): string {
+  const chain = secondaries.length === 0 ? '' : `&secondaries=${encodeURIComponent(secondaries.join(','))}`;
+  return `${WRITE_INLINE_URL}?handle=${handle}&version=${version}&offset=${offsetBytes}${chain}`;
+}
+
+/** Where a primary forwards an inline write to a secondary, with its serial number. */
+export function applyInlinePath(handle: string, version: number, offsetBytes: number, serial: number): string {
+  return `${APPLY_INLINE_URL}?handle=${handle}&version=${version}&offset=${offsetBytes}&serial=${serial}`;
+}
+
+export const WriteInlineReplySchema = Type.Object({ serial: Type.Integer({ minimum: 1 }) });
+export type WriteInlineReply = Static<typeof WriteInlineReplySchema>;
 
 export function readPath(handle: string, version: number, offsetBytes: number, lengthBytes: number): string {
   return `${READ_URL_PREFIX}${handle}?version=${version}&offset=${offsetBytes}&length=${lengthBytes}`;
@@ -152,6 +183,23 @@ export const grantRoute = defineRoute(
     { additionalProperties: false },
   ),
   Empty,
+);
+
+/** Most grants in one batched grant. */
+export const GRANT_BATCH_MAX = 256;
+
+/**
+ * Several grants at once, each done as /chunk/grant would (new chunks share one directory sync);
+ * the reply has one entry per grant: null when done, else the error.
+ */
+export const grantBatchRoute = defineRoute(
+  'POST',
+  '/chunk/grant-batch',
+  Type.Object(
+    { grants: Type.Array(grantRoute.body, { minItems: 1, maxItems: GRANT_BATCH_MAX }) },
+    { additionalProperties: false },
+  ),
+  applyBatchRoute.reply,
 );
 
 export const syncRoute = defineRoute(

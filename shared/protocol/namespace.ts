@@ -4,7 +4,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { defineRoute } from '../http/route.js';
 import { REPLICATION_MAX } from '../limits.js';
-import { Empty, PathSchema } from './common.js';
+import { leaseRoute } from './chunks.js';
+import { Empty, HandleSchema, PathSchema } from './common.js';
 
 export const EntrySchema = Type.Object({
   name: Type.String(),
@@ -29,7 +30,10 @@ export const mkdirRoute = defineRoute(
 
 /**
  * Creates a file. `overwrite` replaces an existing file with an empty one (its chunks are released);
- * without it an existing path is ALREADY_EXISTS.
+ * without it an existing path is ALREADY_EXISTS. With `reserveChunk` (the caller means to write
+ * the file soon), the reply may name a chunk set aside for the file's chunk 0 (`reserved`, a lease
+ * answer): already on its replicas with its primary's lease, but not the file's until the extend
+ * after the write attaches it (extendRoute's `attach`). Absent when the master had none ready.
  */
 export const createRoute = defineRoute(
   'POST',
@@ -40,10 +44,11 @@ export const createRoute = defineRoute(
       overwrite: Type.Boolean(),
       replication: Type.Optional(Type.Integer({ minimum: 1, maximum: REPLICATION_MAX })),
       mode: Type.Optional(Type.Integer({ minimum: 0, maximum: 0o7777 })),
+      reserveChunk: Type.Optional(Type.Boolean()),
     },
     { additionalProperties: false },
   ),
-  EntrySchema,
+  Type.Object({ ...EntrySchema.properties, reserved: Type.Optional(leaseRoute.reply) }),
 );
 
 export const statRoute = defineRoute(
@@ -51,6 +56,18 @@ export const statRoute = defineRoute(
   '/ns/stat',
   Type.Object({ path: PathSchema }, { additionalProperties: false }),
   EntrySchema,
+);
+
+/**
+ * A stat for a path that may well be missing (a file system's lookup before a create): a missing
+ * path (or one in the trash) answers `entry: null` rather than NOT_FOUND, which costs both ends
+ * about twice what a plain answer does.
+ */
+export const lookupRoute = defineRoute(
+  'POST',
+  '/ns/lookup',
+  Type.Object({ path: PathSchema }, { additionalProperties: false }),
+  Type.Object({ entry: Type.Union([EntrySchema, Type.Null()]) }),
 );
 
 export const listRoute = defineRoute(
@@ -86,12 +103,19 @@ export const deleteRoute = defineRoute(
 
 /**
  * Records that bytes up to `length` were written (the length only grows this way) and sets mtime.
- * Clients send it after the chunk writes it covers succeeded on every replica.
+ * Clients send it after the chunk writes it covers succeeded on every replica. With `attach`, the
+ * chunk the file's create reserved (createRoute's `reserved`), which the client wrote, becomes the
+ * file's chunk 0 in the same durable step: CHUNK_NOT_FOUND when the reservation is unknown (a
+ * restarted master) or its lease ended, ALREADY_EXISTS when the file has chunks by now; the client
+ * then writes the usual way (lease, write, extend).
  */
 export const extendRoute = defineRoute(
   'POST',
   '/ns/extend',
-  Type.Object({ path: PathSchema, length: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+  Type.Object(
+    { path: PathSchema, length: Type.Integer({ minimum: 0 }), attach: Type.Optional(HandleSchema) },
+    { additionalProperties: false },
+  ),
   Type.Object({ size: Type.Integer({ minimum: 0 }) }),
 );
 

@@ -18,6 +18,7 @@ import {
   deleteRoute,
   extendRoute,
   listRoute,
+  lookupRoute,
   mkdirRoute,
   renameRoute,
   statRoute,
@@ -74,6 +75,10 @@ describe('master over HTTP', () => {
     });
     const stat = await rpc.call(master.address, statRoute, { path: '/a/b' });
     expect(stat).toMatchObject({ type: 'dir', name: 'b', size: 0, chunks: 0 });
+    // A lookup answers a missing path (or the hidden trash) with null, an existing one as stat does.
+    expect(await rpc.call(master.address, lookupRoute, { path: '/a/b/missing' })).toEqual({ entry: null });
+    expect(await rpc.call(master.address, lookupRoute, { path: '/.gfs-trash' })).toEqual({ entry: null });
+    expect(await rpc.call(master.address, lookupRoute, { path: '/a/b/' })).toEqual({ entry: stat });
     expect(stat.mtime).toBe(new Date(stat.mtimeMs).toISOString());
     await rpc.call(master.address, renameRoute, { from: '/a/b', to: '/c' });
     const list = await rpc.call(master.address, listRoute, { path: '/' });

@@ -22,13 +22,17 @@ class FakeCluster {
 
   readonly client = {
     stat: async (path: string) => this.entry(path, 'stat'),
+    lookup: async (path: string) => (this.files.has(path) ? this.entry(path, 'stat') : undefined),
     open: async (path: string, mode: string) => {
       const entry = this.entry(path, `open ${mode}`);
       return this.handle(entry.path);
     },
-    openOrCreate: async (path: string, options: { mode?: number }) => {
+    openOrCreate: async (path: string, options: { mode?: number; reserveChunk?: boolean }) => {
       const created = !this.files.has(path);
-      this.calls.push(`openOrCreate ${path} ${created ? `created ${(options.mode ?? 0o644).toString(8)}` : 'existed'}`);
+      const reserve = created && options.reserveChunk === true ? ' reserving a chunk' : '';
+      this.calls.push(
+        `openOrCreate ${path} ${created ? `created ${(options.mode ?? 0o644).toString(8)}` : 'existed'}${reserve}`,
+      );
       if (created) this.files.set(path, { data: Buffer.alloc(0), mode: options.mode ?? 0o644, lengthBytes: 0 });
       return { handle: this.handle(path), entry: this.view(path), created };
     },
@@ -58,6 +62,12 @@ class FakeCluster {
         file.data.copy(grown);
         data.copy(grown, position);
         file.data = grown;
+      },
+      writeWhole: async (data: Buffer) => {
+        this.calls.push(`writeWhole ${path} ${data.byteLength}`);
+        const file = this.file(path);
+        file.data = Buffer.from(data);
+        file.lengthBytes = Math.max(file.lengthBytes, data.byteLength);
       },
       recordLength: async (endBytes: number) => {
         this.calls.push(`recordLength ${path} ${endBytes}`);
@@ -107,11 +117,39 @@ describe('GfsMountFs', () => {
     expect((await fs.getattr('/f')).mode).toBe(S_IFREG | 0o600);
     const fd = await fs.open('/f', O_WRONLY | O_TRUNC);
     await fs.ftruncate(fd, 0);
-    await fs.write(fd, Buffer.from('hello'), 5, 0);
+    await fs.write(fd, Buffer.from('hel'), 3, 0);
+    await fs.write(fd, Buffer.from('lo'), 2, 3);
     await fs.flush(fd);
     await fs.release(fd);
-    expect(cluster.calls).toEqual(['openOrCreate /f created 600', 'write /f 0+5', 'recordLength /f 5']);
+    // Written whole before its first close: bytes and length in one call (the reserved chunk's).
+    expect(cluster.calls).toEqual(['openOrCreate /f created 600 reserving a chunk', 'writeWhole /f 5']);
     expect(cluster.files.get('/f')?.data.toString()).toBe('hello');
+  });
+
+  it('writes the usual way what is not a whole file at its first flush', async () => {
+    const cluster = new FakeCluster();
+    const fs = mounted(cluster);
+    await fs.mknod('/f', S_IFREG | 0o644);
+    const fd = await fs.open('/f', O_WRONLY);
+    await fs.write(fd, Buffer.from('hello'), 5, 0);
+    await fs.flush(fd);
+    // Already flushed once: the next flush sends ranges and records the length.
+    await fs.write(fd, Buffer.from('!'), 1, 5);
+    await fs.flush(fd);
+    await fs.release(fd);
+    // A range not at offset 0 is no whole file either.
+    await fs.mknod('/g', S_IFREG | 0o644);
+    const other = await fs.open('/g', O_WRONLY);
+    await fs.write(other, Buffer.from('x'), 1, 10);
+    await fs.release(other);
+    expect(cluster.calls.filter((call) => !call.startsWith('openOrCreate'))).toEqual([
+      'writeWhole /f 5',
+      'write /f 5+1',
+      'recordLength /f 6',
+      'write /g 10+1',
+      'recordLength /g 11',
+    ]);
+    expect(cluster.files.get('/f')?.data.toString()).toBe('hello!');
   });
 
   it('opens a name another client made between the lookup and the create afresh, and truncates it', async () => {
