@@ -261,6 +261,42 @@ describe('short leases', () => {
   });
 });
 
+describe('a new chunk seen while its record is written', () => {
+  for (const [what, leaseMs] of [
+    ['granted as it is asked for', 5_000],
+    ['taken from the pool', LEASE_MS],
+  ] as const) {
+    it(`has its replicas for a reader that waited for the disk (${what})`, async () => {
+      const h = await harness(leaseMs);
+      await filledOrWarm(h);
+      await createFile(h, '/f');
+      const leasing = h.node.leases.lease('/f', 0);
+      // The moment its record is applied, a reader arrives: it waits for the disk (as locate and
+      // `gfs stat --chunks` do), then reads.
+      let barrier = h.node.readBarrier();
+      for (let turns = 0; barrier === undefined; turns++) {
+        if (turns > 10_000) throw new Error('the chunk was never applied');
+        await Promise.resolve();
+        barrier = h.node.readBarrier();
+      }
+      await barrier;
+      const file = h.node.state.entries.get('/f');
+      const handle = file?.type === 'file' ? file.chunks[0] : undefined;
+      if (handle === undefined) throw new Error('no chunk');
+      expect(h.node.registry.liveHolders(handle)).toHaveLength(3);
+      expect(h.node.leases.primaryAddressOf(handle)).not.toBeNull();
+      await leasing;
+    });
+  }
+});
+
+/** A first allocation (which also reserves a block of handles, and starts the pool when there is one). */
+async function filledOrWarm(h: Harness): Promise<void> {
+  await createFile(h, '/warm');
+  await h.node.leases.lease('/warm', 0);
+  await h.node.leases.pool.settled();
+}
+
 describe('attach records', () => {
   it('replay as the addChunk and extend they are', () => {
     const state = createState(CHUNK);
