@@ -67,6 +67,13 @@ export const SERIAL_GAP_WAIT_MS = 10_000;
  */
 export const CHUNK_POOL_CHUNKS_DEFAULT = 64;
 /**
+ * The pool keeps twice the chunks taken within the last CHUNK_POOL_DEMAND_WINDOW_MS, and at least
+ * CHUNK_POOL_READY_MIN: a big file's writer (a new 64 MiB chunk every second or so) then costs a
+ * few chunks created ahead, not 64 that age unused (each is three files on each of its replicas).
+ */
+export const CHUNK_POOL_READY_MIN = 4;
+export const CHUNK_POOL_DEMAND_WINDOW_MS = 1_000;
+/**
  * Pooled chunks reserved by creates for their file's first chunk, waiting for the extend that
  * attaches them, at most. A create that reserves one is a bet that the file gets written; files
  * left empty hold theirs until its lease ends, and this bounds how many.

@@ -12,6 +12,7 @@ import { MasterNode } from '../../../master/master-node.js';
 import { apply } from '../../../master/state/apply.js';
 import { createState } from '../../../master/state/namespace-table.js';
 import { GfsError } from '../../../shared/errors.js';
+import { CHUNK_POOL_READY_MIN } from '../../../shared/limits.js';
 import { silentLogger } from '../../../shared/log.js';
 
 const CHUNK = 1024 * 1024;
@@ -37,7 +38,7 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
-async function harness(leaseMs = LEASE_MS): Promise<Harness> {
+async function harness(leaseMs = LEASE_MS, pool = POOL): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'gfs-pool-'));
   dirs.push(dataDir);
   let now = 1_000_000;
@@ -53,7 +54,7 @@ async function harness(leaseMs = LEASE_MS): Promise<Harness> {
       deadAfterMs: DEAD_AFTER_MS,
       trashRetentionMs: 0,
       startupWaitMs: 0,
-      chunkPoolChunks: POOL,
+      chunkPoolChunks: pool,
       clock: () => now,
       grant: async (address, body) => {
         record(address, body);
@@ -246,6 +247,24 @@ describe('the chunk pool', () => {
     await createFile(h, '/f');
     const grant = await h.node.leases.lease('/f', 0);
     expect(pooled).not.toContain(grant.handle);
+  });
+});
+
+describe('the pool’s size', () => {
+  it('follows demand: a few chunks for an occasional new chunk, up to the bound for a stream', async () => {
+    const h = await harness(LEASE_MS, 64);
+    await filledOrWarm(h);
+    // One chunk taken in the last second: a few are kept, not 64.
+    expect(h.node.leases.pool.readyCount).toBe(CHUNK_POOL_READY_MIN);
+    // A stream of new files, each taking one: the pool grows with it, up to its bound.
+    for (let i = 0; i < 40; i++) {
+      await createFile(h, `/s${i}`);
+      await h.node.leases.lease(`/s${i}`, 0);
+      await h.node.leases.pool.settled();
+    }
+    expect(h.node.leases.pool.readyCount).toBeGreaterThan(CHUNK_POOL_READY_MIN * 4);
+    expect(h.node.leases.pool.readyCount).toBeLessThanOrEqual(64);
+    expect(h.node.leases.pool.counts.taken).toBeGreaterThan(30);
   });
 });
 
