@@ -59,11 +59,11 @@ export const LOCATE_PREFETCH_CHUNKS = 16;
 export const SERIAL_GAP_WAIT_MS = 10_000;
 
 /**
- * New chunks the master keeps created ahead of demand: placed, at version 1 on their replicas, the
- * lease on their primary (master/leases/chunk-pool.ts). Allocating a chunk (every new file's
- * first) then needs no grant round trip to three chunkservers, each storing a version durably:
- * 9–14 ms of a small file's 25 ms on the 2-core test machine. Refilled in one batch per
- * chunkserver after use; an idle master lets them expire. 0 turns the pool off.
+ * At most this many new chunks the master keeps created ahead of demand: placed, at version 1 on
+ * their replicas, the lease on their primary (master/leases/chunk-pool.ts). Allocating a chunk
+ * (every new file's first) then needs no grant round trip to three chunkservers, each storing a
+ * version durably: 9–14 ms of a small file's 25 ms on the 2-core test machine. Refilled in one
+ * batch per chunkserver after use; an idle master lets them expire. 0 turns the pool off.
  */
 export const CHUNK_POOL_CHUNKS_DEFAULT = 64;
 /**
