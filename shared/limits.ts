@@ -59,13 +59,20 @@ export const LOCATE_PREFETCH_CHUNKS = 16;
 export const SERIAL_GAP_WAIT_MS = 10_000;
 
 /**
- * New chunks the master keeps created ahead of demand: placed, at version 1 on their replicas, the
- * lease on their primary (master/leases/chunk-pool.ts). Allocating a chunk (every new file's
- * first) then needs no grant round trip to three chunkservers, each storing a version durably:
- * 9–14 ms of a small file's 25 ms on the 2-core test machine. Refilled in one batch per
- * chunkserver after use; an idle master lets them expire. 0 turns the pool off.
+ * At most this many new chunks the master keeps created ahead of demand: placed, at version 1 on
+ * their replicas, the lease on their primary (master/leases/chunk-pool.ts). Allocating a chunk
+ * (every new file's first) then needs no grant round trip to three chunkservers, each storing a
+ * version durably: 9–14 ms of a small file's 25 ms on the 2-core test machine. Refilled in one
+ * batch per chunkserver after use; an idle master lets them expire. 0 turns the pool off.
  */
 export const CHUNK_POOL_CHUNKS_DEFAULT = 64;
+/**
+ * The pool keeps twice the chunks taken within the last CHUNK_POOL_DEMAND_WINDOW_MS, and at least
+ * CHUNK_POOL_READY_MIN: a big file's writer (a new 64 MiB chunk every second or so) then costs a
+ * few chunks created ahead, not 64 that age unused (each is three files on each of its replicas).
+ */
+export const CHUNK_POOL_READY_MIN = 4;
+export const CHUNK_POOL_DEMAND_WINDOW_MS = 1_000;
 /**
  * Pooled chunks reserved by creates for their file's first chunk, waiting for the extend that
  * attaches them, at most. A create that reserves one is a bet that the file gets written; files

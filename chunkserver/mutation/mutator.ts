@@ -276,7 +276,8 @@ export class Mutator {
 
   /**
    * Master → replica: many grants at once (the master's pool of new chunks). New chunks are created
-   * together (one directory sync for all); one outcome per grant, null when it was taken.
+   * together (ChunkStore.createChunks: durable at their first sync); one outcome per grant, null
+   * when it was taken.
    */
   async grantBatch(
     grants: readonly GrantRequest[],

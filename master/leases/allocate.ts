@@ -11,7 +11,7 @@ import type { Logger } from '../../shared/log.js';
 import { placeReplicas } from '../chunkservers/placement.js';
 import type { RecentCreations } from '../chunkservers/recent-creations.js';
 import type { ChunkserverRegistry } from '../chunkservers/registry.js';
-import type { FileEntry, LogRecord } from '../state/types.js';
+import type { FileEntry, LogRecord, MasterState } from '../state/types.js';
 import type { ChunkPool, PooledChunk } from './chunk-pool.js';
 import { type GrantCaller, grantAll } from './grants.js';
 import type { HandleAllocator } from './handle-allocator.js';
@@ -21,6 +21,8 @@ import type { LeaseTable } from './lease-table.js';
 export const ALLOCATE_CHUNKS_MAX = 256;
 
 export interface AllocationContext {
+  /** Read only here: whether a commit applied its record. */
+  state: MasterState;
   commit(record: LogRecord): Promise<unknown>;
   registry: ChunkserverRegistry;
   /** New replicas per server lately: placement spreads them, and records these. */
@@ -81,8 +83,11 @@ export async function allocateChunks(
       if ((acks[i] ?? []).length === 0) break;
       commits.push(ctx.commit({ op: 'addChunk', path, index: plan.index, handle: plan.handle, version: 1 }));
     }
-    await Promise.all(commits);
+    // A commit applies its record before it waits for the disk, so the chunks are the file's now:
+    // their replicas and lease go in now too. Readers wait for the disk before they look (locate,
+    // `gfs stat --chunks`), and must never find a new chunk without its replicas.
     for (const [i, plan] of plans.slice(0, commits.length).entries()) {
+      if (!ctx.state.chunks.has(plan.handle)) continue;
       const acked = acks[i] ?? [];
       for (const info of acked) ctx.registry.addLocation(plan.handle, info.id);
       const primary = plan.servers[0];
@@ -97,6 +102,7 @@ export async function allocateChunks(
         ctx.logger.info(`lease granted handle=${plan.handle} primary=${primary.id} version=1 new=true`);
       }
     }
+    await Promise.all(commits);
     if (commits.length < plans.length) {
       throw new GfsError('UNAVAILABLE', 'no chunkserver accepted the new chunk', path);
     }
@@ -131,15 +137,24 @@ export async function addPooledChunk(
     // Issued in one turn: both records share a commit, and the second's check sees the first.
     const commits = [ctx.commit({ op: 'addChunk', path, index, handle, version })];
     if (also !== undefined) commits.push(ctx.commit(also));
+    // Applied already (see allocateChunks): the replicas and the lease go in before the disk wait.
+    if (ctx.state.chunks.has(handle)) {
+      for (const id of serverIds) ctx.registry.addLocation(handle, id);
+      const primaryId = serverIds[0] as string;
+      ctx.leases.set({
+        handle,
+        primaryId,
+        replicaIds: [...serverIds],
+        version,
+        expiresAtMs: ctx.pool.leaseEndMs(chunk),
+      });
+      ctx.logger.info(`lease granted handle=${handle} primary=${primaryId} version=${version} new=true pooled=true`);
+    }
     const [added, alsoDone] = await Promise.allSettled(commits);
     if (added?.status === 'rejected') {
-      ctx.pool.release(chunk);
+      if (!ctx.state.chunks.has(handle)) ctx.pool.release(chunk);
       throw added.reason;
     }
-    for (const id of serverIds) ctx.registry.addLocation(handle, id);
-    const primaryId = serverIds[0] as string;
-    ctx.leases.set({ handle, primaryId, replicaIds: [...serverIds], version, expiresAtMs: ctx.pool.leaseEndMs(chunk) });
-    ctx.logger.info(`lease granted handle=${handle} primary=${primaryId} version=${version} new=true pooled=true`);
     if (alsoDone?.status === 'rejected') throw alsoDone.reason;
   } finally {
     ctx.busy.delete(handle);

@@ -4,8 +4,11 @@
 // only logs addChunk; a create may also reserve one for the file's first chunk, which the extend
 // after the client's write attaches (lease-manager.ts).
 //
-// Bounds and lifetimes. At most `chunksMax` chunks wait here. One refill (one grant-batch request
-// per chunkserver) runs at a time, and only after demand: an idle master creates nothing. A pooled
+// Bounds and lifetimes. At most `chunksMax` chunks wait here, and only as many as demand calls for:
+// twice the chunks taken in the last second, at least CHUNK_POOL_READY_MIN, so a stream of small
+// files gets the whole pool while a big file (a new chunk every second or so) gets a few and makes
+// no work for chunks it would never use. One refill (one grant-batch request per chunkserver) runs
+// at a time, and only after demand: an idle master creates nothing. A pooled
 // chunk is handed out while at least half of the time its primary takes writes under the lease
 // is left (lease − LEASE_SAFETY_MARGIN_MS: the primary stops that much before the master's end);
 // older ones, and reservations not attached within their lease, are deleted from their
@@ -19,7 +22,12 @@
 // held are orphans that reports delete; their handles are never reused (the handle counter's
 // reservation is logged, handle-allocator.ts).
 
-import { CHUNK_POOL_USABLE_MS_MIN, LEASE_SAFETY_MARGIN_MS } from '../../shared/limits.js';
+import {
+  CHUNK_POOL_DEMAND_WINDOW_MS,
+  CHUNK_POOL_READY_MIN,
+  CHUNK_POOL_USABLE_MS_MIN,
+  LEASE_SAFETY_MARGIN_MS,
+} from '../../shared/limits.js';
 import type { Logger } from '../../shared/log.js';
 import { placeBatch } from '../chunkservers/batch-placement.js';
 import type { RecentCreations } from '../chunkservers/recent-creations.js';
@@ -69,6 +77,8 @@ export class ChunkPool {
   private refilling: Promise<void> | undefined;
   /** Takes since the running refill started: another refill follows it only after demand. */
   private demand = 0;
+  /** When the latest takes happened (at most chunksMax, oldest first): how many chunks to keep. */
+  private readonly takenAtMs: number[] = [];
   /** Counts for /metrics: chunks handed to allocations or reservations, attached reservations, dropped chunks. */
   readonly counts = { taken: 0, attached: 0, dropped: 0 };
 
@@ -108,6 +118,8 @@ export class ChunkPool {
       this.counts.taken++;
     }
     this.demand++;
+    this.takenAtMs.push(now);
+    if (this.takenAtMs.length > this.deps.chunksMax) this.takenAtMs.shift();
     this.refill();
     return taken;
   }
@@ -195,9 +207,22 @@ export class ChunkPool {
     this.deps.logger.debug(`pooled chunk dropped handle=${chunk.handle} why=${why}`);
   }
 
-  /** Starts a refill unless one runs or the pool is full; another follows while takes keep coming. */
+  /** Chunks to keep ready now: twice those taken in the last window, within the bounds. */
+  private target(now: number): number {
+    let recent = 0;
+    for (
+      let i = this.takenAtMs.length - 1;
+      i >= 0 && now - (this.takenAtMs[i] as number) < CHUNK_POOL_DEMAND_WINDOW_MS;
+      i--
+    ) {
+      recent++;
+    }
+    return Math.min(this.deps.chunksMax, Math.max(CHUNK_POOL_READY_MIN, 2 * recent));
+  }
+
+  /** Starts a refill unless one runs or half the target is ready; another follows while takes keep coming. */
   private refill(): void {
-    if (this.refilling !== undefined || this.ready.length > this.deps.chunksMax / 2) return;
+    if (this.refilling !== undefined || this.ready.length > this.target(this.deps.clock()) / 2) return;
     this.demand = 0;
     const running = this.refillOnce()
       .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'chunk pool refill failed'))
@@ -210,8 +235,9 @@ export class ChunkPool {
 
   private async refillOnce(): Promise<void> {
     const { registry, recent, clock, leaseMs } = this.deps;
-    const need = this.deps.chunksMax - this.ready.length - this.creatingCount;
-    const live = registry.liveServers(clock());
+    const now = clock();
+    const need = this.target(now) - this.ready.length - this.creatingCount;
+    const live = registry.liveServers(now);
     if (need <= 0 || live.length === 0) return;
     this.creatingCount += need;
     let handles: string[] = [];

@@ -189,8 +189,9 @@ export const grantRoute = defineRoute(
 export const GRANT_BATCH_MAX = 256;
 
 /**
- * Several grants at once, each done as /chunk/grant would (new chunks share one directory sync);
- * the reply has one entry per grant: null when done, else the error.
+ * Several grants at once, each done as /chunk/grant would, except that new chunks get their files
+ * at once and become durable at their first sync (ChunkStore.createChunks); the reply has one entry
+ * per grant: null when done, else the error.
  */
 export const grantBatchRoute = defineRoute(
   'POST',

@@ -12,6 +12,7 @@ import { MasterNode } from '../../../master/master-node.js';
 import { apply } from '../../../master/state/apply.js';
 import { createState } from '../../../master/state/namespace-table.js';
 import { GfsError } from '../../../shared/errors.js';
+import { CHUNK_POOL_READY_MIN } from '../../../shared/limits.js';
 import { silentLogger } from '../../../shared/log.js';
 
 const CHUNK = 1024 * 1024;
@@ -37,7 +38,7 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
-async function harness(leaseMs = LEASE_MS): Promise<Harness> {
+async function harness(leaseMs = LEASE_MS, pool = POOL): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'gfs-pool-'));
   dirs.push(dataDir);
   let now = 1_000_000;
@@ -53,7 +54,7 @@ async function harness(leaseMs = LEASE_MS): Promise<Harness> {
       deadAfterMs: DEAD_AFTER_MS,
       trashRetentionMs: 0,
       startupWaitMs: 0,
-      chunkPoolChunks: POOL,
+      chunkPoolChunks: pool,
       clock: () => now,
       grant: async (address, body) => {
         record(address, body);
@@ -249,6 +250,24 @@ describe('the chunk pool', () => {
   });
 });
 
+describe('the pool’s size', () => {
+  it('follows demand: a few chunks for an occasional new chunk, up to the bound for a stream', async () => {
+    const h = await harness(LEASE_MS, 64);
+    await filledOrWarm(h);
+    // One chunk taken in the last second: a few are kept, not 64.
+    expect(h.node.leases.pool.readyCount).toBe(CHUNK_POOL_READY_MIN);
+    // A stream of new files, each taking one: the pool grows with it, up to its bound.
+    for (let i = 0; i < 40; i++) {
+      await createFile(h, `/s${i}`);
+      await h.node.leases.lease(`/s${i}`, 0);
+      await h.node.leases.pool.settled();
+    }
+    expect(h.node.leases.pool.readyCount).toBeGreaterThan(CHUNK_POOL_READY_MIN * 4);
+    expect(h.node.leases.pool.readyCount).toBeLessThanOrEqual(64);
+    expect(h.node.leases.pool.counts.taken).toBeGreaterThan(30);
+  });
+});
+
 describe('short leases', () => {
   it('keep no pool: every new chunk is granted as it is asked for', async () => {
     const h = await harness(5_000);
@@ -260,6 +279,42 @@ describe('short leases', () => {
     expect(h.grants).toHaveLength(3);
   });
 });
+
+describe('a new chunk seen while its record is written', () => {
+  for (const [what, leaseMs] of [
+    ['granted as it is asked for', 5_000],
+    ['taken from the pool', LEASE_MS],
+  ] as const) {
+    it(`has its replicas for a reader that waited for the disk (${what})`, async () => {
+      const h = await harness(leaseMs);
+      await filledOrWarm(h);
+      await createFile(h, '/f');
+      const leasing = h.node.leases.lease('/f', 0);
+      // The moment its record is applied, a reader arrives: it waits for the disk (as locate and
+      // `gfs stat --chunks` do), then reads.
+      let barrier = h.node.readBarrier();
+      for (let turns = 0; barrier === undefined; turns++) {
+        if (turns > 10_000) throw new Error('the chunk was never applied');
+        await Promise.resolve();
+        barrier = h.node.readBarrier();
+      }
+      await barrier;
+      const file = h.node.state.entries.get('/f');
+      const handle = file?.type === 'file' ? file.chunks[0] : undefined;
+      if (handle === undefined) throw new Error('no chunk');
+      expect(h.node.registry.liveHolders(handle)).toHaveLength(3);
+      expect(h.node.leases.primaryAddressOf(handle)).not.toBeNull();
+      await leasing;
+    });
+  }
+});
+
+/** A first allocation (which also reserves a block of handles, and starts the pool when there is one). */
+async function filledOrWarm(h: Harness): Promise<void> {
+  await createFile(h, '/warm');
+  await h.node.leases.lease('/warm', 0);
+  await h.node.leases.pool.settled();
+}
 
 describe('attach records', () => {
   it('replay as the addChunk and extend they are', () => {
