@@ -40,6 +40,11 @@ import { GfsReadStream, GfsWriteStream, type ReadStreamOptions } from './streams
 export interface GfsClientOptions {
   /** The master: `http://host:port` or `host:port`. */
   master: string;
+  /**
+   * How long a call waits for a master that answered this client before and is unreachable now
+   * (restarting), in ms; default 60 000, 0 fails at once. A master never reached fails at once.
+   */
+  masterOutagePatienceMs?: number;
 }
 
 /** Files with a record appender kept (idle ones beyond this are dropped). */
@@ -61,7 +66,22 @@ export class GfsClient {
       throw new GfsError('INVALID_ARGUMENT', 'the master address is required', String(options?.master));
     }
     this.rpc = new RpcClient({ connectionsPerOrigin: CONNECTIONS_PER_ORIGIN });
-    const master = new MasterApi(this.rpc, options.master);
+    const { masterOutagePatienceMs } = options;
+    if (
+      masterOutagePatienceMs !== undefined &&
+      !(Number.isFinite(masterOutagePatienceMs) && masterOutagePatienceMs >= 0)
+    ) {
+      throw new GfsError(
+        'INVALID_ARGUMENT',
+        'masterOutagePatienceMs must be a number of milliseconds ≥ 0',
+        String(masterOutagePatienceMs),
+      );
+    }
+    const master = new MasterApi(
+      this.rpc,
+      options.master,
+      masterOutagePatienceMs === undefined ? {} : { outagePatienceMs: masterOutagePatienceMs },
+    );
     const locations = new LocationCache({ entriesMax: LOCATION_CACHE_ENTRIES_MAX, ttlMs: LOCATION_CACHE_TTL_MS });
     this.deps = { rpc: this.rpc, master, locator: new Locator(master, locations), leases: new LeaseCache(master) };
   }

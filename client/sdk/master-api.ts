@@ -1,8 +1,15 @@
 // Typed calls to the master's routes (namespace, chunk locations, leases, status), one method per
 // route of shared/protocol; transport failures come back from RpcClient as UNAVAILABLE errors
 // that `isUnreachable` tells apart from a master answering UNAVAILABLE.
+//
+// A master that has answered this client before and cannot be reached now is taken to be
+// restarting: calls wait for it (up to `outagePatienceMs`) instead of failing, so a mount or a long
+// copy rides out a master restart. A call is sent again only when that cannot do anything twice:
+// it never reached the master (the connection was refused), or doing it twice is harmless (reads,
+// truncating creates, setting a length or a mode). A master never reached fails at once: that is
+// a wrong address, not a restart.
 
-import type { RpcClient } from '../../shared/http/client.js';
+import { isUnreachable, type RpcClient, wasNeverSent } from '../../shared/http/client.js';
 import type { BodyOf, ReplyOf, RouteDef } from '../../shared/http/route.js';
 import { appendLeaseRoute, fileChunksRoute, leaseRoute, locateRoute } from '../../shared/protocol/chunks.js';
 import { cloneLogRoute, fsckRoute } from '../../shared/protocol/health.js';
@@ -31,28 +38,78 @@ export type LeaseReply = ReplyOf<typeof leaseRoute>;
 export type AppendLeaseReply = ReplyOf<typeof appendLeaseRoute>;
 export type FileChunk = ReplyOf<typeof fileChunksRoute>['chunks'][number];
 
+/** How long a call waits by default for a master that answered before to come back. */
+export const MASTER_OUTAGE_PATIENCE_MS_DEFAULT = 60_000;
+
+/** Pause between attempts while the master is down: short, so a quick restart costs little. */
+const OUTAGE_RETRY_MS = 200;
+
+export interface MasterApiOptions {
+  /** How long a call waits for an unreachable master that answered before (0: fail at once). */
+  outagePatienceMs?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Whether a call may be sent again after a connection that broke once the request was out. */
+type Resend = 'idempotent' | 'once';
+
 export class MasterApi {
+  /** Set by the first reply (an error reply too): from then on, unreachable means restarting. */
+  private answered = false;
+  private readonly outagePatienceMs: number;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
   constructor(
     private readonly rpc: RpcClient,
     readonly address: string,
-  ) {}
+    options: MasterApiOptions = {},
+  ) {
+    this.outagePatienceMs = options.outagePatienceMs ?? MASTER_OUTAGE_PATIENCE_MS_DEFAULT;
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
 
-  private call<R extends RouteDef>(def: R, body: BodyOf<R>): Promise<ReplyOf<R>> {
-    return this.rpc.call(this.address, def, body);
+  private async call<R extends RouteDef>(def: R, body: BodyOf<R>, resend: Resend = 'idempotent'): Promise<ReplyOf<R>> {
+    const startedMs = this.now();
+    for (;;) {
+      try {
+        const reply = await this.rpc.call(this.address, def, body);
+        this.answered = true;
+        return reply;
+      } catch (error) {
+        if (!isUnreachable(error)) {
+          this.answered = true;
+          throw error;
+        }
+        if (!this.mayWait(error, resend, startedMs)) throw error;
+        await this.sleep(OUTAGE_RETRY_MS);
+      }
+    }
+  }
+
+  private mayWait(error: unknown, resend: Resend, startedMs: number): boolean {
+    if (!this.answered || this.now() - startedMs >= this.outagePatienceMs) return false;
+    return resend === 'idempotent' || wasNeverSent(error);
   }
 
   mkdir(path: string, recursive: boolean) {
-    return this.call(mkdirRoute, { path, recursive });
+    return this.call(mkdirRoute, { path, recursive }, recursive ? 'idempotent' : 'once');
   }
   /** With `reserveChunk`, the reply may name a chunk set aside for the file's chunk 0 (`reserved`). */
   create(path: string, overwrite: boolean, options: { mode?: number; reserveChunk?: boolean } = {}) {
     const { mode, reserveChunk } = options;
-    return this.call(createRoute, {
-      path,
-      overwrite,
-      ...(mode === undefined ? {} : { mode }),
-      ...(reserveChunk === true ? { reserveChunk } : {}),
-    });
+    return this.call(
+      createRoute,
+      {
+        path,
+        overwrite,
+        ...(mode === undefined ? {} : { mode }),
+        ...(reserveChunk === true ? { reserveChunk } : {}),
+      },
+      overwrite ? 'idempotent' : 'once',
+    );
   }
   stat(path: string) {
     return this.call(statRoute, { path });
@@ -65,17 +122,19 @@ export class MasterApi {
     return (await this.call(listRoute, { path })).entries;
   }
   rename(from: string, to: string) {
-    return this.call(renameRoute, { from, to });
+    return this.call(renameRoute, { from, to }, 'once');
   }
   snapshot(from: string, to: string) {
-    return this.call(snapshotRoute, { from, to });
+    return this.call(snapshotRoute, { from, to }, 'once');
   }
   delete(path: string, recursive: boolean) {
-    return this.call(deleteRoute, { path, recursive });
+    return this.call(deleteRoute, { path, recursive }, 'once');
   }
   /** With `attach`, the chunk the file's create reserved becomes its chunk 0 in the same step. */
   extend(path: string, length: number, attach?: string) {
-    return this.call(extendRoute, attach === undefined ? { path, length } : { path, length, attach });
+    return attach === undefined
+      ? this.call(extendRoute, { path, length })
+      : this.call(extendRoute, { path, length, attach }, 'once');
   }
   locate(path: string, index: number, count: number) {
     return this.call(locateRoute, { path, index, count });
@@ -102,7 +161,7 @@ export class MasterApi {
     return this.call(truncateRoute, { path, length });
   }
   async reserveAppend(path: string, length: number) {
-    return (await this.call(reserveAppendRoute, { path, length })).offset;
+    return (await this.call(reserveAppendRoute, { path, length }, 'once')).offset;
   }
   chmod(path: string, mode: number) {
     return this.call(chmodRoute, { path, mode });
@@ -117,6 +176,6 @@ export class MasterApi {
     return (await this.call(trashRoute, {})).entries;
   }
   restore(path: string, to: string | undefined) {
-    return this.call(restoreRoute, to === undefined ? { path } : { path, to });
+    return this.call(restoreRoute, to === undefined ? { path } : { path, to }, 'once');
   }
 }

@@ -117,14 +117,36 @@ export function isUnreachable(error: unknown): boolean {
   return error instanceof GfsError && unreachable.has(error);
 }
 
+const neverSent = new WeakSet<GfsError>();
+
+/** Failures to open a connection: the request cannot have reached the server. */
+const CONNECT_FAILURE_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/**
+ * True when no connection could be opened, so the server never saw the request: safe to send
+ * again even when doing it twice would not be (a rename, an exclusive create). A connection that
+ * broke after sending leaves it unknown whether the server acted.
+ */
+export function wasNeverSent(error: unknown): boolean {
+  return error instanceof GfsError && neverSent.has(error);
+}
+
 /** A transport failure as an UNAVAILABLE error naming the peer, marked unreachable. */
 export function unavailable(address: string, error: unknown): GfsError {
   if (error instanceof GfsError) {
     if (error.code === 'UNAVAILABLE') unreachable.add(error);
     return error;
   }
-  const reason = (error as { code?: string; message?: string }).code ?? (error as Error).message ?? 'unreachable';
+  const code = (error as { code?: string }).code;
+  const reason = code ?? (error as Error).message ?? 'unreachable';
   const gfsError = new GfsError('UNAVAILABLE', `cannot reach server (${reason})`, address);
   unreachable.add(gfsError);
+  if (code !== undefined && CONNECT_FAILURE_CODES.has(code)) neverSent.add(gfsError);
   return gfsError;
 }
