@@ -154,6 +154,15 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const repairTimer = setInterval(repairTick, REPAIR_TICK_MS);
   repairTimer.unref();
   node.repair.onCloneEnded = () => setImmediate(repairTick);
+  // A large health scan runs a slice at a time; the next comes after what else is waiting.
+  node.repair.onScanSliceDone = () =>
+    setImmediate(() => {
+      try {
+        node.repair.continueScan();
+      } catch (error) {
+        logger.error({ err: error }, 'health scan failed');
+      }
+    });
   // The trash sweep (garbage collection): purges entries past --trash-retention, then the chunks
   // no file holds are deleted on their chunkservers through heartbeat replies.
   const sweepTimer = setInterval(() => {

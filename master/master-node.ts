@@ -3,7 +3,7 @@
 // Every mutation goes through commit(), which answers after the record is durable and then
 // carries out its effects (replica deletions).
 
-import { CHUNK_POOL_RESERVED_MAX, FSCK_LIST_MAX } from '../shared/limits.js';
+import { CHUNK_POOL_RESERVED_MAX, FSCK_LIST_MAX, STATUS_SCAN_CHUNKS_MAX } from '../shared/limits.js';
 import type { Logger } from '../shared/log.js';
 import { RecentCreations } from './chunkservers/recent-creations.js';
 import { ChunkserverRegistry } from './chunkservers/registry.js';
@@ -217,9 +217,16 @@ export class MasterNode {
     });
   }
 
-  /** Chunks below their replication goal, lost ones included (`underReplicated` of `gfs status`). */
+  /**
+   * Chunks below their replication goal, lost ones included (`underReplicated` of `gfs status` and
+   * the metrics). A large cluster answers from the repair scheduler's last complete scan (a few
+   * seconds old at most): scanning a million chunks for every status call or scrape would stall
+   * the master each time. A small one, or one not scanned yet, is scanned now.
+   */
   chunksBelowGoal(): number {
-    const { counts } = this.health(0);
+    const scanned = this.repair.lastCounts;
+    const counts =
+      scanned !== undefined && this.state.chunks.size > STATUS_SCAN_CHUNKS_MAX ? scanned : this.health(0).counts;
     return counts.underReplicated + counts.lost;
   }
 

@@ -107,9 +107,16 @@ export const REPAIR_TICK_MS = 500;
 /**
  * Full health scans (every file's chunks against the live replicas) run when the set of live
  * chunkservers changes and at least this often otherwise, to catch corrupt reports and chunks
- * created while too few servers were up. A scan is O(chunks) of synchronous work on the master.
+ * created while too few servers were up. A scan is O(chunks); it runs in slices over several ticks.
  */
 export const REPAIR_RESCAN_MS = 5_000;
+
+/**
+ * Above this many chunks, `gfs status` and /metrics report the under-replicated count of the
+ * repair scheduler's last scan instead of scanning on each call (a scan of this many takes tens of
+ * milliseconds of the master's event loop; of a million, seconds).
+ */
+export const STATUS_SCAN_CHUNKS_MAX = 100_000;
 /**
  * After the set of live chunkservers changes, repair waits until it has been stable this long (but
  * no longer than REPAIR_SETTLE_MAX_MS in all). Servers that fail together (a rack, a switch) are

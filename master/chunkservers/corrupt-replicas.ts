@@ -5,6 +5,9 @@
 
 import { CORRUPT_REPLICAS_MAX } from '../../shared/limits.js';
 
+/** What holders() answers for the (usual) chunk without corrupt replicas: one set, never a new one per call. */
+const NONE: ReadonlySet<string> = new Set();
+
 export class CorruptReplicas {
   /** handle → ids of the servers whose replica of it is corrupt. */
   private readonly byHandle = new Map<string, Set<string>>();
@@ -31,7 +34,7 @@ export class CorruptReplicas {
   }
 
   holders(handle: string): ReadonlySet<string> {
-    return this.byHandle.get(handle) ?? new Set();
+    return this.byHandle.get(handle) ?? NONE;
   }
 
   handles(): IterableIterator<string> {

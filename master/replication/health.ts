@@ -1,6 +1,11 @@
 // The health scan: every chunk of every file (trashed ones too) against its replication goal and
 // the live, up-to-date, uncorrupted replicas the registry knows. Pure apart from reading the
 // registry's view at `now`; the repair scheduler, `gfs fsck` and `gfs status` all use it. O(chunks).
+//
+// The scan can run in slices (HealthScanner): at a million chunks a whole scan holds the event
+// loop for seconds (5 s with every replica lost), which the repair scheduler's periodic rescans
+// must not do to clients. Between slices the namespace may change: a Map iterator carries on over
+// entries added and deleted meanwhile, and each chunk is judged as it stands when its slice runs.
 
 import type { ChunkserverRegistry } from '../chunkservers/registry.js';
 import type { MasterState } from '../state/types.js';
@@ -54,7 +59,42 @@ export interface ScanOptions {
   overGoalMax?: number;
 }
 
+/** Entries and chunks looked at per slice of a sliced scan: tens of milliseconds of the event loop. */
+export const HEALTH_SCAN_SLICE_WORK = 20_000;
+
+/** The whole scan at once (fsck; small clusters). */
 export function scanHealth(state: MasterState, registry: ChunkserverRegistry, options: ScanOptions): HealthScan {
+  const scanner = new HealthScanner(state, registry, options, Number.POSITIVE_INFINITY);
+  while (!scanner.step()) {
+    // One step does it all with an unbounded slice.
+  }
+  return scanner.result as HealthScan;
+}
+
+/** A scan run a slice at a time: step() until it returns true, then read `result`. */
+export class HealthScanner {
+  result: HealthScan | undefined;
+  private readonly steps: Generator<void, HealthScan>;
+
+  constructor(state: MasterState, registry: ChunkserverRegistry, options: ScanOptions, sliceWork: number) {
+    this.steps = scanSlices(state, registry, options, sliceWork);
+  }
+
+  /** Runs the next slice; true once the scan is complete. */
+  step(): boolean {
+    if (this.result !== undefined) return true;
+    const next = this.steps.next();
+    if (next.done === true) this.result = next.value;
+    return this.result !== undefined;
+  }
+}
+
+function* scanSlices(
+  state: MasterState,
+  registry: ChunkserverRegistry,
+  options: ScanOptions,
+  sliceWork: number,
+): Generator<void, HealthScan> {
   const { now, isTrashed, isBusy, listMax } = options;
   const overGoalMax = options.overGoalMax ?? 0;
   const overGoal: OverGoalChunk[] = [];
@@ -86,8 +126,16 @@ export function scanHealth(state: MasterState, registry: ChunkserverRegistry, op
   // Shared chunks (snapshots: refcount > 1) are judged once all their files are known, with the
   // highest goal among them; every other chunk at once, without keeping anything per chunk.
   const shared = new Map<string, Holding>();
+  // Work done so far (entries and chunks looked at), and where this slice ends.
+  let work = 0;
+  let sliceEndsAt = sliceWork;
   for (const [path, entry] of state.entries) {
+    if (++work >= sliceEndsAt) {
+      yield;
+      sliceEndsAt = work + sliceWork;
+    }
     if (entry.type !== 'file') continue;
+    work += entry.chunks.length;
     const trashed = isTrashed(path);
     for (const [index, handle] of entry.chunks.entries()) {
       const holding: Holding = { path, index, goal: entry.replication, trashed };
@@ -103,7 +151,13 @@ export function scanHealth(state: MasterState, registry: ChunkserverRegistry, op
       }
     }
   }
-  for (const [handle, holding] of shared) judge(handle, holding);
+  for (const [handle, holding] of shared) {
+    if (++work >= sliceEndsAt) {
+      yield;
+      sliceEndsAt = work + sliceWork;
+    }
+    judge(handle, holding);
+  }
   // Corrupt replicas of chunks no file holds any more (a chunk in the table has a file).
   for (const handle of registry.corrupt.handles()) if (!state.chunks.has(handle)) corruptResolved.push(handle);
 

@@ -46,13 +46,16 @@ import type { LeaseManager, LeaseRepairHooks } from '../leases/lease-manager.js'
 import type { MasterState } from '../state/types.js';
 import { CloneLog } from './clone-log.js';
 import { type ClonePlan, planClone } from './clone-plan.js';
-import { type ChunkCondition, scanHealth } from './health.js';
+import { type ChunkCondition, HEALTH_SCAN_SLICE_WORK, type HealthScan, HealthScanner } from './health.js';
 import { compareUrgency, missingOf } from './priority.js';
 import type { Move } from './rebalance-plan.js';
 import { type CloneOutcome, Rebalancer, type RebalanceSettings } from './rebalancer.js';
 import { ReplicaTrimmer } from './trimmer.js';
 
 export type CloneBody = BodyOf<typeof cloneRoute>;
+
+/** Periodic rescans are spaced at least this many times the length of the last scan. */
+const RESCAN_BUSY_SHARE_INVERSE = 10;
 /** Orders the chunkserver at `targetAddress` to clone a chunk; resolves with its size once its copy is durable. */
 export type CloneCaller = (targetAddress: string, body: CloneBody) => Promise<{ sizeBytes: number }>;
 
@@ -71,6 +74,8 @@ export interface RepairLimits {
    * Repairing earlier would clone chunks whose replicas simply have not been reported yet.
    */
   startupHoldOffMs: number;
+  /** Entries and chunks a tick's slice of the health scan looks at (the rest at later ticks). */
+  scanSliceWork: number;
 }
 
 export interface RepairDeps {
@@ -95,6 +100,10 @@ export class RepairScheduler implements LeaseRepairHooks {
   readonly rebalancer: Rebalancer;
   /** Called when a clone ends (its throttle slots are free): the live master ticks again soon. */
   onCloneEnded: (() => void) | undefined;
+  /** Called when a tick ran a slice of a scan that is not done: the live master ticks again soon. */
+  onScanSliceDone: (() => void) | undefined;
+  /** Counts of the last complete scan (undefined before the first). */
+  lastCounts: HealthScan['counts'] | undefined;
   private readonly limits: RepairLimits;
   /** Under-replicated chunks with a live replica, most urgent first (pruned as they recover). */
   private queue: ChunkCondition[] = [];
@@ -108,7 +117,13 @@ export class RepairScheduler implements LeaseRepairHooks {
   private readonly retryAtMs = new Map<string, number>();
   /** Chunks whose clone only their lease holds back (LeaseRepairHooks). */
   private readonly leaseBlocked = new Map<string, ChunkCondition>();
+  /** The live set of the last complete scan, and the one the last tick saw. */
   private liveKey: string | undefined;
+  private seenLiveKey: string | undefined;
+  /** A scan in progress (sliced over ticks), with the live set and time it judges against. */
+  private scanning: { scanner: HealthScanner; liveKey: string; now: number; busyMs: number } | undefined;
+  /** Periodic rescans come this long after the last: rescanMs, or more when scans are long. */
+  private rescanAfterMs: number;
   /** When the live set last changed, and when the burst of changes it belongs to began. */
   private liveChangedAtMs = Number.NEGATIVE_INFINITY;
   private changesBeganAtMs = Number.NEGATIVE_INFINITY;
@@ -131,8 +146,10 @@ export class RepairScheduler implements LeaseRepairHooks {
       settleMs: REPAIR_SETTLE_MS,
       settleMaxMs: REPAIR_SETTLE_MAX_MS,
       startupHoldOffMs: 0,
+      scanSliceWork: HEALTH_SCAN_SLICE_WORK,
       ...deps.limits,
     };
+    this.rescanAfterMs = this.limits.rescanMs;
     this.startedAtMs = deps.clock();
     const isCloning = (handle: string) => this.running.has(handle);
     this.trimmer = new ReplicaTrimmer({ ...deps, isCloning });
@@ -155,7 +172,10 @@ export class RepairScheduler implements LeaseRepairHooks {
     });
   }
 
-  /** One step: rescan when due, then start the clones the throttles allow. Synchronous. */
+  /**
+   * One step: a slice of the health scan when one is due or running, then start the clones the
+   * throttles allow (from the last complete scan's queue). Synchronous and bounded.
+   */
   tick(): void {
     const now = this.deps.clock();
     if (!this.deps.isReady() || now - this.startedAtMs < this.limits.startupHoldOffMs) return;
@@ -164,19 +184,28 @@ export class RepairScheduler implements LeaseRepairHooks {
       .map((info) => info.id)
       .sort()
       .join(',');
-    if (liveKey !== this.liveKey) {
+    if (liveKey !== this.seenLiveKey) {
       if (now - this.liveChangedAtMs >= this.limits.settleMs) this.changesBeganAtMs = now;
       this.liveChangedAtMs = now;
+      this.seenLiveKey = liveKey;
     }
-    if (this.scanWanted || liveKey !== this.liveKey || now - this.lastScanMs >= this.limits.rescanMs) {
-      this.scan(now, liveKey);
-    }
+    this.scanStep(now, liveKey);
     const settling =
       now - this.liveChangedAtMs < this.limits.settleMs && now - this.changesBeganAtMs < this.limits.settleMaxMs;
     if (settling) return;
     this.dispatch(now, live);
     this.trimmer.trim(now);
     this.rebalancer.tick(now, live, this.repairActive);
+  }
+
+  /**
+   * The next slice of a scan in progress, between timer ticks (the live master calls it when asked
+   * by onScanSliceDone). Only the scan: clones start at ticks. A live set that changed meanwhile is
+   * seen at the next tick, which starts the scan over.
+   */
+  continueScan(): void {
+    if (this.scanning === undefined) return;
+    this.scanStep(this.scanning.now, this.scanning.liveKey);
   }
 
   /** Asks for a full scan at the next tick (a replica was reported corrupt). */
@@ -231,14 +260,45 @@ export class RepairScheduler implements LeaseRepairHooks {
     return this.start(item, meta.version, replicasBefore, source, target, { purpose: 'rebalance', onAdded });
   }
 
-  private scan(now: number, liveKey: string): void {
-    const health = scanHealth(this.deps.state, this.deps.registry, {
-      now,
-      isTrashed: this.deps.isTrashed,
-      isBusy: (handle) => this.deps.leases.isBusy(handle),
-      listMax: this.limits.queueMax,
-      overGoalMax: OVER_GOAL_CHUNKS_MAX,
-    });
+  /** Starts a scan when one is due (a scan judging a live set that changed since starts over), runs a slice. */
+  private scanStep(now: number, liveKey: string): void {
+    if (this.scanning !== undefined && this.scanning.liveKey !== liveKey) this.scanning = undefined;
+    const due = this.scanWanted || liveKey !== this.liveKey || now - this.lastScanMs >= this.rescanAfterMs;
+    if (this.scanning === undefined && due) {
+      // Wanted again only if asked for after this scan began.
+      this.scanWanted = false;
+      const scanner = new HealthScanner(
+        this.deps.state,
+        this.deps.registry,
+        {
+          now,
+          isTrashed: this.deps.isTrashed,
+          isBusy: (handle) => this.deps.leases.isBusy(handle),
+          listMax: this.limits.queueMax,
+          overGoalMax: OVER_GOAL_CHUNKS_MAX,
+        },
+        this.limits.scanSliceWork,
+      );
+      this.scanning = { scanner, liveKey, now, busyMs: 0 };
+    }
+    const scanning = this.scanning;
+    if (scanning === undefined) return;
+    const sliceStartedMs = performance.now();
+    const done = scanning.scanner.step();
+    scanning.busyMs += performance.now() - sliceStartedMs;
+    if (!done) {
+      this.onScanSliceDone?.();
+      return;
+    }
+    this.scanning = undefined;
+    // Periodic rescans take at most 1/RESCAN_BUSY_SHARE_INVERSE of the master's time, however
+    // many chunks it holds (a million: seconds of work per scan). Changes still rescan at once.
+    this.rescanAfterMs = Math.max(this.limits.rescanMs, RESCAN_BUSY_SHARE_INVERSE * scanning.busyMs);
+    this.scanned(scanning.scanner.result as HealthScan, scanning.now, scanning.liveKey);
+  }
+
+  private scanned(health: HealthScan, now: number, liveKey: string): void {
+    this.lastCounts = health.counts;
     for (const handle of health.corruptResolved) this.deps.registry.releaseCorrupt(handle);
     this.trimmer.setCandidates(health.overGoal);
     this.queue = health.underReplicated;
@@ -248,7 +308,6 @@ export class RepairScheduler implements LeaseRepairHooks {
     this.deps.recent.retain(new Set(this.deps.registry.servers.keys()));
     this.liveKey = liveKey;
     this.lastScanMs = now;
-    this.scanWanted = false;
     // Logged when the picture changes, not every rescan of a cluster that stays short of servers.
     const summary = `underReplicated=${health.counts.underReplicated} lost=${health.counts.lost} corrupt=${health.counts.corrupt}`;
     if (summary !== this.lastSummary) {

@@ -41,7 +41,8 @@ it('a server silent past --dead-after is dead; back, it re-registers and its sta
     chunkSizeBytes: 1024 * 1024,
     replication: 2,
     leaseMs: 60_000,
-    deadAfterMs: 300,
+    // Long enough that both servers are alive through the first lease on a loaded machine.
+    deadAfterMs: 1_500,
     trashRetentionMs: 0,
     startupWaitMs: 0,
     logger: silentLogger(),

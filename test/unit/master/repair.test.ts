@@ -345,3 +345,53 @@ describe('corrupt replicas and failure detection', () => {
     expect(h.node.repair.status()).toMatchObject({ lost: 1 });
   });
 });
+
+describe('a health scan in slices', () => {
+  it('runs one slice per tick, asks to be ticked again, and repairs as the whole scan would', async () => {
+    const h = await harness({ scanSliceWork: 2 });
+    const handles = ['1', '2', '3', '4', '5', '6'];
+    await h.files({ '/a': ['1', '2'], '/b': ['3', '4'], '/c': ['5', '6'] });
+    await h.server('cs1', handles);
+    await h.server('cs2', handles);
+    await h.server('cs3', handles);
+    await h.server('cs4', []);
+    h.advance(DEAD_AFTER_MS + 1);
+    h.heartbeat('cs1', 'cs2', 'cs4');
+    let asked = 0;
+    h.node.repair.onScanSliceDone = () => asked++;
+    h.node.repair.tick();
+    // The scan is not done after one slice: nothing is queued yet, and the master is asked to tick again.
+    expect(asked).toBe(1);
+    expect(h.clones).toHaveLength(0);
+    expect(h.node.repair.lastCounts).toBeUndefined();
+    // The master continues the scan between ticks: no clone starts there, only at the next tick.
+    for (let slices = 0; slices < 20 && h.node.repair.lastCounts === undefined; slices++) h.node.repair.continueScan();
+    expect(asked).toBeGreaterThan(1);
+    expect(h.node.repair.lastCounts).toEqual({ underReplicated: 6, lost: 0, corrupt: 0 });
+    expect(h.clones).toHaveLength(0);
+    h.node.repair.tick();
+    expect(h.clones.length).toBeGreaterThan(0);
+  });
+
+  it('starts over when the live set changes in the middle of a scan', async () => {
+    const h = await harness({ scanSliceWork: 2 });
+    await h.files({ '/a': ['1', '2'], '/b': ['3', '4'] });
+    for (const id of ['cs1', 'cs2', 'cs3']) await h.server(id, ['1', '2', '3', '4']);
+    await h.server('cs4', []);
+    h.node.repair.onScanSliceDone = () => undefined;
+    for (let ticks = 0; ticks < 20 && h.node.repair.lastCounts === undefined; ticks++) h.node.repair.tick();
+    expect(h.node.repair.lastCounts).toEqual({ underReplicated: 0, lost: 0, corrupt: 0 });
+    // The next scan is due: one slice of it, then cs3 dies: that scan judged the old live set.
+    h.advance(5_001);
+    h.heartbeat('cs1', 'cs2', 'cs3', 'cs4');
+    h.node.repair.requestScan();
+    h.node.repair.tick();
+    const before = h.node.repair.lastCounts;
+    h.advance(DEAD_AFTER_MS + 1);
+    h.heartbeat('cs1', 'cs2', 'cs4');
+    // The first scan to complete after the death is a new one: the stale one never reports.
+    for (let ticks = 0; ticks < 20 && h.node.repair.lastCounts === before; ticks++) h.node.repair.tick();
+    expect(h.node.repair.lastCounts).not.toBe(before);
+    expect(h.node.repair.lastCounts).toEqual({ underReplicated: 4, lost: 0, corrupt: 0 });
+  });
+});
