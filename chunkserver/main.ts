@@ -5,8 +5,9 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lockDataDir } from '../shared/dir-lock.js';
+import { advertisedAddress } from '../shared/host-port.js';
 import { RpcClient } from '../shared/http/client.js';
-import { createRpcServer, listen } from '../shared/http/server.js';
+import { boundPort, createRpcServer, listen } from '../shared/http/server.js';
 import {
   SCRUB_BYTES_PER_SECOND,
   SCRUB_IDLE_MS,
@@ -34,7 +35,10 @@ export interface ChunkserverOptions {
   host: string;
   port: number;
   dataDir: string;
-  /** host:port others use to reach it; default host:boundPort. */
+  /**
+   * `host` or `host:port` the master hands clients and peers (the port defaults to the bound one);
+   * without it `host:boundPort`, so a wildcard host (0.0.0.0) needs it.
+   */
   advertise?: string;
   rack: string;
   heartbeatMs: number;
@@ -66,6 +70,8 @@ export async function startChunkserver(
   options: ChunkserverOptions,
   tuning: ChunkserverTuning = {},
 ): Promise<RunningChunkserver> {
+  // Refused before anything is opened: a server others cannot reach must not start.
+  advertisedAddress(options.host, options.port, options.advertise);
   const lock = await lockDataDir(options.dataDir, 'chunkserver');
   let id: string;
   let store: ChunkStore;
@@ -158,16 +164,16 @@ export async function startChunkserver(
       metrics.render({ chunks: store.count, pushBufferBytes: buffer.bytes, scrub: scrubber.progress() }),
   });
 
-  let boundAddress: string;
+  let address: string;
   try {
-    boundAddress = await listen(app, options.host, options.port);
+    await listen(app, options.host, options.port);
+    address = advertisedAddress(options.host, boundPort(app), options.advertise);
   } catch (error) {
     buffer.close();
     await Promise.all([store.close(), rpc.close()]);
     await lock.release();
     throw error;
   }
-  const address = options.advertise ?? boundAddress;
   reporter = new Reporter({
     id,
     address,
@@ -184,7 +190,10 @@ export async function startChunkserver(
   });
   reporter.start();
   scrubber.start();
-  logger.info({ address, master: options.masterUrl, chunks: store.count }, 'chunkserver listening');
+  logger.info(
+    { address, listen: `${options.host}:${options.port}`, master: options.masterUrl, chunks: store.count },
+    'chunkserver listening',
+  );
 
   let closing: Promise<void> | undefined;
   const running = reporter;

@@ -3,8 +3,9 @@
 
 import { lockDataDir } from '../shared/dir-lock.js';
 import { errorFromBody } from '../shared/errors.js';
+import { advertisedAddress } from '../shared/host-port.js';
 import { RpcClient } from '../shared/http/client.js';
-import { createRpcServer, listen } from '../shared/http/server.js';
+import { boundPort, createRpcServer, listen } from '../shared/http/server.js';
 import {
   CHUNK_POOL_CHUNKS_DEFAULT,
   CHUNK_POOL_SWEEP_MS,
@@ -32,15 +33,21 @@ import { openDataDir } from './oplog/data-dir.js';
 export interface MasterOptions extends MasterSettings {
   host: string;
   port: number;
+  /**
+   * `host` or `host:port` clients and chunkservers use to reach it (the port defaults to the bound
+   * one): what `status` reports as the master. Without it `host:boundPort`, so a wildcard host
+   * (0.0.0.0) needs it.
+   */
+  advertise?: string;
   /** Fixed when the data directory is created; undefined means the directory's (or the default). */
   chunkSizeBytes?: number;
   logger?: Logger;
 }
 
 export interface RunningMaster {
-  /** host:port actually bound (port 0 → a free port). */
+  /** The advertised host:port (the bound port when port 0 picked a free one). */
   address: string;
-  /** http://host:port */
+  /** http://address */
   url: string;
   close(): Promise<void>;
 }
@@ -68,6 +75,8 @@ function testCheckpointBatchDelayMs(): number | undefined {
 }
 
 export async function startMaster(options: MasterOptions): Promise<RunningMaster> {
+  // Refused before anything is opened: a master nobody can be told the address of must not start.
+  let address = advertisedAddress(options.host, options.port, options.advertise);
   const logger = options.logger ?? createLogger({ role: 'master' });
   const lock = await lockDataDir(options.dataDir, 'master');
   let chunkSizeBytes: number;
@@ -124,14 +133,14 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     throw error;
   }
   const app = createRpcServer(logger);
-  let address = `${options.host}:${options.port}`;
   serveNamespaceRoutes(app, node);
   serveChunkRoutes(app, node);
   serveChunkserverRoutes(app, node, () => address);
   serveOpsRoutes(app, node);
   serveHealthRoutes(app, node);
   try {
-    address = await listen(app, options.host, options.port);
+    await listen(app, options.host, options.port);
+    address = advertisedAddress(options.host, boundPort(app), options.advertise);
   } catch (error) {
     await app.close();
     await closeRpc();
@@ -140,7 +149,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     throw error;
   }
   logger.info(
-    `master listening address=${address} dataDir=${options.dataDir} chunkSize=${chunkSizeBytes} files=${node.state.fileCount} chunks=${node.state.chunks.size}`,
+    `master listening address=${address} listen=${options.host}:${options.port} dataDir=${options.dataDir} chunkSize=${chunkSizeBytes} files=${node.state.fileCount} chunks=${node.state.chunks.size}`,
   );
   // Re-replication runs from this timer and whenever a clone ends (its slot is free at once); each
   // tick is synchronous and bounded (scheduler.ts).

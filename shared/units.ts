@@ -59,3 +59,35 @@ export function formatSize(bytes: number): string {
   }
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
+
+/** The largest unit that divides `bytes` exactly (`67108864` → `64MiB`): parseSize reads it back. */
+export function formatSizeExact(bytes: number): string {
+  return formatExact(bytes, [
+    ['TiB', 1024 ** 4],
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ]);
+}
+
+/** The largest unit that divides `ms` exactly (`259200000` → `3d`): parseDuration reads it back. */
+export function formatDurationExact(ms: number): string {
+  if (ms === 0) return '0';
+  return formatExact(
+    ms,
+    [
+      ['d', 86_400_000],
+      ['h', 3_600_000],
+      ['m', 60_000],
+      ['s', 1000],
+    ],
+    'ms',
+  );
+}
+
+function formatExact(value: number, units: readonly (readonly [string, number])[], smallest = ''): string {
+  for (const [name, size] of units) {
+    if (value !== 0 && value % size === 0) return `${value / size}${name}`;
+  }
+  return `${value}${smallest}`;
+}

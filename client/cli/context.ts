@@ -5,17 +5,18 @@ import type { Command } from 'commander';
 import { GfsError } from '../../shared/errors.js';
 import { GfsClient } from '../sdk/client.js';
 import { errnoOf, localError } from './stores.js';
-import { resolveMaster } from './targets.js';
 
 export class CliContext {
   private readonly clients = new Map<string, GfsClient>();
 
   constructor(readonly defaultMaster: string) {}
 
-  /** The context of a command from its merged options (`--master` before or after the command). */
+  /**
+   * The context of a command from its merged options: `--master` before or after the command, else
+   * GFS_MASTER, else the config file, else the default (client/cli/config/).
+   */
   static of(command: Command): CliContext {
-    const { master } = command.optsWithGlobals<{ master?: string }>();
-    return new CliContext(resolveMaster(master));
+    return new CliContext(command.optsWithGlobals<{ master: string }>().master);
   }
 
   client(master: string = this.defaultMaster): GfsClient {

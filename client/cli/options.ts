@@ -1,8 +1,11 @@
-// Option-value parsers for commander: sizes, durations, ports, counts and percentages (shared/units.ts);
-// a bad value is a usage error (exit 2), reported in one line like every other.
+// Option-value parsers for commander: sizes, durations, ports, counts, percentages (shared/units.ts),
+// master URLs and advertised addresses; a bad value is a usage error (exit 2), reported in one line
+// like every other. The same parsers read values from the environment and the config file.
 
-import { InvalidArgumentError } from 'commander';
-import { parseDuration, parseSize } from '../../shared/units.js';
+import { InvalidArgumentError, type Option } from 'commander';
+import { parseHostPort } from '../../shared/host-port.js';
+import { formatDurationExact, formatSizeExact, parseDuration, parseSize } from '../../shared/units.js';
+import { masterUrl } from './targets.js';
 
 export function sizeOption(text: string): number {
   return wrap(() => parseSize(text));
@@ -33,6 +36,34 @@ export function percentOption(text: string): number {
     throw new InvalidArgumentError('not a percentage (more than 0, at most 100)');
   }
   return percent;
+}
+
+/** `http://host:port`, or `host:port` (http:// is added). */
+export function masterOption(text: string): string {
+  const bad = new InvalidArgumentError('not a master address (e.g. http://10.0.0.1:7070 or 10.0.0.1:7070)');
+  const match = /^(https?:\/\/)?(.*?)\/*$/.exec(text.trim());
+  if (match === null || (match[1] === undefined && text.includes('://'))) throw bad;
+  try {
+    parseHostPort(match[2] ?? '');
+  } catch {
+    throw bad;
+  }
+  return masterUrl(text);
+}
+
+/** `host` or `host:port` (`[v6]:port`) others use to reach a server; the port defaults to the bound one. */
+export function advertiseOption(text: string): string {
+  return wrap(() => {
+    parseHostPort(text);
+    return text.trim();
+  });
+}
+
+/** Help shows a default in the unit one would type (`10s`, `64MiB`), not in milliseconds or bytes. */
+export function describeDefault(option: Option): void {
+  if (typeof option.defaultValue !== 'number' || option.defaultValueDescription !== undefined) return;
+  if (option.parseArg === durationOption) option.defaultValueDescription = formatDurationExact(option.defaultValue);
+  if (option.parseArg === sizeOption) option.defaultValueDescription = formatSizeExact(option.defaultValue);
 }
 
 function wrap<T>(parse: () => T): T {

@@ -2,7 +2,7 @@
 // the command name, usage errors turned into exceptions for main.ts to report in one line.
 
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { registerAppend } from './commands/append.js';
 import { registerCat } from './commands/cat.js';
 import { registerChunkserver } from './commands/chunkserver.js';
@@ -21,6 +21,9 @@ import { registerSnapshot } from './commands/snapshot.js';
 import { registerStat } from './commands/stat.js';
 import { registerStatus } from './commands/status.js';
 import { registerTrash } from './commands/trash.js';
+import { makeConfigurable } from './config/configurable.js';
+import { describeDefault, masterOption } from './options.js';
+import { DEFAULT_MASTER } from './targets.js';
 
 /** The version in package.json (two levels above dist/client/cli/, three above client/cli/). */
 function packageVersion(): string {
@@ -42,10 +45,15 @@ export function buildProgram(): Command {
   const program = new Command('gfs')
     .description('a GFS-style distributed file system')
     .version(packageVersion(), '-V, --version', 'print the gfs version')
-    .option('--master <url>', 'master to talk to (else $GFS_MASTER, else http://127.0.0.1:7070)')
-    // Set before the commands are added: subcommands inherit both settings.
+    .addOption(new Option('--master <url>', 'master to talk to').default(DEFAULT_MASTER).argParser(masterOption))
+    // Set before the commands are added: subcommands inherit all three settings.
     .exitOverride()
-    .configureOutput({ outputError: () => undefined });
+    .configureOutput({ outputError: () => undefined })
+    .configureHelp({ showGlobalOptions: true });
+  // Long-running commands: their options are settings, also read from GFS_* variables and the
+  // config file. The others' options say what one invocation does and stay flags only.
+  const settingsCommands = new Set([registerMaster, registerChunkserver, registerCluster, registerMount]);
+  const configurable: Command[] = [];
   for (const register of [
     registerMaster,
     registerChunkserver,
@@ -67,6 +75,10 @@ export function buildProgram(): Command {
     registerMount,
   ]) {
     register(program);
+    const command = program.commands.at(-1);
+    if (settingsCommands.has(register) && command !== undefined) configurable.push(command);
   }
+  for (const command of [program, ...program.commands]) command.options.forEach(describeDefault);
+  makeConfigurable(program, configurable);
   return program;
 }

@@ -13,12 +13,7 @@ export type Target =
 
 export type ClusterTarget = Extract<Target, { kind: 'cluster' }>;
 
-/** `--master` wins over GFS_MASTER, which wins over the default; `host:port` becomes a URL. */
-export function resolveMaster(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const chosen = option ?? (env.GFS_MASTER === undefined || env.GFS_MASTER === '' ? DEFAULT_MASTER : env.GFS_MASTER);
-  return masterUrl(chosen);
-}
-
+/** `host:port` becomes `http://host:port`; a trailing slash goes. */
 export function masterUrl(address: string): string {
   const trimmed = address.trim().replace(/\/+$/, '');
   return /^https?:\/\//.test(trimmed) ? trimmed : `http://${trimmed}`;

@@ -71,7 +71,12 @@ export function serveRoute<R extends RouteDef>(
 /** Listens and returns the bound `host:port` (port 0 picks a free one). */
 export async function listen(app: FastifyInstance, host: string, port: number): Promise<string> {
   await app.listen({ host, port });
+  return `${host}:${boundPort(app)}`;
+}
+
+/** The port a listening server got (the one asked for, or the free one port 0 picked). */
+export function boundPort(app: FastifyInstance): number {
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
-  return `${host}:${address.port}`;
+  return address.port;
 }

@@ -1,6 +1,9 @@
 // Bad input gets a clear one-line error, and no request, however malformed, takes a server down
 // or makes it touch files outside its data directory.
 
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCluster } from '../harness/cluster.js';
 import { freePort } from '../harness/free-port.js';
@@ -81,6 +84,44 @@ describe('CLI errors', () => {
     const dotdot = await cluster.gfs(['ls', 'gfs:/a/../b']);
     expect(dotdot.code).toBe(1);
     expect(oneLine(dotdot.stderr)).toContain('/a/../b');
+  });
+});
+
+describe('server configuration', () => {
+  it('a server on every interface without --advertise refuses to start, touching nothing', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'gfs-wildcard-'));
+    try {
+      for (const role of ['master', 'chunkserver']) {
+        const result = await runGfs([role, '--host', '0.0.0.0', '--port', '0', '--data', join(root, role)]);
+        expect(result.code, role).toBe(1);
+        expect(oneLine(result.stderr)).toBe(
+          'gfs: listening on every interface: give the address others should use with --advertise: 0.0.0.0',
+        );
+      }
+      expect(await readdir(root)).toEqual([]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a bad value from a variable or the config file is one usage line naming its source', async () => {
+    const env = await runGfs(['master', '--port', '0', '--data', '/nonexistent'], {
+      env: { GFS_DEAD_AFTER: '10 parsecs' },
+    });
+    expect(env.code).toBe(2);
+    expect(oneLine(env.stderr)).toBe('gfs: bad GFS_DEAD_AFTER: "10 parsecs": not a duration (e.g. 500ms, 10s, 5m, 3d)');
+    const root = await mkdtemp(join(tmpdir(), 'gfs-config-'));
+    try {
+      const config = join(root, 'gfs.json');
+      await writeFile(config, JSON.stringify({ chunkserver: { heartbeat: 'often' } }));
+      const file = await runGfs(['chunkserver', '--port', '0', '--data', root, '--config', config]);
+      expect(file.code).toBe(2);
+      expect(oneLine(file.stderr)).toBe(
+        `gfs: bad chunkserver.heartbeat in ${config}: "often": not a duration (e.g. 500ms, 10s, 5m, 3d)`,
+      );
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
 

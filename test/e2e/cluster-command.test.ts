@@ -1,10 +1,10 @@
 // `gfs cluster` as a newcomer runs it: prints the master address once every chunkserver has
 // registered, serves, and stops every child on SIGTERM with exit 0.
 
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePortRun } from '../harness/free-port.js';
 import { GFS_BIN, runGfs } from '../harness/gfs-cli.js';
@@ -17,38 +17,48 @@ afterEach(async () => {
   cleanup = undefined;
 });
 
+/** Starts `gfs cluster` and waits for its one stdout line; cleanup stops it and removes its data. */
+async function startCluster(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ root: string; port: number; line: string; child: ChildProcess; exited: Promise<number | null> }> {
+  const root = await mkdtemp(join(tmpdir(), 'gfs-cluster-'));
+  const port = await freePortRun(4);
+  const child = spawn(process.execPath, [GFS_BIN, 'cluster', '--data', root, '--port', String(port), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  cleanup = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await rm(root, { recursive: true, force: true });
+  };
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (piece: Buffer) => {
+    stdout += piece.toString();
+  });
+  child.stderr?.on('data', (piece: Buffer) => {
+    stderr = (stderr + piece.toString()).slice(-4000);
+  });
+  await waitFor(
+    'master line',
+    () => {
+      if (child.exitCode !== null) throw new Error(`gfs cluster exited ${child.exitCode}: ${stderr}`);
+      return stdout.includes('\n') ? true : undefined;
+    },
+    60_000,
+  );
+  return { root, port, line: stdout.trim(), child, exited };
+}
+
 describe('gfs cluster', () => {
   it('starts a master and 3 chunkservers, prints the master URL, and stops on SIGTERM', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'gfs-cluster-'));
-    const port = await freePortRun(4);
-    const child = spawn(process.execPath, [GFS_BIN, 'cluster', '--data', root, '--port', String(port)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    cleanup = async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        await exited;
-      }
-      await rm(root, { recursive: true, force: true });
-    };
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (piece: Buffer) => {
-      stdout += piece.toString();
-    });
-    child.stderr.on('data', (piece: Buffer) => {
-      stderr = (stderr + piece.toString()).slice(-4000);
-    });
-    await waitFor(
-      'master line',
-      () => {
-        if (child.exitCode !== null) throw new Error(`gfs cluster exited ${child.exitCode}: ${stderr}`);
-        return stdout.includes('\n') ? true : undefined;
-      },
-      60_000,
-    );
-    expect(stdout.trim()).toBe(`master: http://127.0.0.1:${port}`);
+    const { port, line, child, exited } = await startCluster([]);
+    expect(line).toBe(`master: http://127.0.0.1:${port}`);
 
     const status = await runGfs(['--master', `http://127.0.0.1:${port}`, 'status', '--json']);
     expect(status.code).toBe(0);
@@ -69,6 +79,39 @@ describe('gfs cluster', () => {
         () => false,
       );
       expect(alive, `port ${port + offset}`).toBe(false);
+    }
+  });
+
+  it('takes its settings from the config file and GFS_* variables, and hands the servers theirs as flags only', async () => {
+    const config = join(await mkdtemp(join(tmpdir(), 'gfs-cluster-config-')), 'gfs.json');
+    // The chunkserver section and GFS_ADVERTISE are for a chunkserver run on its own: the cluster's
+    // children, on loopback, must not see them.
+    await writeFile(
+      config,
+      JSON.stringify({ cluster: { chunkservers: 2, replication: 2 }, chunkserver: { rack: 'not-for-the-cluster' } }),
+    );
+    try {
+      const { port, line } = await startCluster([], {
+        GFS_CONFIG: config,
+        GFS_HEARTBEAT: '300ms',
+        GFS_ADVERTISE: '203.0.113.9',
+      });
+      expect(line).toBe(`master: http://127.0.0.1:${port}`);
+      const master = ['--master', `127.0.0.1:${port}`];
+      const status = JSON.parse((await runGfs([...master, 'status', '--json'])).stdout.toString()) as {
+        chunkservers: { address: string; rack: string; alive: boolean }[];
+      };
+      expect(status.chunkservers.map((cs) => [cs.address, cs.rack, cs.alive]).sort()).toEqual([
+        [`127.0.0.1:${port + 1}`, '', true],
+        [`127.0.0.1:${port + 2}`, '', true],
+      ]);
+      expect((await runGfs([...master, 'cp', '-', 'gfs:/two'], { input: 'two copies' })).code).toBe(0);
+      const stat = JSON.parse((await runGfs([...master, 'stat', '--json', 'gfs:/two'])).stdout.toString()) as {
+        replication: number;
+      };
+      expect(stat.replication).toBe(2);
+    } finally {
+      await rm(dirname(config), { recursive: true, force: true });
     }
   });
 });

@@ -13,10 +13,21 @@ export interface CliResult {
 
 export async function runGfs(
   args: readonly string[],
-  options: { input?: Buffer | string; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+  options: {
+    input?: Buffer | string;
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    timeoutMs?: number;
+    /** A command that runs it, e.g. `ip netns exec NS` (it must exec, keeping the PID, as that does). */
+    via?: readonly string[];
+  } = {},
 ): Promise<CliResult> {
+  const [command, ...commandArgs] = [...(options.via ?? []), process.execPath, GFS_BIN, ...args] as [
+    string,
+    ...string[],
+  ];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [GFS_BIN, ...args], {
+    const child = spawn(command, commandArgs, {
       env: { ...process.env, GFS_LOG_LEVEL: 'warn', ...options.env },
       cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],

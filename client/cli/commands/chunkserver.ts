@@ -9,8 +9,7 @@ import {
 } from '../../../shared/limits.js';
 import { createLogger } from '../../../shared/log.js';
 import { runInForeground } from '../foreground.js';
-import { durationOption, portOption, sizeOption } from '../options.js';
-import { resolveMaster } from '../targets.js';
+import { advertiseOption, durationOption, portOption, sizeOption } from '../options.js';
 
 interface ChunkserverFlags {
   port: number;
@@ -31,8 +30,12 @@ export function registerChunkserver(program: Command): void {
     .description('run a chunkserver')
     .requiredOption('--port <port>', 'port to listen on', portOption)
     .requiredOption('--data <dir>', 'directory for chunk replicas (and this server’s identity)')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--advertise <host:port>', 'address clients and peers should use')
+    .option('--host <host>', 'address to listen on (0.0.0.0: every interface, then --advertise is needed)', '127.0.0.1')
+    .option(
+      '--advertise <host[:port]>',
+      'address the master hands clients and other chunkservers (default: --host and the bound port)',
+      advertiseOption,
+    )
     .option('--rack <rack>', 'rack name for replica placement', '')
     .option('--heartbeat <duration>', 'heartbeat interval', durationOption, HEARTBEAT_MS_DEFAULT)
     .option(
@@ -46,7 +49,7 @@ export function registerChunkserver(program: Command): void {
     .option('--capacity <size>', 'space this chunkserver offers, at most (default: what its disk has)', sizeOption)
     .action(async (flags: ChunkserverFlags, command: Command) => {
       // `--master` is the program-wide option (accepted before or after the command name).
-      const masterUrl = resolveMaster(command.optsWithGlobals<{ master?: string }>().master);
+      const masterUrl = command.optsWithGlobals<{ master: string }>().master;
       const { startChunkserver } = await import('../../../chunkserver/main.js');
       await runInForeground(() =>
         startChunkserver({

@@ -6,12 +6,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { GfsError } from '../../../shared/errors.js';
 import { RpcClient } from '../../../shared/http/client.js';
 import { statusRoute } from '../../../shared/protocol/heartbeat.js';
 import { delay } from '../../sdk/retry.js';
-import { countOption, durationOption, portOption, sizeOption } from '../options.js';
+import { countOption, portOption } from '../options.js';
 
 /** Longest wait for the master and every chunkserver to come up. */
 const STARTUP_TIMEOUT_MS = 60_000;
@@ -23,13 +23,15 @@ interface ClusterFlags {
   data: string;
   chunkservers: number;
   port: number;
-  chunkSize?: number;
-  replication?: number;
-  heartbeat?: number;
-  lease?: number;
-  deadAfter?: number;
-  startupWait?: number;
-  trashRetention?: number;
+}
+
+/** Options of `gfs master` and `gfs chunkserver` that the cluster sets for each child itself. */
+const SET_PER_CHILD = new Set(['port', 'data', 'host', 'advertise', 'rack']);
+
+/** A master or chunkserver option `gfs cluster` takes too and hands to those children. */
+interface PassedOption {
+  option: Option;
+  roles: ('master' | 'chunkserver')[];
 }
 
 interface Child {
@@ -39,25 +41,83 @@ interface Child {
 }
 
 export function registerCluster(program: Command): void {
-  program
+  const command = program
     .command('cluster')
     .description('run a master and chunkservers on loopback, as child processes')
     .requiredOption('--data <dir>', 'directory for every server’s data and logs')
     .option('--chunkservers <n>', 'number of chunkservers', countOption, 3)
-    .option('--port <port>', "master's port; chunkservers take the following ones", portOption, 7070)
-    .option('--chunk-size <size>', 'chunk size (master)', sizeOption)
-    .option('--replication <n>', 'replicas per chunk (master)', countOption)
-    .option('--heartbeat <duration>', 'heartbeat interval (chunkservers)', durationOption)
-    .option('--lease <duration>', 'lease length (master)', durationOption)
-    .option('--dead-after <duration>', 'chunkserver death timeout (master)', durationOption)
-    .option('--startup-wait <duration>', 'wait for chunk reports after start (master)', durationOption)
-    .option('--trash-retention <duration>', 'trash retention (master)', durationOption)
-    .action(async (flags: ClusterFlags) => {
-      await runCluster(flags);
-    });
+    .option('--port <port>', "master's port; chunkservers take the following ones", portOption, 7070);
+  const passed = passedOptions(program);
+  for (const { option } of passed) command.addOption(option);
+  command.action(async (flags: ClusterFlags) => {
+    await runCluster(flags, childArgs(command, passed), childEnv(program));
+  });
 }
 
-async function runCluster(flags: ClusterFlags): Promise<void> {
+/**
+ * Every option of `gfs master` and `gfs chunkserver` (bar those set per child), taken as written,
+ * checked by the server's own parser, and passed on only when given (by flag, variable or config
+ * file), so each child keeps its own default otherwise. Read from the commands themselves, so a
+ * server option added later is a cluster option too.
+ */
+function passedOptions(program: Command): PassedOption[] {
+  const passed = new Map<string, PassedOption>();
+  for (const role of ['master', 'chunkserver'] as const) {
+    const server = program.commands.find((each) => each.name() === role);
+    if (server === undefined) throw new Error(`register gfs ${role} before gfs cluster`);
+    for (const option of server.options) {
+      const key = option.long?.replace(/^--/, '') ?? option.flags;
+      if (SET_PER_CHILD.has(key)) continue;
+      const known = passed.get(key);
+      if (known !== undefined) {
+        known.roles.push(role);
+        continue;
+      }
+      const copy = new Option(option.flags, option.description);
+      const parse = option.parseArg;
+      if (parse !== undefined) {
+        copy.argParser((text: string, previous: unknown) => {
+          parse(text, previous);
+          return text;
+        });
+      }
+      passed.set(key, { option: copy, roles: [role] });
+    }
+  }
+  for (const { option, roles } of passed.values()) option.description += ` (${roles.join(', ')})`;
+  return [...passed.values()];
+}
+
+function childArgs(command: Command, passed: readonly PassedOption[]): Record<'master' | 'chunkserver', string[]> {
+  const args: Record<'master' | 'chunkserver', string[]> = { master: [], chunkserver: [] };
+  for (const { option, roles } of passed) {
+    const value: unknown = command.getOptionValue(option.attributeName());
+    if (value === undefined || value === false) continue;
+    const flag = option.long ?? option.flags;
+    for (const role of roles) args[role].push(...(value === true ? [flag] : [flag, String(value)]));
+  }
+  return args;
+}
+
+/**
+ * The children get every setting as a flag: the variables and config file that set the cluster's
+ * options must not reach them too, where GFS_ADVERTISE or a file's `chunkserver.rack` would
+ * apply to servers the cluster places on loopback itself.
+ */
+function childEnv(program: Command): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  const servers = program.commands.filter((each) => each.name() === 'master' || each.name() === 'chunkserver');
+  for (const command of [program, ...servers]) {
+    for (const option of command.options) if (option.envVar !== undefined) delete env[option.envVar];
+  }
+  return env;
+}
+
+async function runCluster(
+  flags: ClusterFlags,
+  args: Record<'master' | 'chunkserver', string[]>,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
   const dataDir = resolve(flags.data);
   const logDir = join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
@@ -65,12 +125,12 @@ async function runCluster(flags: ClusterFlags): Promise<void> {
   const masterAddress = `${LOOPBACK}:${flags.port}`;
   const masterUrl = `http://${masterAddress}`;
   const children: Child[] = [];
-  const start = (name: string, args: string[]) => {
+  const start = (name: string, childArgs: string[]) => {
     mkdirSync(join(dataDir, name), { recursive: true });
     const log = openSync(join(logDir, `${name}.log`), 'a');
     const child: Child = {
       name,
-      process: spawn(process.execPath, [script, ...args], { stdio: ['ignore', log, log] }),
+      process: spawn(process.execPath, [script, ...childArgs], { stdio: ['ignore', log, log], env }),
       exited: false,
     };
     closeSync(log);
@@ -98,12 +158,11 @@ async function runCluster(flags: ClusterFlags): Promise<void> {
     String(flags.port),
     '--data',
     join(dataDir, 'master'),
-    ...masterFlags(flags),
+    ...args.master,
   ]);
   for (let i = 1; i <= flags.chunkservers; i++) {
-    const chunkserverFlags = flags.heartbeat === undefined ? [] : ['--heartbeat', `${flags.heartbeat}ms`];
-    const args = ['chunkserver', '--master', masterUrl, '--host', LOOPBACK, '--port', String(flags.port + i)];
-    start(`cs${i}`, [...args, '--data', join(dataDir, `cs${i}`), ...chunkserverFlags]);
+    const where = ['--master', masterUrl, '--host', LOOPBACK, '--port', String(flags.port + i)];
+    start(`cs${i}`, ['chunkserver', ...where, '--data', join(dataDir, `cs${i}`), ...args.chunkserver]);
   }
 
   try {
@@ -125,17 +184,6 @@ async function runCluster(flags: ClusterFlags): Promise<void> {
       });
     }
   });
-}
-
-function masterFlags(flags: ClusterFlags): string[] {
-  const args: string[] = [];
-  if (flags.chunkSize !== undefined) args.push('--chunk-size', String(flags.chunkSize));
-  if (flags.replication !== undefined) args.push('--replication', String(flags.replication));
-  if (flags.lease !== undefined) args.push('--lease', `${flags.lease}ms`);
-  if (flags.deadAfter !== undefined) args.push('--dead-after', `${flags.deadAfter}ms`);
-  if (flags.startupWait !== undefined) args.push('--startup-wait', `${flags.startupWait}ms`);
-  if (flags.trashRetention !== undefined) args.push('--trash-retention', `${flags.trashRetention}ms`);
-  return args;
 }
 
 /** Polls the master's status until it is ready with `count` live chunkservers. */

@@ -13,12 +13,13 @@ import {
 } from '../../../shared/limits.js';
 import { createLogger } from '../../../shared/log.js';
 import { runInForeground } from '../foreground.js';
-import { countOption, durationOption, percentOption, portOption, sizeOption } from '../options.js';
+import { advertiseOption, countOption, durationOption, percentOption, portOption, sizeOption } from '../options.js';
 
 interface MasterFlags {
   port: number;
   data: string;
   host: string;
+  advertise?: string;
   chunkSize?: number;
   replication: number;
   lease: number;
@@ -36,7 +37,12 @@ export function registerMaster(program: Command): void {
     .description('run the master')
     .requiredOption('--port <port>', 'port to listen on', portOption)
     .requiredOption('--data <dir>', 'directory for the operation log and checkpoints')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--host <host>', 'address to listen on (0.0.0.0: every interface)', '127.0.0.1')
+    .option(
+      '--advertise <host[:port]>',
+      'address clients and chunkservers use to reach it (default: --host and the bound port)',
+      advertiseOption,
+    )
     .option('--chunk-size <size>', 'chunk size, fixed when DATA is first created (default 64MiB)', sizeOption)
     .option('--replication <n>', 'replicas per chunk', countOption, REPLICATION_DEFAULT)
     .option('--lease <duration>', 'primary lease length', durationOption, LEASE_MS_DEFAULT)
@@ -82,6 +88,7 @@ export function registerMaster(program: Command): void {
         startMaster({
           host: flags.host,
           port: flags.port,
+          ...(flags.advertise === undefined ? {} : { advertise: flags.advertise }),
           dataDir: flags.data,
           ...(flags.chunkSize === undefined ? {} : { chunkSizeBytes: flags.chunkSize }),
           replication: flags.replication,

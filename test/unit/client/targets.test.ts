@@ -2,15 +2,14 @@ import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { CliContext, describeError } from '../../../client/cli/context.js';
 import { buildProgram } from '../../../client/cli/program.js';
-import { DEFAULT_MASTER, parseClusterTarget, parseTarget, resolveMaster } from '../../../client/cli/targets.js';
+import { DEFAULT_MASTER, masterUrl, parseClusterTarget, parseTarget } from '../../../client/cli/targets.js';
 import { GfsError } from '../../../shared/errors.js';
 
 describe('master resolution', () => {
-  it('prefers --master, then GFS_MASTER, then the default', () => {
-    expect(resolveMaster('http://m:1', { GFS_MASTER: 'http://e:2' })).toBe('http://m:1');
-    expect(resolveMaster(undefined, { GFS_MASTER: 'e:2' })).toBe('http://e:2');
-    expect(resolveMaster(undefined, {})).toBe(DEFAULT_MASTER);
-    expect(resolveMaster('host:9/', {})).toBe('http://host:9');
+  it('turns host:port into a URL', () => {
+    expect(masterUrl('http://m:1')).toBe('http://m:1');
+    expect(masterUrl('e:2')).toBe('http://e:2');
+    expect(masterUrl('host:9/')).toBe('http://host:9');
   });
 
   async function masterSeenBy(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
