@@ -93,6 +93,13 @@ export const CLIENT_RETRIES_MAX = 12;
 export const CLIENT_RETRY_BACKOFF_MS = 250;
 /** Upper bound on any single RPC. */
 export const RPC_TIMEOUT_MS = 30_000;
+/**
+ * Longest wait for a TCP connection. A host that vanished (power, a cut link) answers nothing, and
+ * a read tries the next replica only once this runs out: undici's 10 s default stalled reads that
+ * long (test/e2e/several-hosts.test.ts). A live peer connects in well under a millisecond on a
+ * LAN; 3 s still covers a lost SYN's first retransmit (1 s).
+ */
+export const CONNECT_TIMEOUT_MS = 3_000;
 /** Entries in the client's location cache before the oldest are evicted. */
 export const LOCATION_CACHE_ENTRIES_MAX = 100_000;
 /** Cached locations are refreshed after this long (replicas may have moved). */
@@ -272,6 +279,7 @@ assert(REPAIR_TICK_MS < DEAD_AFTER_MS_DEFAULT, 'repair reacts faster than failur
 assert(SCRUB_PIECE_BYTES % CHECKSUM_BLOCK_BYTES === 0, 'a scrub piece is whole checksum blocks');
 assert(SCRUB_PIECE_BYTES <= PIECE_BYTES_MAX, 'a scrub piece is a read the store serves');
 assert(REVOKE_DRAIN_MS_MAX < RPC_TIMEOUT_MS, 'a revoke answers before its caller gives up');
+assert(CONNECT_TIMEOUT_MS < RPC_TIMEOUT_MS, 'a connection is made well within a call');
 assert(TRASH_PURGE_BATCH_MAX <= TRASH_LIST_MAX, 'one purge never exceeds what a listing shows');
 
 /** Largest record for record append: a quarter of the chunk, so padding wastes at most 25%. */

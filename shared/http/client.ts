@@ -4,7 +4,7 @@
 import { setMaxListeners } from 'node:events';
 import { Agent, type Dispatcher } from 'undici';
 import { errorFromBody, GfsError } from '../errors.js';
-import { RPC_TIMEOUT_MS } from '../limits.js';
+import { CONNECT_TIMEOUT_MS, RPC_TIMEOUT_MS } from '../limits.js';
 import type { BodyOf, ReplyOf, RouteDef } from './route.js';
 
 /** How long close() lets requests in flight finish before aborting them. */
@@ -37,6 +37,7 @@ export class RpcClient {
       keepAliveTimeout: 30_000,
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
+      connect: { timeout: Math.min(CONNECT_TIMEOUT_MS, this.timeoutMs) },
     });
   }
 

@@ -74,6 +74,7 @@ function passedOptions(program: Command): PassedOption[] {
         continue;
       }
       const copy = new Option(option.flags, option.description);
+      if (option.argChoices !== undefined) copy.choices(option.argChoices);
       const parse = option.parseArg;
       if (parse !== undefined) {
         copy.argParser((text: string, previous: unknown) => {
@@ -91,10 +92,15 @@ function passedOptions(program: Command): PassedOption[] {
 function childArgs(command: Command, passed: readonly PassedOption[]): Record<'master' | 'chunkserver', string[]> {
   const args: Record<'master' | 'chunkserver', string[]> = { master: [], chunkserver: [] };
   for (const { option, roles } of passed) {
-    const value: unknown = command.getOptionValue(option.attributeName());
-    if (value === undefined || value === false) continue;
+    const name = option.attributeName();
+    // Given by flag, variable or file; a default (a `--no-x` switch's true) is the child's own.
+    if (!['cli', 'env', 'config'].includes(command.getOptionValueSource(name) ?? 'default')) continue;
+    const value: unknown = command.getOptionValue(name);
     const flag = option.long ?? option.flags;
-    for (const role of roles) args[role].push(...(value === true ? [flag] : [flag, String(value)]));
+    let given: string[];
+    if (typeof value !== 'boolean') given = [flag, String(value)];
+    else given = value !== option.negate ? [flag] : [];
+    for (const role of roles) args[role].push(...given);
   }
   return args;
 }

@@ -38,6 +38,8 @@ export function makeConfigurable(program: Command, commands: readonly Command[])
   }
   program.addHelpText('after', programHelp(commands));
   program.hook('preSubcommand', (_program, subcommand) => {
+    // Help never depends on the file: `gfs master --help` must work while the file is being fixed.
+    if (program.args.some((arg) => arg === '--help' || arg === '-h')) return;
     applyConfigFile(program, shared, subcommand, commands);
   });
 }

@@ -201,6 +201,11 @@ describe('bad values say where they came from, in one line, as usage errors', ()
       expect(failure.message.endsWith(`: ${path}`)).toBe(true);
     }
     const missing = join(dir, 'missing.json');
+    // Help still works while the file is being fixed.
+    env({ GFS_CONFIG: missing });
+    const help = await failureOf('master', ['master', '--help']);
+    expect([help.exitCode, help.message]).toEqual([0, '(outputHelp)']);
+    delete process.env.GFS_CONFIG;
     expect(await failureOf('status', ['status', '--config', missing])).toEqual({
       exitCode: 2,
       message: `cannot read config file (no such file): ${missing}`,
