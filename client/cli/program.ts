@@ -9,6 +9,7 @@ import { registerChunkserver } from './commands/chunkserver.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerCp } from './commands/cp.js';
 import { registerFsck } from './commands/fsck.js';
+import { registerGateway } from './commands/gateway.js';
 import { registerLs } from './commands/ls.js';
 import { registerMaster } from './commands/master.js';
 import { registerMkdir } from './commands/mkdir.js';
@@ -65,6 +66,7 @@ export function buildProgram(): Command {
     registerAppend,
     registerRecords,
     registerMount,
+    registerGateway,
   ]) {
     register(program);
   }

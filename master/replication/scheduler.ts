@@ -95,6 +95,8 @@ export class RepairScheduler implements LeaseRepairHooks {
   readonly rebalancer: Rebalancer;
   /** Called when a clone ends (its throttle slots are free): the live master ticks again soon. */
   onCloneEnded: (() => void) | undefined;
+  /** Told when a clone starts and when it ends (its record then has `result` and `endedAtMs`). */
+  onClone: ((record: CloneRecord) => void) | undefined;
   private readonly limits: RepairLimits;
   /** Under-replicated chunks with a live replica, most urgent first (pruned as they recover). */
   private queue: ChunkCondition[] = [];
@@ -341,6 +343,7 @@ export class RepairScheduler implements LeaseRepairHooks {
       startedAtMs: this.deps.clock(),
       purpose,
     });
+    this.onClone?.(record);
     this.count(this.clones, source.id, 1);
     this.count(this.clones, target.id, 1);
     this.count(this.incoming, target.id, 1);
@@ -354,6 +357,7 @@ export class RepairScheduler implements LeaseRepairHooks {
       this.count(this.incoming, target.id, -1);
       this.running.delete(handle);
       record.endedAtMs = this.deps.clock();
+      this.onClone?.(record);
       this.onCloneEnded?.();
     });
     this.running.set(handle, work);
