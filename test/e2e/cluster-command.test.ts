@@ -1,5 +1,5 @@
-// `gfs cluster` as a newcomer runs it: prints the master address once every chunkserver has
-// registered, serves, and stops every child on SIGTERM with exit 0.
+// `gfs cluster` as a newcomer runs it: prints the master and gateway addresses once every
+// chunkserver has registered, serves, and stops every child on SIGTERM with exit 0.
 
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,9 +18,9 @@ afterEach(async () => {
 });
 
 describe('gfs cluster', () => {
-  it('starts a master and 3 chunkservers, prints the master URL, and stops on SIGTERM', async () => {
+  it('starts a master, 3 chunkservers and the gateway, prints their URLs, and stops on SIGTERM', async () => {
     const root = await mkdtemp(join(tmpdir(), 'gfs-cluster-'));
-    const port = await freePortRun(4);
+    const port = await freePortRun(5);
     const child = spawn(process.execPath, [GFS_BIN, 'cluster', '--data', root, '--port', String(port)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -41,14 +41,15 @@ describe('gfs cluster', () => {
       stderr = (stderr + piece.toString()).slice(-4000);
     });
     await waitFor(
-      'master line',
+      'master and gateway lines',
       () => {
         if (child.exitCode !== null) throw new Error(`gfs cluster exited ${child.exitCode}: ${stderr}`);
-        return stdout.includes('\n') ? true : undefined;
+        return stdout.split('\n').length >= 3 ? true : undefined;
       },
       60_000,
     );
-    expect(stdout.trim()).toBe(`master: http://127.0.0.1:${port}`);
+    const gatewayUrl = `http://127.0.0.1:${port + 4}`;
+    expect(stdout.trim().split('\n')).toEqual([`master: http://127.0.0.1:${port}`, `gateway: ${gatewayUrl}`]);
 
     const status = await runGfs(['--master', `http://127.0.0.1:${port}`, 'status', '--json']);
     expect(status.code).toBe(0);
@@ -59,11 +60,16 @@ describe('gfs cluster', () => {
       (await runGfs(['--master', `http://127.0.0.1:${port}`, 'cp', '-', 'gfs:/hello'], { input: 'hi' })).code,
     ).toBe(0);
     expect((await runGfs(['cat', `gfs://127.0.0.1:${port}/hello`])).stdout.toString()).toBe('hi');
+    // The gateway serves the same cluster: the file through the REST API, the page, the overview.
+    expect(await (await fetch(`${gatewayUrl}/api/v1/files/hello`)).text()).toBe('hi');
+    expect(await (await fetch(`${gatewayUrl}/`)).text()).toContain('<title>gfs gateway</title>');
+    const overview = (await (await fetch(`${gatewayUrl}/api/v1/cluster`)).json()) as { chunkservers: unknown[] };
+    expect(overview.chunkservers).toHaveLength(3);
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     // Every child stopped with it: nothing answers on the cluster's ports any more.
-    for (let offset = 0; offset <= 3; offset++) {
+    for (let offset = 0; offset <= 4; offset++) {
       const alive = await fetch(`http://127.0.0.1:${port + offset}/healthz`).then(
         () => true,
         () => false,
