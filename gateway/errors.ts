@@ -22,6 +22,12 @@ export function toGfsError(error: unknown): GfsError {
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
+    // The client went away (a cut-off upload or download): there is no one to answer, and
+    // nothing went wrong here; the upload's temporary file is already removed.
+    if (req.socket.destroyed) {
+      logger.info(`request ended by the client ${req.method} ${req.originalUrl}`);
+      return;
+    }
     const gfsError = toGfsError(error);
     if (gfsError.code === 'INTERNAL') logger.error({ err: error }, `request failed ${req.method} ${req.originalUrl}`);
     // Once a response has started (a download that failed midway), all that is left is to cut it
