@@ -1,6 +1,6 @@
 // Starts a local cluster for the benchmark the way a user does: `gfs cluster`, waiting for its
-// `master: URL` line; stops it with SIGTERM by PID. The repair section starts its servers one by
-// one instead (startServers), to kill a chunkserver it started.
+// `master: URL` and `gateway: URL` lines; stops it with SIGTERM by PID. The repair section starts
+// its servers one by one instead (startServers), to kill a chunkserver it started.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -17,7 +17,12 @@ export interface BenchCluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(dataDir: string, port: number, chunkSize: string): Promise<BenchCluster> {
+export interface GfsClusterCommand extends BenchCluster {
+  /** The web gateway `gfs cluster` starts beside the servers. */
+  gatewayUrl: string;
+}
+
+export async function startCluster(dataDir: string, port: number, chunkSize: string): Promise<GfsClusterCommand> {
   const child: ChildProcess = spawn(
     process.execPath,
     // No trash: the bench overwrites and deletes GiBs between runs and needs the space back at once.
@@ -35,17 +40,19 @@ export async function startCluster(dataDir: string, port: number, chunkSize: str
     ],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, GFS_LOG_LEVEL: 'warn' } },
   );
-  const masterUrl = await new Promise<string>((resolve, reject) => {
+  const [masterUrl, gatewayUrl] = await new Promise<[string, string]>((resolve, reject) => {
     let seen = '';
     child.stdout?.on('data', (piece: Buffer) => {
       seen += piece.toString();
-      const match = /master: (\S+)/.exec(seen);
-      if (match?.[1]) resolve(match[1]);
+      const master = /master: (\S+)/.exec(seen)?.[1];
+      const gateway = /gateway: (\S+)/.exec(seen)?.[1];
+      if (master !== undefined && gateway !== undefined) resolve([master, gateway]);
     });
     child.once('exit', (code) => reject(new Error(`gfs cluster exited with ${code} before it was ready`)));
   });
   return {
     masterUrl,
+    gatewayUrl,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

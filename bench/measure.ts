@@ -2,6 +2,7 @@
 // completion, and a fixed number of operations kept at a given number in flight.
 
 import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 
 export async function seconds(action: () => Promise<unknown>): Promise<number> {
@@ -40,4 +41,30 @@ export async function opsPerSecond(
  */
 export async function settleDisk(): Promise<void> {
   await run('sync', []);
+}
+
+/** Median wall time of `runs` runs, each after `sync` (and `before`, when given). */
+export async function median(
+  runs: number,
+  action: () => Promise<unknown>,
+  before?: () => Promise<void>,
+): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    await settleDisk();
+    await before?.();
+    times.push(await seconds(action));
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)] ?? Number.NaN;
+}
+
+/** Runs a command with its stdout on /dev/null (through sh, so nothing is read in this process). */
+export function runToNull(command: string, args: string[]): Promise<void> {
+  return run('sh', ['-c', '"$0" "$@" > /dev/null', command, ...args]);
+}
+
+/** The page cache, so a read comes through the file system and not from memory. */
+export async function dropCaches(): Promise<void> {
+  await writeFile('/proc/sys/vm/drop_caches', '3\n').catch(() => undefined);
 }

@@ -11,10 +11,10 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GFS_BIN } from './cluster.js';
-import { run, seconds, settleDisk } from './measure.js';
+import { dropCaches, median, run, runToNull } from './measure.js';
 
 const MiB = 1024 * 1024;
 const MOUNT_READY_MS_MAX = 30_000;
@@ -135,18 +135,6 @@ async function isMounted(mountpoint: string): Promise<boolean> {
   return mounts.split('\n').some((line) => line.split(' ')[1] === mountpoint);
 }
 
-/** Median wall time of `runs` runs, each after `sync` (and `before`, when given). */
-async function median(runs: number, action: () => Promise<unknown>, before?: () => Promise<void>): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    await settleDisk();
-    await before?.();
-    times.push(await seconds(action));
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] ?? Number.NaN;
-}
-
 function ddWrite(from: string, to: string): Promise<void> {
   return run('dd', [`if=${from}`, `of=${to}`, 'bs=1M', 'conv=fsync', 'status=none']);
 }
@@ -160,15 +148,6 @@ async function ddRead(from: string, expectedBytes: number): Promise<void> {
   const [code] = (await once(child, 'exit')) as [number | null];
   if (code !== 0) throw new Error(`dd if=${from} exited with ${code}`);
   if (bytes !== expectedBytes) throw new Error(`dd read ${bytes} bytes of ${from}, expected ${expectedBytes}`);
-}
-
-function runToNull(command: string, args: string[]): Promise<void> {
-  return run('sh', ['-c', '"$0" "$@" > /dev/null', command, ...args]);
-}
-
-/** The page cache, so a read comes through the file system and not from memory. */
-async function dropCaches(): Promise<void> {
-  await writeFile('/proc/sys/vm/drop_caches', '3\n').catch(() => undefined);
 }
 
 /** create + write + close of `count` files, in one bash process as fs-bench.sh does it. */

@@ -8,6 +8,8 @@
 //   the same run (writeFile of GFS_BENCH_APPEND_WRITE_MIB, every run after `sync`).
 // - mount: `gfs mount` driven by dd and a shell loop (bench/mount.ts), beside `gfs cp` / `gfs cat`
 //   of the same file and the same tools on a local directory.
+// - gateway: 1 GiB uploaded with curl PUT and downloaded with curl GET through `gfs gateway`
+//   (bench/gateway.ts), beside `gfs cp` / `gfs cat` of the same file in the same run.
 // - repair: re-replication MiB/s after SIGKILLing a chunkserver holding ≥ 2 GiB (its own master and
 //   4 chunkservers, bench/repair.ts), beside `cp` + `sync` of 2 GiB on the local disk.
 // - master (opt-in: GFS_BENCH_ONLY=master; 3–6 minutes and ~3 GB of memory): restart time of the
@@ -18,7 +20,7 @@
 //
 // Environment (all optional):
 //   GFS_BENCH_ONLY              comma-separated sections to run: io, metadata, append, mount,
-//                               repair, master (default all but master)
+//                               gateway, repair, master (default all but master)
 //   GFS_BENCH_PORT              master's port, chunkservers take the following ones (17070)
 //   GFS_BENCH_FILE_MIB          io: file size (1024)
 //   GFS_BENCH_METADATA_OPS      metadata: operations per measurement (20000)
@@ -43,6 +45,7 @@ import { RpcClient } from '../shared/http/client.js';
 import { createRoute, listRoute, mkdirRoute, statRoute } from '../shared/protocol/namespace.js';
 import { type AppendFigure, type AppendRun, LARGE_RECORD_BYTES, measureAppends, sizeLabel } from './append.js';
 import { GFS_BIN, startCluster } from './cluster.js';
+import { type GatewayFigures, measureGateway } from './gateway.js';
 import { type MasterFigures, measureMaster, type Restart } from './master.js';
 import { opsPerSecond, run, seconds, settleDisk } from './measure.js';
 import { type MountFigures, measureMount } from './mount.js';
@@ -78,11 +81,14 @@ const MASTER_BYTES_PER_FILE_TARGET = 300;
 /** The GFS paper (§2.6.1): under 64 bytes of metadata per chunk, and per file. */
 const GFS_PAPER_BYTES = 64;
 
-const SECTIONS = ['io', 'metadata', 'append', 'mount', 'repair', 'master'] as const;
+/** Issue 6's target: the gateway's curl upload and download against `gfs cp` / `gfs cat`. */
+const GATEWAY_RATIO_TARGET = 0.8;
+
+const SECTIONS = ['io', 'metadata', 'append', 'mount', 'gateway', 'repair', 'master'] as const;
 /** Sections run when GFS_BENCH_ONLY is unset: master takes 3–6 minutes and ~3 GB, so it is opt-in. */
-const DEFAULT_SECTIONS: readonly Section[] = ['io', 'metadata', 'append', 'mount', 'repair'];
+const DEFAULT_SECTIONS: readonly Section[] = ['io', 'metadata', 'append', 'mount', 'gateway', 'repair'];
 /** The sections that share the `gfs cluster` below (repair and master start servers of their own). */
-const CLUSTER_SECTIONS: readonly Section[] = ['io', 'metadata', 'append', 'mount'];
+const CLUSTER_SECTIONS: readonly Section[] = ['io', 'metadata', 'append', 'mount', 'gateway'];
 type Section = (typeof SECTIONS)[number];
 const ONLY = sectionsToRun(process.env.GFS_BENCH_ONLY);
 
@@ -189,6 +195,17 @@ async function clusterSections(root: string, port: number): Promise<Row[]> {
         (line) => console.error(line),
       );
       rows.push(...mountRows(figures));
+    }
+    if (ONLY.has('gateway')) {
+      const input = disk?.input ?? join(root, 'input.bin');
+      if (disk === undefined && !ONLY.has('mount')) await makeInput(input);
+      const figures = await measureGateway(
+        cluster.masterUrl,
+        cluster.gatewayUrl,
+        { input, fileBytes: FILE_BYTES, runs: RUNS },
+        (line) => console.error(line),
+      );
+      rows.push(...gatewayRows(figures));
     }
     await client.close();
   } finally {
@@ -350,19 +367,8 @@ function appendRows(figures: AppendFigure[], writeMiBps: number, baselineOf: str
 
 function mountRows(figures: MountFigures): Row[] {
   const size = `${FILE_BYTES / MiB} MiB`;
-  const ratioRow = (what: string, value: number, baseline: number, baselineOf: string): Row => {
-    const ratio = value / baseline;
-    return {
-      what,
-      value,
-      unit: 'MiB/s',
-      baseline,
-      ratio,
-      baselineOf,
-      target: `≥ ${MOUNT_RATIO_TARGET} × ${baselineOf}`,
-      met: ratio >= MOUNT_RATIO_TARGET,
-    };
-  };
+  const ratioRow = (what: string, value: number, baseline: number, baselineOf: string) =>
+    targetRatioRow(what, value, baseline, baselineOf, MOUNT_RATIO_TARGET);
   return [
     ratioRow(`mount: dd write ${size} (bs=1M, fsync)`, figures.mountWrite, figures.cliWrite, 'gfs cp'),
     ratioRow(`mount: dd read ${size} (bs=1M, cold)`, figures.mountRead, figures.cliRead, 'gfs cat'),
@@ -379,6 +385,31 @@ function mountRows(figures: MountFigures): Row[] {
     row('local dd write (reference)', figures.localWrite, 'MiB/s', figures.cliWrite, '—'),
     row('local dd read, cold (reference)', figures.localRead, 'MiB/s', figures.cliRead, '—'),
   ];
+}
+
+function gatewayRows(figures: GatewayFigures): Row[] {
+  const size = `${FILE_BYTES / MiB} MiB`;
+  const ratioRow = (what: string, value: number, baseline: number, baselineOf: string) =>
+    targetRatioRow(what, value, baseline, baselineOf, GATEWAY_RATIO_TARGET);
+  return [
+    ratioRow(`gateway: curl PUT ${size}`, figures.curlUpload, figures.cliUpload, 'gfs cp, same run'),
+    ratioRow(`gateway: curl GET ${size} (cold)`, figures.curlDownload, figures.cliDownload, 'gfs cat, same run'),
+  ];
+}
+
+/** A MiB/s figure against a baseline of the same run, with a target ratio. */
+function targetRatioRow(what: string, value: number, baseline: number, baselineOf: string, target: number): Row {
+  const ratio = value / baseline;
+  return {
+    what,
+    value,
+    unit: 'MiB/s',
+    baseline,
+    ratio,
+    baselineOf,
+    target: `≥ ${target} × ${baselineOf}`,
+    met: ratio >= target,
+  };
 }
 
 function repairRows(figures: RepairFigures): Row[] {

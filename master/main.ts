@@ -155,6 +155,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   // tick is synchronous and bounded (scheduler.ts).
   const repairTick = () => {
     try {
+      node.watchLiveness();
       node.repair.tick();
     } catch (error) {
       logger.error({ err: error }, 'repair tick failed');

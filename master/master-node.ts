@@ -9,6 +9,8 @@ import { RecentCreations } from './chunkservers/recent-creations.js';
 import { ChunkserverRegistry } from './chunkservers/registry.js';
 import { processFullReport, type ReportContext } from './chunkservers/reports.js';
 import { StartupGate } from './chunkservers/startup-gate.js';
+import { EventRing } from './events/event-ring.js';
+import { LivenessWatch } from './events/liveness-watch.js';
 import { TrashSweeper } from './gc/trash-sweeper.js';
 import type { GrantBatchCaller } from './leases/chunk-pool.js';
 import type { CopyLocalCaller } from './leases/copy-on-write.js';
@@ -70,6 +72,9 @@ export class MasterNode {
   readonly sweeper: TrashSweeper;
   readonly snapshots: Snapshotter;
   readonly reportContext: ReportContext;
+  /** Recent lease grants, chunkservers up and dead, clones (`GET /events`). */
+  readonly events: EventRing;
+  private readonly liveness: LivenessWatch;
 
   private constructor(
     readonly stateLog: StateLog,
@@ -152,6 +157,32 @@ export class MasterNode {
       isBusy: (handle) => this.leases.isBusy(handle),
       logger: logger.child({ module: 'reports' }),
     };
+    this.events = new EventRing(clock);
+    this.liveness = new LivenessWatch(this.registry, this.events);
+    this.feedEvents();
+  }
+
+  private feedEvents(): void {
+    const { events } = this;
+    this.leases.leases.onGranted = (lease) => {
+      const detail = `primary=${lease.primaryId} version=${lease.version} replicas=${lease.replicaIds.length}`;
+      events.add('lease-granted', lease.handle, detail);
+    };
+    this.repair.onClone = (record) => {
+      const route = `source=${record.source} target=${record.target} purpose=${record.purpose}`;
+      if (record.endedAtMs === null) {
+        const replicas = `replicas=${record.replicasBefore}/${record.replication}`;
+        events.add('clone-started', record.handle, `version=${record.version} ${replicas} ${route}`);
+      } else {
+        const tookMs = record.endedAtMs - record.startedAtMs;
+        events.add('clone-ended', record.handle, `result=${record.result} tookMs=${tookMs} ${route}`);
+      }
+    };
+  }
+
+  /** Notes chunkservers that came up or died since the last call (the master's repair timer calls it). */
+  watchLiveness(): void {
+    this.liveness.check(this.options.clock());
   }
 
   static async open(options: MasterNodeOptions): Promise<MasterNode> {

@@ -174,6 +174,18 @@ export const CLONE_PIECE_BYTES = 4 * MiB;
 /** Recent clones kept for `GET /repair/clones` (what was repaired, in which order, how it ended). */
 export const CLONE_LOG_ENTRIES_MAX = 1_000;
 /**
+ * Recent master events kept for `GET /events` (the gateway dashboard's feed): a few minutes of a
+ * busy cluster's lease grants, enough for a person to see what just happened.
+ */
+export const MASTER_EVENTS_MAX = 200;
+/** `gfs gateway`'s port unless --port says otherwise (the master's 7070 plus ten). */
+export const GATEWAY_PORT_DEFAULT = 7080;
+/** Files one browser upload (multipart POST) may carry; each streams into gfs on its own. */
+export const GATEWAY_UPLOAD_FILES_MAX = 100;
+/** Non-file form fields of an upload: the gateway reads none, so a few small ones at most. */
+export const GATEWAY_UPLOAD_FIELDS_MAX = 16;
+export const GATEWAY_UPLOAD_FIELD_BYTES_MAX = 64 * KiB;
+/**
  * New replicas (new chunks and clones) placed on one server within RECENT_CREATIONS_WINDOW_MS
  * before placement prefers other servers: a new replica predicts heavy writes to it (GFS §4.2), so
  * a freshly added, empty chunkserver is not handed every new chunk at once. A soft limit: when

@@ -9,6 +9,7 @@ import { registerChunkserver } from './commands/chunkserver.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerCp } from './commands/cp.js';
 import { registerFsck } from './commands/fsck.js';
+import { registerGateway } from './commands/gateway.js';
 import { registerLs } from './commands/ls.js';
 import { registerMaster } from './commands/master.js';
 import { registerMkdir } from './commands/mkdir.js';
@@ -52,7 +53,13 @@ export function buildProgram(): Command {
     .configureHelp({ showGlobalOptions: true });
   // Long-running commands: their options are settings, also read from GFS_* variables and the
   // config file. The others' options say what one invocation does and stay flags only.
-  const settingsCommands = new Set([registerMaster, registerChunkserver, registerCluster, registerMount]);
+  const settingsCommands = new Set([
+    registerMaster,
+    registerChunkserver,
+    registerCluster,
+    registerMount,
+    registerGateway,
+  ]);
   const configurable: Command[] = [];
   for (const register of [
     registerMaster,
@@ -73,6 +80,7 @@ export function buildProgram(): Command {
     registerAppend,
     registerRecords,
     registerMount,
+    registerGateway,
   ]) {
     register(program);
     const command = program.commands.at(-1);

@@ -12,6 +12,7 @@ import {
   READ_AHEAD_CHUNKS,
 } from '../../shared/limits.js';
 import { normalizePath } from '../../shared/paths.js';
+import type { MasterEvent } from '../../shared/protocol/events.js';
 import type { CloneRecord, FsckReport } from '../../shared/protocol/health.js';
 import type { ClusterStatus } from '../../shared/protocol/heartbeat.js';
 import {
@@ -391,6 +392,11 @@ export class GfsClient {
   /** The master's recent re-replication clones, oldest first, with how each ended. */
   async cloneLog(): Promise<CloneRecord[]> {
     return this.deps.master.cloneLog();
+  }
+
+  /** The master's recent events (lease grants, chunkservers up and dead, clones), oldest first. */
+  async masterEvents(): Promise<MasterEvent[]> {
+    return this.deps.master.events();
   }
 
   /** Every chunk of a file with its version, size and replica addresses (`gfs stat --chunks`). */

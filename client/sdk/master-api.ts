@@ -12,6 +12,7 @@
 import { isUnreachable, type RpcClient, wasNeverSent } from '../../shared/http/client.js';
 import type { BodyOf, ReplyOf, RouteDef } from '../../shared/http/route.js';
 import { appendLeaseRoute, fileChunksRoute, leaseRoute, locateRoute } from '../../shared/protocol/chunks.js';
+import { eventsRoute } from '../../shared/protocol/events.js';
 import { cloneLogRoute, fsckRoute } from '../../shared/protocol/health.js';
 import { statusRoute } from '../../shared/protocol/heartbeat.js';
 import {
@@ -156,6 +157,9 @@ export class MasterApi {
   }
   async cloneLog() {
     return (await this.call(cloneLogRoute, {})).clones;
+  }
+  async events() {
+    return (await this.call(eventsRoute, {})).events;
   }
   truncate(path: string, length: number) {
     return this.call(truncateRoute, { path, length });

@@ -1,9 +1,10 @@
 // Health routes (shared/protocol/health.ts): `GET /fsck`, every chunk against its replication goal,
-// and `GET /repair/clones`, what re-replication did lately.
+// `GET /repair/clones`, what re-replication did lately, and `GET /events`, the master's recent events.
 
 import type { FastifyInstance } from 'fastify';
 import { GfsError } from '../../shared/errors.js';
 import { serveRoute } from '../../shared/http/server.js';
+import { eventsRoute } from '../../shared/protocol/events.js';
 import { type ChunkHealth, cloneLogRoute, fsckRoute } from '../../shared/protocol/health.js';
 import type { ChunkserverRegistry } from '../chunkservers/registry.js';
 import type { MasterNode } from '../master-node.js';
@@ -30,6 +31,8 @@ export function serveHealthRoutes(app: FastifyInstance, node: MasterNode): void 
   });
 
   serveRoute(app, cloneLogRoute, async () => ({ clones: node.repair.cloneLog() }));
+
+  serveRoute(app, eventsRoute, async () => ({ events: node.events.list() }));
 }
 
 function chunkHealthView(registry: ChunkserverRegistry, condition: ChunkCondition, now: number): ChunkHealth {

@@ -13,6 +13,8 @@ export interface Lease {
 
 export class LeaseTable {
   private readonly leases = new Map<string, Lease>();
+  /** Told of every lease granted (the master's event feed); extensions are not grants. */
+  onGranted: ((lease: Lease) => void) | undefined;
 
   get(handle: string): Lease | undefined {
     return this.leases.get(handle);
@@ -24,8 +26,10 @@ export class LeaseTable {
     return lease !== undefined && lease.version === version && nowMs < lease.expiresAtMs ? lease : undefined;
   }
 
+  /** Records a newly granted lease. */
   set(lease: Lease): void {
     this.leases.set(lease.handle, lease);
+    this.onGranted?.(lease);
   }
 
   /** Drops every lease a server is primary of (it restarted, so it no longer knows them). */

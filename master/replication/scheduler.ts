@@ -104,6 +104,8 @@ export class RepairScheduler implements LeaseRepairHooks {
   onScanSliceDone: (() => void) | undefined;
   /** Counts of the last complete scan (undefined before the first). */
   lastCounts: HealthScan['counts'] | undefined;
+  /** Told when a clone starts and when it ends (its record then has `result` and `endedAtMs`). */
+  onClone: ((record: CloneRecord) => void) | undefined;
   private readonly limits: RepairLimits;
   /** Under-replicated chunks with a live replica, most urgent first (pruned as they recover). */
   private queue: ChunkCondition[] = [];
@@ -400,6 +402,7 @@ export class RepairScheduler implements LeaseRepairHooks {
       startedAtMs: this.deps.clock(),
       purpose,
     });
+    this.onClone?.(record);
     this.count(this.clones, source.id, 1);
     this.count(this.clones, target.id, 1);
     this.count(this.incoming, target.id, 1);
@@ -413,6 +416,7 @@ export class RepairScheduler implements LeaseRepairHooks {
       this.count(this.incoming, target.id, -1);
       this.running.delete(handle);
       record.endedAtMs = this.deps.clock();
+      this.onClone?.(record);
       this.onCloneEnded?.();
     });
     this.running.set(handle, work);

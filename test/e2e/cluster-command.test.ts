@@ -1,5 +1,5 @@
-// `gfs cluster` as a newcomer runs it: prints the master address once every chunkserver has
-// registered, serves, and stops every child on SIGTERM with exit 0.
+// `gfs cluster` as a newcomer runs it: prints the master and gateway addresses once every
+// chunkserver has registered, serves, and stops every child on SIGTERM with exit 0.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,13 +17,13 @@ afterEach(async () => {
   cleanup = undefined;
 });
 
-/** Starts `gfs cluster` and waits for its one stdout line; cleanup stops it and removes its data. */
+/** Starts `gfs cluster` and waits for its two stdout lines; cleanup stops it and removes its data. */
 async function startCluster(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
-): Promise<{ root: string; port: number; line: string; child: ChildProcess; exited: Promise<number | null> }> {
+): Promise<{ root: string; port: number; lines: string[]; child: ChildProcess; exited: Promise<number | null> }> {
   const root = await mkdtemp(join(tmpdir(), 'gfs-cluster-'));
-  const port = await freePortRun(4);
+  const port = await freePortRun(5);
   const child = spawn(process.execPath, [GFS_BIN, 'cluster', '--data', root, '--port', String(port), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
@@ -45,20 +45,21 @@ async function startCluster(
     stderr = (stderr + piece.toString()).slice(-4000);
   });
   await waitFor(
-    'master line',
+    'master and gateway lines',
     () => {
       if (child.exitCode !== null) throw new Error(`gfs cluster exited ${child.exitCode}: ${stderr}`);
-      return stdout.includes('\n') ? true : undefined;
+      return stdout.split('\n').length >= 3 ? true : undefined;
     },
     60_000,
   );
-  return { root, port, line: stdout.trim(), child, exited };
+  return { root, port, lines: stdout.trim().split('\n'), child, exited };
 }
 
 describe('gfs cluster', () => {
-  it('starts a master and 3 chunkservers, prints the master URL, and stops on SIGTERM', async () => {
-    const { port, line, child, exited } = await startCluster([]);
-    expect(line).toBe(`master: http://127.0.0.1:${port}`);
+  it('starts a master, 3 chunkservers and the gateway, prints their URLs, and stops on SIGTERM', async () => {
+    const { port, lines, child, exited } = await startCluster([]);
+    const gatewayUrl = `http://127.0.0.1:${port + 4}`;
+    expect(lines).toEqual([`master: http://127.0.0.1:${port}`, `gateway: ${gatewayUrl}`]);
 
     const status = await runGfs(['--master', `http://127.0.0.1:${port}`, 'status', '--json']);
     expect(status.code).toBe(0);
@@ -69,11 +70,16 @@ describe('gfs cluster', () => {
       (await runGfs(['--master', `http://127.0.0.1:${port}`, 'cp', '-', 'gfs:/hello'], { input: 'hi' })).code,
     ).toBe(0);
     expect((await runGfs(['cat', `gfs://127.0.0.1:${port}/hello`])).stdout.toString()).toBe('hi');
+    // The gateway serves the same cluster: the file through the REST API, the page, the overview.
+    expect(await (await fetch(`${gatewayUrl}/api/v1/files/hello`)).text()).toBe('hi');
+    expect(await (await fetch(`${gatewayUrl}/`)).text()).toContain('<title>gfs gateway</title>');
+    const overview = (await (await fetch(`${gatewayUrl}/api/v1/cluster`)).json()) as { chunkservers: unknown[] };
+    expect(overview.chunkservers).toHaveLength(3);
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     // Every child stopped with it: nothing answers on the cluster's ports any more.
-    for (let offset = 0; offset <= 3; offset++) {
+    for (let offset = 0; offset <= 4; offset++) {
       const alive = await fetch(`http://127.0.0.1:${port + offset}/healthz`).then(
         () => true,
         () => false,
@@ -91,12 +97,12 @@ describe('gfs cluster', () => {
       JSON.stringify({ cluster: { chunkservers: 2, replication: 2 }, chunkserver: { rack: 'not-for-the-cluster' } }),
     );
     try {
-      const { port, line } = await startCluster([], {
+      const { port, lines } = await startCluster([], {
         GFS_CONFIG: config,
         GFS_HEARTBEAT: '300ms',
         GFS_ADVERTISE: '203.0.113.9',
       });
-      expect(line).toBe(`master: http://127.0.0.1:${port}`);
+      expect(lines).toEqual([`master: http://127.0.0.1:${port}`, `gateway: http://127.0.0.1:${port + 3}`]);
       const master = ['--master', `127.0.0.1:${port}`];
       const status = JSON.parse((await runGfs([...master, 'status', '--json'])).stdout.toString()) as {
         chunkservers: { address: string; rack: string; alive: boolean }[];

@@ -1,6 +1,7 @@
-// `gfs cluster --data DIR [--chunkservers N] [--port P]`: a master on P and N chunkservers on
-// P+1..P+N as child processes on loopback (this same CLI), logs in DIR/logs/. Prints the master's
-// URL once every chunkserver has registered; on SIGINT/SIGTERM stops the children and exits 0.
+// `gfs cluster --data DIR [--chunkservers N] [--port P]`: a master on P, N chunkservers on
+// P+1..P+N and the web gateway on P+N+1 (or --gateway-port) as child processes on loopback (this
+// same CLI), logs in DIR/logs/. Prints the master's URL, then the gateway's, once every
+// chunkserver has registered and the gateway answers; on SIGINT/SIGTERM stops the children, exit 0.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
@@ -23,6 +24,7 @@ interface ClusterFlags {
   data: string;
   chunkservers: number;
   port: number;
+  gatewayPort?: number;
 }
 
 /** Options of `gfs master` and `gfs chunkserver` that the cluster sets for each child itself. */
@@ -46,7 +48,8 @@ export function registerCluster(program: Command): void {
     .description('run a master and chunkservers on loopback, as child processes')
     .requiredOption('--data <dir>', 'directory for every server’s data and logs')
     .option('--chunkservers <n>', 'number of chunkservers', countOption, 3)
-    .option('--port <port>', "master's port; chunkservers take the following ones", portOption, 7070);
+    .option('--port <port>', "master's port; chunkservers take the following ones", portOption, 7070)
+    .option('--gateway-port <port>', "the web gateway's port (default: the one after the chunkservers')", portOption);
   const passed = passedOptions(program);
   for (const { option } of passed) command.addOption(option);
   command.action(async (flags: ClusterFlags) => {
@@ -131,8 +134,8 @@ async function runCluster(
   const masterAddress = `${LOOPBACK}:${flags.port}`;
   const masterUrl = `http://${masterAddress}`;
   const children: Child[] = [];
-  const start = (name: string, childArgs: string[]) => {
-    mkdirSync(join(dataDir, name), { recursive: true });
+  const start = (name: string, childArgs: string[], hasData = true) => {
+    if (hasData) mkdirSync(join(dataDir, name), { recursive: true });
     const log = openSync(join(logDir, `${name}.log`), 'a');
     const child: Child = {
       name,
@@ -171,15 +174,20 @@ async function runCluster(
     start(`cs${i}`, ['chunkserver', ...where, '--data', join(dataDir, `cs${i}`), ...args.chunkserver]);
   }
 
+  const gatewayPort = flags.gatewayPort ?? flags.port + flags.chunkservers + 1;
+  const gatewayAddress = `${LOOPBACK}:${gatewayPort}`;
+  start('gateway', ['gateway', '--master', masterUrl, '--host', LOOPBACK, '--port', String(gatewayPort)], false);
+
   try {
     await waitUntilUp(masterAddress, flags.chunkservers, children, logDir);
+    await waitForGateway(gatewayAddress, children, logDir);
   } catch (error) {
     const message = error instanceof GfsError ? `${error.message}: ${error.subject}` : String(error);
     process.stderr.write(`gfs: cluster failed to start: ${message}\n`);
     await stopAndExit(1);
     return;
   }
-  process.stdout.write(`master: ${masterUrl}\n`);
+  process.stdout.write(`master: ${masterUrl}\ngateway: http://${gatewayAddress}\n`);
   // Runs until a signal stops it (stopAndExit exits the process); the children keep it alive.
   await new Promise<void>((resolveNever) => {
     for (const child of children) {
@@ -198,10 +206,7 @@ async function waitUntilUp(masterAddress: string, count: number, children: Child
   const giveUpAt = Date.now() + STARTUP_TIMEOUT_MS;
   try {
     for (;;) {
-      const dead = children.find((child) => child.exited);
-      if (dead !== undefined) {
-        throw new GfsError('UNAVAILABLE', `${dead.name} exited during start-up`, join(logDir, `${dead.name}.log`));
-      }
+      throwIfExited(children, logDir);
       try {
         const status = await rpc.call(masterAddress, statusRoute, {});
         const alive = status.chunkservers.filter((server) => server.alive).length;
@@ -216,6 +221,30 @@ async function waitUntilUp(masterAddress: string, count: number, children: Child
     }
   } finally {
     await rpc.close();
+  }
+}
+
+/** Polls the gateway's /healthz until it answers 200 (it listens within a second of starting). */
+async function waitForGateway(address: string, children: Child[], logDir: string): Promise<void> {
+  const giveUpAt = Date.now() + STARTUP_TIMEOUT_MS;
+  for (;;) {
+    throwIfExited(children, logDir);
+    const ok = await fetch(`http://${address}/healthz`, { signal: AbortSignal.timeout(5_000) }).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ok) return;
+    if (Date.now() > giveUpAt) {
+      throw new GfsError('UNAVAILABLE', `gateway not up after ${STARTUP_TIMEOUT_MS / 1000} s`, address);
+    }
+    await delay(100);
+  }
+}
+
+function throwIfExited(children: Child[], logDir: string): void {
+  const dead = children.find((child) => child.exited);
+  if (dead !== undefined) {
+    throw new GfsError('UNAVAILABLE', `${dead.name} exited during start-up`, join(logDir, `${dead.name}.log`));
   }
 }
 

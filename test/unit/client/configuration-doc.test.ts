@@ -25,7 +25,7 @@ describe('docs/configuration.md', () => {
     for (const command of program.commands) {
       if (command.options.some((option) => option.envVar !== undefined)) documented.push([command.name(), command]);
     }
-    expect(documented.map(([name]) => name)).toEqual(['gfs', 'master', 'chunkserver', 'cluster', 'mount']);
+    expect(documented.map(([name]) => name)).toEqual(['gfs', 'master', 'chunkserver', 'cluster', 'mount', 'gateway']);
     for (const [name, command] of documented) {
       const section = sections.get(name);
       expect(section, `section ### ${name}`).toBeDefined();

@@ -185,7 +185,7 @@ describe('bad values say where they came from, in one line, as usage errors', ()
       [{ master: { 'dead-afterr': '1s' } }, /^unknown key "master\.dead-afterr" in config file: /],
       [
         { ls: { long: true } },
-        /^unknown section "ls" in config file \(known: client, master, chunkserver, cluster, mount\): /,
+        /^unknown section "ls" in config file \(known: client, master, chunkserver, cluster, mount, gateway\): /,
       ],
       [{ master: { replication: [3] } }, /^bad master\.replication in config file \(a string or a number\): /],
       [{ mount: { 'read-only': 'yes' } }, /^bad mount\.read-only in config file \(true or false\): /],

@@ -1,0 +1,177 @@
+// The REST file API under `/api/v1/files/<path>` (DESIGN §7, docs/gateway.md), in the spirit of
+// WebHDFS: GET content (one HTTP Range honoured) or `?op=list|stat`, PUT a raw body, DELETE, and
+// POST `?op=mkdir|rename&to=<path>` or `?op=upload` (a multipart form, the dashboard's browser).
+
+import { pipeline } from 'node:stream/promises';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import multer from 'multer';
+import { entryJson, statJson } from '../client/cli/format.js';
+import type { GfsClient } from '../client/sdk/client.js';
+import { GfsError } from '../shared/errors.js';
+import {
+  GATEWAY_UPLOAD_FIELD_BYTES_MAX,
+  GATEWAY_UPLOAD_FIELDS_MAX,
+  GATEWAY_UPLOAD_FILES_MAX,
+} from '../shared/limits.js';
+import { writeAtomically } from './atomic-write.js';
+import { parseRange } from './byte-range.js';
+import { clusterPathOf, clusterPathParam } from './file-path.js';
+import { GfsStorage } from './gfs-storage.js';
+
+export const FILES_PREFIX = '/api/v1/files';
+
+/** The directory each upload request writes into (set before multer runs, read by the storage engine). */
+const uploadTargets = new WeakMap<Request, { directory: string; overwrite: boolean }>();
+
+/** One handler for every method under FILES_PREFIX (mounted with `app.use`). */
+export function fileRoutes(client: GfsClient): RequestHandler {
+  const upload = multer({
+    storage: new GfsStorage({
+      client,
+      directoryOf: (req) => uploadTargets.get(req)?.directory ?? '/',
+      overwriteOf: (req) => uploadTargets.get(req)?.overwrite ?? true,
+    }),
+    limits: {
+      files: GATEWAY_UPLOAD_FILES_MAX,
+      fields: GATEWAY_UPLOAD_FIELDS_MAX,
+      fieldSize: GATEWAY_UPLOAD_FIELD_BYTES_MAX,
+    },
+    // Browsers send file names as raw UTF-8 in Content-Disposition.
+    defParamCharset: 'utf8',
+  }).array('file', GATEWAY_UPLOAD_FILES_MAX);
+
+  return (req: Request, res: Response, next: NextFunction) => {
+    serve(client, upload, req, res).catch(next);
+  };
+}
+
+async function serve(client: GfsClient, upload: RequestHandler, req: Request, res: Response): Promise<void> {
+  const path = clusterPathOf(req.path);
+  const op = queryString(req, 'op');
+  switch (`${req.method} ${op ?? ''}`) {
+    case 'GET ':
+    case 'HEAD ':
+      return sendContent(client, req, res, path);
+    case 'GET list': {
+      const entries = await client.readdir(path);
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      res.json(entries.map(entryJson));
+      return;
+    }
+    case 'GET stat':
+      res.json(statJson(await client.stat(path)));
+      return;
+    case 'PUT ': {
+      await writeAtomically(client, path, req, { overwrite: queryFlag(req, 'overwrite', true) });
+      res
+        .status(201)
+        .location(`${FILES_PREFIX}${encodePath(path)}`)
+        .json(statJson(await client.stat(path)));
+      return;
+    }
+    case 'DELETE ':
+      await client.rm(path, { recursive: queryFlag(req, 'recursive', false) });
+      res.status(204).end();
+      return;
+    case 'POST mkdir':
+      await client.mkdir(path, { recursive: queryFlag(req, 'parents', false) });
+      res.status(201).json(statJson(await client.stat(path)));
+      return;
+    case 'POST rename': {
+      const to = clusterPathParam('to', queryString(req, 'to'));
+      await client.rename(path, to);
+      res.json(statJson(await client.stat(to)));
+      return;
+    }
+    case 'POST upload':
+      return receiveUpload(client, upload, req, res, path);
+    default:
+      throw new GfsError('INVALID_ARGUMENT', `no such operation: ${req.method} op=${op ?? '(none)'}`, req.originalUrl);
+  }
+}
+
+/** GET/HEAD: the file's bytes (or the one range asked for), streamed from the chunkservers. */
+async function sendContent(client: GfsClient, req: Request, res: Response, path: string): Promise<void> {
+  const entry = await client.stat(path);
+  if (entry.type === 'dir') throw new GfsError('IS_A_DIRECTORY', 'is a directory (use ?op=list)', path);
+  // Size and mtime change with every write: cheap, and enough to tell versions of a file apart.
+  const etag = `"${entry.size.toString(16)}-${Math.trunc(entry.mtimeMs).toString(16)}"`;
+  res.setHeader('Accept-Ranges', 'bytes');
+  res.setHeader('ETag', etag);
+  res.setHeader('Last-Modified', new Date(entry.mtimeMs).toUTCString());
+  res.setHeader('Content-Type', 'application/octet-stream');
+  if (req.headers['if-none-match'] === etag) {
+    res.status(304).end();
+    return;
+  }
+  // If-Range with another validator: the file changed since the client's first part; send it all.
+  const ifRange = req.headers['if-range'];
+  const rangeHeader = ifRange === undefined || ifRange === etag ? req.headers.range : undefined;
+  const answer = parseRange(rangeHeader, entry.size);
+  if (answer.kind === 'unsatisfiable') {
+    res.setHeader('Content-Range', `bytes */${entry.size}`);
+    res.status(416).json({ code: 'INVALID_ARGUMENT', message: 'range not satisfiable', subject: rangeHeader });
+    return;
+  }
+  let start = 0;
+  let end = entry.size - 1;
+  if (answer.kind === 'partial') {
+    ({ start, end } = answer.range);
+    res.status(206).setHeader('Content-Range', `bytes ${start}-${end}/${entry.size}`);
+  }
+  res.setHeader('Content-Length', String(end - start + 1));
+  if (req.method === 'HEAD' || entry.size === 0) {
+    res.end();
+    return;
+  }
+  await pipeline(client.createReadStream(path, { start, end }), res).catch((error: unknown) => {
+    // The client went away mid-download: nothing to answer. Any other failure is cut short.
+    if (res.destroyed && (req.destroyed || req.socket.destroyed)) return;
+    throw error;
+  });
+}
+
+async function receiveUpload(
+  client: GfsClient,
+  upload: RequestHandler,
+  req: Request,
+  res: Response,
+  directory: string,
+): Promise<void> {
+  const entry = await client.stat(directory);
+  if (entry.type !== 'dir') throw new GfsError('NOT_A_DIRECTORY', 'uploads go into a directory', directory);
+  if (!req.is('multipart/form-data')) {
+    throw new GfsError(
+      'INVALID_ARGUMENT',
+      'op=upload takes a multipart/form-data body (PUT takes a raw one)',
+      directory,
+    );
+  }
+  uploadTargets.set(req, { directory, overwrite: queryFlag(req, 'overwrite', true) });
+  await new Promise<void>((resolve, reject) => {
+    upload(req, res, (error?: unknown) => (error === undefined ? resolve() : reject(error)));
+  });
+  const files = (req.files ?? []) as Express.Multer.File[];
+  if (files.length === 0) throw new GfsError('INVALID_ARGUMENT', 'no file in the form (field "file")', directory);
+  const stored = await Promise.all(files.map((file) => client.stat(file.path)));
+  res.status(201).json({ files: stored.map(entryJson) });
+}
+
+function queryString(req: Request, name: string): string | undefined {
+  const value = req.query[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new GfsError('INVALID_ARGUMENT', `query parameter "${name}" given twice`, name);
+  return value;
+}
+
+function queryFlag(req: Request, name: string, fallback: boolean): boolean {
+  const value = queryString(req, name);
+  if (value === undefined) return fallback;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new GfsError('INVALID_ARGUMENT', `query parameter "${name}" must be true or false`, value);
+}
+
+function encodePath(path: string): string {
+  return path.split('/').map(encodeURIComponent).join('/');
+}

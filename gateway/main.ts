@@ -1,0 +1,91 @@
+// The gateway's composition root: one GfsClient (the gateway is a client of the cluster, its data
+// never passes through the master), an express app with the REST file API, the dashboard and the
+// ops routes, and a node:http server tuned for uploads that take minutes.
+
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { GfsClient } from '../client/sdk/client.js';
+import { GfsError } from '../shared/errors.js';
+import { createLogger, type Logger } from '../shared/log.js';
+import { serveDashboard } from './dashboard-routes.js';
+import { errorHandler } from './errors.js';
+import { FILES_PREFIX, fileRoutes } from './file-routes.js';
+import { serveOpsRoutes } from './ops-routes.js';
+
+export interface GatewayOptions {
+  host: string;
+  port: number;
+  /** The master: `http://host:port`. */
+  master: string;
+  logger?: Logger;
+}
+
+export interface RunningGateway {
+  /** host:port actually bound (port 0 → a free port). */
+  address: string;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Time allowed for the request headers; the body of an upload may then take as long as it needs. */
+const HEADERS_TIMEOUT_MS = 60_000;
+/** On stop, requests in flight get this long to finish before their connections are cut. */
+const STOP_GRACE_MS = 5_000;
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const logger = options.logger ?? createLogger({ role: 'gateway' });
+  const client = new GfsClient({ master: options.master });
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((req, res, next) => {
+    const startedAtMs = Date.now();
+    res.on('close', () => {
+      logger.debug(`request ${req.method} ${req.originalUrl} status=${res.statusCode} ms=${Date.now() - startedAtMs}`);
+    });
+    next();
+  });
+  serveOpsRoutes(app);
+  app.use(FILES_PREFIX, fileRoutes(client));
+  serveDashboard(app, client);
+  app.use((req, _res, next) => next(new GfsError('NOT_FOUND', 'no such route', `${req.method} ${req.path}`)));
+  app.use(errorHandler(logger));
+
+  const server = createServer(app);
+  // Node's default (5 min for a whole request) would cut a large upload short.
+  server.requestTimeout = 0;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await client.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new GfsError('UNAVAILABLE', `cannot listen (${code ?? String(error)})`, `${options.host}:${options.port}`);
+  }
+  const { port } = server.address() as AddressInfo;
+  const address = `${options.host}:${port}`;
+  logger.info(`gateway listening address=${address} master=${options.master}`);
+  let closing: Promise<void> | undefined;
+  return {
+    address,
+    url: `http://${address}`,
+    close: () => {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const cut = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
+        await closed;
+        clearTimeout(cut);
+        await client.close();
+        logger.info(`gateway stopped address=${address}`);
+      })();
+      return closing;
+    },
+  };
+}
