@@ -12,6 +12,7 @@ import { GfsError } from '../../../shared/errors.js';
 import { RpcClient } from '../../../shared/http/client.js';
 import { statusRoute } from '../../../shared/protocol/heartbeat.js';
 import { delay } from '../../sdk/retry.js';
+import { configKey } from '../config/names.js';
 import { countOption, portOption } from '../options.js';
 
 /** Longest wait for the master and every chunkserver to come up. */
@@ -69,7 +70,7 @@ function passedOptions(program: Command): PassedOption[] {
     const server = program.commands.find((each) => each.name() === role);
     if (server === undefined) throw new Error(`register gfs ${role} before gfs cluster`);
     for (const option of server.options) {
-      const key = option.long?.replace(/^--/, '') ?? option.flags;
+      const key = configKey(option);
       if (SET_PER_CHILD.has(key)) continue;
       const known = passed.get(key);
       if (known !== undefined) {
@@ -134,12 +135,12 @@ async function runCluster(
   const masterAddress = `${LOOPBACK}:${flags.port}`;
   const masterUrl = `http://${masterAddress}`;
   const children: Child[] = [];
-  const start = (name: string, childArgs: string[], hasData = true) => {
+  const start = (name: string, argv: string[], hasData = true) => {
     if (hasData) mkdirSync(join(dataDir, name), { recursive: true });
     const log = openSync(join(logDir, `${name}.log`), 'a');
     const child: Child = {
       name,
-      process: spawn(process.execPath, [script, ...childArgs], { stdio: ['ignore', log, log], env }),
+      process: spawn(process.execPath, [script, ...argv], { stdio: ['ignore', log, log], env }),
       exited: false,
     };
     closeSync(log);
