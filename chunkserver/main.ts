@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lockDataDir } from '../shared/dir-lock.js';
 import { RpcClient } from '../shared/http/client.js';
+import { observeRequests } from '../shared/http/request-metrics-hook.js';
 import { createRpcServer, listen } from '../shared/http/server.js';
 import {
   SCRUB_BYTES_PER_SECOND,
@@ -111,6 +112,7 @@ export async function startChunkserver(
   });
 
   const app = createRpcServer(logger);
+  observeRequests(app, metrics.requests);
   installDataPath(
     app,
     {
@@ -122,7 +124,11 @@ export async function startChunkserver(
         metrics.bytesReadTotal += bytes;
         activity.touch();
       },
+      onBytesPushed: (bytes) => {
+        metrics.bytesPushedTotal += bytes;
+      },
       onDataRequest: () => activity.touch(),
+      requests: metrics.requests,
     },
     logger,
   );
@@ -154,8 +160,13 @@ export async function startChunkserver(
     cloner,
     store,
     isReady: () => reporter?.ready === true,
-    renderMetrics: () =>
-      metrics.render({ chunks: store.count, pushBufferBytes: buffer.bytes, scrub: scrubber.progress() }),
+    metrics: metrics.server,
+  });
+  metrics.watch({
+    chunks: () => store.count,
+    pushBufferBytes: () => buffer.bytes,
+    pushBufferBytesMax: buffer.bytesMax,
+    scrub: () => scrubber.progress(),
   });
 
   let boundAddress: string;

@@ -4,6 +4,7 @@
 import { lockDataDir } from '../shared/dir-lock.js';
 import { errorFromBody } from '../shared/errors.js';
 import { RpcClient } from '../shared/http/client.js';
+import { observeRequests } from '../shared/http/request-metrics-hook.js';
 import { createRpcServer, listen } from '../shared/http/server.js';
 import {
   CHUNK_POOL_CHUNKS_DEFAULT,
@@ -27,6 +28,7 @@ import { serveHealthRoutes } from './http/health-routes.js';
 import { serveNamespaceRoutes } from './http/namespace-routes.js';
 import { serveOpsRoutes } from './http/ops-routes.js';
 import { MasterNode, type MasterSettings } from './master-node.js';
+import { MasterMetrics } from './metrics.js';
 import { openDataDir } from './oplog/data-dir.js';
 
 export interface MasterOptions extends MasterSettings {
@@ -81,6 +83,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const cutRpc = new RpcClient({ timeoutMs: CUT_TIMEOUT_MS });
   const cloneRpc = new RpcClient({ timeoutMs: CLONE_TIMEOUT_MS });
   const closeRpc = () => Promise.all([rpc.close(), cutRpc.close(), cloneRpc.close()]);
+  const metrics = new MasterMetrics();
   let node: MasterNode;
   try {
     node = await MasterNode.open({
@@ -116,6 +119,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       copyLocal: async (address, body) => {
         await cloneRpc.call(address, copyLocalRoute, body);
       },
+      oplogObserver: metrics.oplog,
       logger,
     });
   } catch (error) {
@@ -123,12 +127,14 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     await lock.release();
     throw error;
   }
+  metrics.watch(node);
   const app = createRpcServer(logger);
+  observeRequests(app, metrics.requests);
   let address = `${options.host}:${options.port}`;
   serveNamespaceRoutes(app, node);
   serveChunkRoutes(app, node);
   serveChunkserverRoutes(app, node, () => address);
-  serveOpsRoutes(app, node);
+  serveOpsRoutes(app, node, metrics.server);
   serveHealthRoutes(app, node);
   try {
     address = await listen(app, options.host, options.port);

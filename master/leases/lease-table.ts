@@ -12,6 +12,8 @@ export interface Lease {
 }
 
 export class LeaseTable {
+  /** Leases recorded since this process started: every set() is a grant to a primary (metrics). */
+  grantedTotal = 0;
   private readonly leases = new Map<string, Lease>();
 
   get(handle: string): Lease | undefined {
@@ -25,6 +27,7 @@ export class LeaseTable {
   }
 
   set(lease: Lease): void {
+    this.grantedTotal++;
     this.leases.set(lease.handle, lease);
   }
 
