@@ -2,6 +2,7 @@
 // a bad value is a usage error (exit 2), reported in one line like every other.
 
 import { InvalidArgumentError } from 'commander';
+import { isLogLevel, LOG_LEVELS, type LogLevel } from '../../shared/log.js';
 import { parseDuration, parseSize } from '../../shared/units.js';
 
 export function sizeOption(text: string): number {
@@ -34,6 +35,16 @@ export function percentOption(text: string): number {
   }
   return percent;
 }
+
+/** `--log-level`: one of pino's levels, or `silent`. */
+export function logLevelOption(text: string): LogLevel {
+  if (!isLogLevel(text)) throw new InvalidArgumentError(`not a log level (${LOG_LEVELS.join(', ')})`);
+  return text;
+}
+
+/** The help text of `--log-level`, the same on every command that logs. */
+export const LOG_LEVEL_HELP =
+  'least severe log lines written: fatal … trace, or silent (default: GFS_LOG_LEVEL, else info)';
 
 function wrap<T>(parse: () => T): T {
   try {

@@ -9,9 +9,10 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { GfsError } from '../../../shared/errors.js';
 import { RpcClient } from '../../../shared/http/client.js';
+import type { LogLevel } from '../../../shared/log.js';
 import { statusRoute } from '../../../shared/protocol/heartbeat.js';
 import { delay } from '../../sdk/retry.js';
-import { countOption, durationOption, portOption, sizeOption } from '../options.js';
+import { countOption, durationOption, LOG_LEVEL_HELP, logLevelOption, portOption, sizeOption } from '../options.js';
 
 /** Longest wait for the master and every chunkserver to come up. */
 const STARTUP_TIMEOUT_MS = 60_000;
@@ -30,6 +31,7 @@ interface ClusterFlags {
   deadAfter?: number;
   startupWait?: number;
   trashRetention?: number;
+  logLevel?: LogLevel;
 }
 
 interface Child {
@@ -52,6 +54,7 @@ export function registerCluster(program: Command): void {
     .option('--dead-after <duration>', 'chunkserver death timeout (master)', durationOption)
     .option('--startup-wait <duration>', 'wait for chunk reports after start (master)', durationOption)
     .option('--trash-retention <duration>', 'trash retention (master)', durationOption)
+    .option('--log-level <level>', `${LOG_LEVEL_HELP}; passed to every child`, logLevelOption)
     .action(async (flags: ClusterFlags) => {
       await runCluster(flags);
     });
@@ -101,7 +104,10 @@ async function runCluster(flags: ClusterFlags): Promise<void> {
     ...masterFlags(flags),
   ]);
   for (let i = 1; i <= flags.chunkservers; i++) {
-    const chunkserverFlags = flags.heartbeat === undefined ? [] : ['--heartbeat', `${flags.heartbeat}ms`];
+    const chunkserverFlags = [
+      ...(flags.heartbeat === undefined ? [] : ['--heartbeat', `${flags.heartbeat}ms`]),
+      ...logLevelFlags(flags),
+    ];
     const args = ['chunkserver', '--master', masterUrl, '--host', LOOPBACK, '--port', String(flags.port + i)];
     start(`cs${i}`, [...args, '--data', join(dataDir, `cs${i}`), ...chunkserverFlags]);
   }
@@ -135,7 +141,12 @@ function masterFlags(flags: ClusterFlags): string[] {
   if (flags.deadAfter !== undefined) args.push('--dead-after', `${flags.deadAfter}ms`);
   if (flags.startupWait !== undefined) args.push('--startup-wait', `${flags.startupWait}ms`);
   if (flags.trashRetention !== undefined) args.push('--trash-retention', `${flags.trashRetention}ms`);
-  return args;
+  return [...args, ...logLevelFlags(flags)];
+}
+
+/** Without the flag, children inherit GFS_LOG_LEVEL through the environment. */
+function logLevelFlags(flags: ClusterFlags): string[] {
+  return flags.logLevel === undefined ? [] : ['--log-level', flags.logLevel];
 }
 
 /** Polls the master's status until it is ready with `count` live chunkservers. */
