@@ -94,7 +94,7 @@ export async function startChunkserver(
     await lock.release();
     throw error;
   }
-  const rpc = new RpcClient();
+  const rpc = new RpcClient({ logger: logger.child({ module: 'rpc' }) });
   const buffer = new PushBuffer({ bytesMax: tuning.pushBufferBytesMax, ttlMs: tuning.pushBufferTtlMs });
   const leases = new LeaseTable();
   const queues = new SerialQueues({ logger, gapWaitMs: tuning.serialGapWaitMs });

@@ -79,9 +79,10 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     await lock.release();
     throw error;
   }
-  const rpc = new RpcClient({ timeoutMs: GRANT_TIMEOUT_MS });
-  const cutRpc = new RpcClient({ timeoutMs: CUT_TIMEOUT_MS });
-  const cloneRpc = new RpcClient({ timeoutMs: CLONE_TIMEOUT_MS });
+  const rpcLogger = logger.child({ module: 'rpc' });
+  const rpc = new RpcClient({ timeoutMs: GRANT_TIMEOUT_MS, logger: rpcLogger });
+  const cutRpc = new RpcClient({ timeoutMs: CUT_TIMEOUT_MS, logger: rpcLogger });
+  const cloneRpc = new RpcClient({ timeoutMs: CLONE_TIMEOUT_MS, logger: rpcLogger });
   const closeRpc = () => Promise.all([rpc.close(), cutRpc.close(), cloneRpc.close()]);
   const metrics = new MasterMetrics();
   let node: MasterNode;

@@ -17,7 +17,8 @@ import { mountsAt, prepareMountPoint } from './mount-point.js';
 import { fuseOperations } from './operations.js';
 
 export interface MountCommandOptions {
-  client: GfsClient;
+  /** The client to mount with, given the mount's logger (its failed RPCs and retries at debug). */
+  client: (logger: Logger) => GfsClient;
   mountPoint: string;
   readOnly: boolean;
   /** `--metrics-port`: serve FUSE operation counts on 127.0.0.1:P (0: any free port). */
@@ -35,8 +36,8 @@ export async function runMount(options: MountCommandOptions): Promise<void> {
   const cleared = await prepareMountPoint(mountPoint);
   if (cleared !== undefined) process.stderr.write(`gfs: ${cleared}: ${mountPoint}\n`);
 
-  const { client } = options;
   const log = createLogger({ role: 'mount', node: mountPoint }, { level: options.logLevel });
+  const client = options.client(log.child({ module: 'sdk' }));
   // One question answers two: the master is reachable, and its chunk size (runs are cut at chunks).
   const { chunkSize } = await client.status();
   // Before the mount: a port already taken is an error with nothing mounted yet.
@@ -45,13 +46,14 @@ export async function runMount(options: MountCommandOptions): Promise<void> {
     metrics === undefined ? undefined : await serveMountMetrics(metrics, options.metricsPort ?? 0);
   if (endpoint !== undefined) log.info({ url: endpoint.url }, `metrics served url=${endpoint.url}`);
   try {
-    await serveMount(options, { fuse, mountPoint, log, chunkSize, metrics });
+    await serveMount(options, { client, fuse, mountPoint, log, chunkSize, metrics });
   } finally {
     await endpoint?.close();
   }
 }
 
 interface MountContext {
+  client: GfsClient;
   fuse: FuseBinding;
   mountPoint: string;
   log: Logger;
@@ -61,8 +63,7 @@ interface MountContext {
 
 /** Mounts, prints `mounted: <dir>`, serves until the stop, flushes and unmounts. */
 async function serveMount(options: MountCommandOptions, context: MountContext): Promise<void> {
-  const { client } = options;
-  const { fuse, mountPoint, log, chunkSize, metrics } = context;
+  const { client, fuse, mountPoint, log, chunkSize, metrics } = context;
   const fs = new GfsMountFs(client, {
     readOnly: options.readOnly,
     owner: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },

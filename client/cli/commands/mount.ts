@@ -25,7 +25,7 @@ export function registerMount(program: Command): void {
       const context = CliContext.of(command);
       await context.run(async () => {
         await runMount({
-          client: context.client(),
+          client: (logger) => context.client(undefined, logger),
           mountPoint,
           readOnly: options.readOnly ?? false,
           metricsPort: options.metricsPort,
