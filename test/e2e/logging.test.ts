@@ -4,11 +4,11 @@
 // server, with its route pattern, peer, code, status and duration.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../harness/free-port.js';
+import { freePort, freePortRun } from '../harness/free-port.js';
 import { GFS_BIN, runGfs } from '../harness/gfs-cli.js';
 import { waitFor } from '../harness/wait.js';
 
@@ -86,6 +86,62 @@ describe('logging', () => {
     expect(failure).toMatchObject({ level: 20, method: 'GET', route: '/no/such/route', status: 404 });
     expect(String(failure?.peer)).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(typeof failure?.durationMs).toBe('number');
+  });
+
+  it('GFS_LOG_FORMAT=pretty renders lines for a person (as on a terminal)', async () => {
+    const master = await startMaster(['--log-level', 'info'], { GFS_LOG_FORMAT: 'pretty' });
+    const exited = new Promise((resolve) => master.process.once('exit', resolve));
+    master.process.kill('SIGTERM');
+    await exited;
+    expect(master.stderr()).toMatch(/INFO.*master listening/);
+    expect(master.stderr()).toMatch(/role: "master"/);
+    expect(() => JSON.parse(master.stderr().split('\n')[0] ?? '')).toThrow();
+  });
+
+  it('gfs cluster passes --log-level to every child, over GFS_LOG_LEVEL', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'gfs-log-cluster-'));
+    dirs.push(root);
+    const port = await freePortRun(3);
+    const child = spawn(
+      process.execPath,
+      [GFS_BIN, 'cluster', '--data', root, '--port', String(port), '--chunkservers', '2', '--log-level', 'debug'],
+      { env: { ...process.env, GFS_LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    started.push(child);
+    let stdout = '';
+    child.stdout?.on('data', (piece: Buffer) => {
+      stdout += piece.toString();
+    });
+    await waitFor(
+      'gfs cluster up',
+      () => {
+        if (child.exitCode !== null) throw new Error(`gfs cluster exited ${child.exitCode}`);
+        return stdout.includes('master: ') ? true : undefined;
+      },
+      60_000,
+    );
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    for (const [name, role] of [
+      ['master', 'master'],
+      ['cs1', 'chunkserver'],
+      ['cs2', 'chunkserver'],
+    ] as const) {
+      const lines = (await readFile(join(root, 'logs', `${name}.log`), 'utf8'))
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(
+        lines.every((line) => line.role === role && typeof line.node === 'string'),
+        name,
+      ).toBe(true);
+      // Info lines are there though GFS_LOG_LEVEL says error: the flag reached the child.
+      expect(
+        lines.some((line) => line.level === 30),
+        name,
+      ).toBe(true);
+    }
   });
 
   it('GFS_LOG_LEVEL alone still sets the level', async () => {
