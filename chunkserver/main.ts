@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { lockDataDir } from '../shared/dir-lock.js';
 import { advertisedAddress } from '../shared/host-port.js';
 import { RpcClient } from '../shared/http/client.js';
+import { observeRequests } from '../shared/http/request-metrics-hook.js';
 import { boundPort, createRpcServer, listen } from '../shared/http/server.js';
 import {
   SCRUB_BYTES_PER_SECOND,
@@ -99,7 +100,7 @@ export async function startChunkserver(
     await lock.release();
     throw error;
   }
-  const rpc = new RpcClient();
+  const rpc = new RpcClient({ logger: logger.child({ module: 'rpc' }) });
   const buffer = new PushBuffer({ bytesMax: tuning.pushBufferBytesMax, ttlMs: tuning.pushBufferTtlMs });
   const leases = new LeaseTable();
   const queues = new SerialQueues({ logger, gapWaitMs: tuning.serialGapWaitMs });
@@ -117,6 +118,7 @@ export async function startChunkserver(
   });
 
   const app = createRpcServer(logger);
+  observeRequests(app, metrics.requests);
   installDataPath(
     app,
     {
@@ -128,7 +130,11 @@ export async function startChunkserver(
         metrics.bytesReadTotal += bytes;
         activity.touch();
       },
+      onBytesPushed: (bytes) => {
+        metrics.bytesPushedTotal += bytes;
+      },
       onDataRequest: () => activity.touch(),
+      requests: metrics.requests,
     },
     logger,
   );
@@ -160,8 +166,13 @@ export async function startChunkserver(
     cloner,
     store,
     isReady: () => reporter?.ready === true,
-    renderMetrics: () =>
-      metrics.render({ chunks: store.count, pushBufferBytes: buffer.bytes, scrub: scrubber.progress() }),
+    metrics: metrics.server,
+  });
+  metrics.watch({
+    chunks: () => store.count,
+    pushBufferBytes: () => buffer.bytes,
+    pushBufferBytesMax: buffer.bytesMax,
+    scrub: () => scrubber.progress(),
   });
 
   let address: string;

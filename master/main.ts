@@ -5,6 +5,7 @@ import { lockDataDir } from '../shared/dir-lock.js';
 import { errorFromBody } from '../shared/errors.js';
 import { advertisedAddress } from '../shared/host-port.js';
 import { RpcClient } from '../shared/http/client.js';
+import { observeRequests } from '../shared/http/request-metrics-hook.js';
 import { boundPort, createRpcServer, listen } from '../shared/http/server.js';
 import {
   CHUNK_POOL_CHUNKS_DEFAULT,
@@ -28,6 +29,7 @@ import { serveHealthRoutes } from './http/health-routes.js';
 import { serveNamespaceRoutes } from './http/namespace-routes.js';
 import { serveOpsRoutes } from './http/ops-routes.js';
 import { MasterNode, type MasterSettings } from './master-node.js';
+import { MasterMetrics } from './metrics.js';
 import { openDataDir } from './oplog/data-dir.js';
 
 export interface MasterOptions extends MasterSettings {
@@ -86,10 +88,12 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     await lock.release();
     throw error;
   }
-  const rpc = new RpcClient({ timeoutMs: GRANT_TIMEOUT_MS });
-  const cutRpc = new RpcClient({ timeoutMs: CUT_TIMEOUT_MS });
-  const cloneRpc = new RpcClient({ timeoutMs: CLONE_TIMEOUT_MS });
+  const rpcLogger = logger.child({ module: 'rpc' });
+  const rpc = new RpcClient({ timeoutMs: GRANT_TIMEOUT_MS, logger: rpcLogger });
+  const cutRpc = new RpcClient({ timeoutMs: CUT_TIMEOUT_MS, logger: rpcLogger });
+  const cloneRpc = new RpcClient({ timeoutMs: CLONE_TIMEOUT_MS, logger: rpcLogger });
   const closeRpc = () => Promise.all([rpc.close(), cutRpc.close(), cloneRpc.close()]);
+  const metrics = new MasterMetrics();
   let node: MasterNode;
   try {
     node = await MasterNode.open({
@@ -125,6 +129,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       copyLocal: async (address, body) => {
         await cloneRpc.call(address, copyLocalRoute, body);
       },
+      oplogObserver: metrics.oplog,
       logger,
     });
   } catch (error) {
@@ -132,11 +137,13 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     await lock.release();
     throw error;
   }
+  metrics.watch(node);
   const app = createRpcServer(logger);
+  observeRequests(app, metrics.requests);
   serveNamespaceRoutes(app, node);
   serveChunkRoutes(app, node);
   serveChunkserverRoutes(app, node, () => address);
-  serveOpsRoutes(app, node);
+  serveOpsRoutes(app, node, metrics.server);
   serveHealthRoutes(app, node);
   try {
     await listen(app, options.host, options.port);

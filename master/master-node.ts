@@ -17,6 +17,7 @@ import type { CopyLocalCaller } from './leases/copy-on-write.js';
 import type { GrantCaller } from './leases/grants.js';
 import { LeaseManager } from './leases/lease-manager.js';
 import { type CutCaller, Truncator } from './leases/truncate.js';
+import type { OpLogObserver } from './oplog/op-log.js';
 import { StateLog } from './oplog/state-log.js';
 import { type HealthScan, scanHealth } from './replication/health.js';
 import type { RebalanceSettings } from './replication/rebalancer.js';
@@ -60,6 +61,8 @@ export interface MasterNodeOptions extends MasterSettings {
   revoke: RevokeCaller;
   /** Orders a replica to copy a shared chunk to a new handle (copy-on-write after a snapshot). */
   copyLocal: CopyLocalCaller;
+  /** Commit latency and batch sizes of the operation log, for metrics. */
+  oplogObserver?: OpLogObserver;
   logger: Logger;
 }
 
@@ -192,6 +195,7 @@ export class MasterNode {
       checkpointEveryRecords: options.checkpointEveryRecords,
       checkpointBatchDelayMs: options.checkpointBatchDelayMs,
       overlappingSync: options.overlappingSync,
+      ...(options.oplogObserver === undefined ? {} : { oplogObserver: options.oplogObserver }),
       logger: options.logger.child({ module: 'oplog' }),
     });
     return new MasterNode(stateLog, options);

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { GfsError } from '../../shared/errors.js';
 import { serveRoute } from '../../shared/http/server.js';
+import { METRICS_CONTENT_TYPE, type ServerMetrics } from '../../shared/metrics/registry.js';
 import {
   appendRoute,
   applyBatchRoute,
@@ -29,7 +30,7 @@ export interface ControlDeps {
   cloner: Cloner;
   store: ChunkStore;
   isReady: () => boolean;
-  renderMetrics: () => string;
+  metrics: ServerMetrics;
 }
 
 export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): void {
@@ -53,5 +54,5 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): 
     if (!deps.isReady()) throw new GfsError('NOT_READY', 'not yet registered with the master');
     return reply.type('text/plain').send('ok\n');
   });
-  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(deps.renderMetrics()));
+  app.get('/metrics', async (_request, reply) => reply.type(METRICS_CONTENT_TYPE).send(await deps.metrics.render()));
 }

@@ -7,7 +7,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GfsError } from '../../shared/errors.js';
 import { INLINE_WRITE_BYTES_MAX } from '../../shared/limits.js';
-import type { Logger } from '../../shared/log.js';
 import { APPLY_INLINE_URL, BODY_CRC_HEADER, WRITE_INLINE_URL } from '../../shared/protocol/data.js';
 import type { InlineApplyRequest, InlineWriteRequest, Mutator } from '../mutation/mutator.js';
 import type { ClaimedData } from '../push/push-buffer.js';
@@ -30,7 +29,6 @@ export function isInlineRequest(request: IncomingMessage): boolean {
 
 export async function handleInline(
   target: InlineTarget,
-  logger: Logger,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
@@ -55,7 +53,7 @@ export async function handleInline(
     );
     sendJson(response, 200, await target.mutator.applyInline(apply, data));
   } catch (error) {
-    sendError(response, error, url, logger);
+    sendError(response, error, url);
   }
 }
 

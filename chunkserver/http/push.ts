@@ -3,7 +3,6 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GfsError } from '../../shared/errors.js';
-import type { Logger } from '../../shared/log.js';
 import { PUSH_URL_PREFIX } from '../../shared/protocol/data.js';
 import { type PushTarget, receivePush } from '../push/receive.js';
 import { addressListParam, declaredLength } from './params.js';
@@ -15,9 +14,13 @@ export function isPushRequest(request: IncomingMessage): boolean {
   return request.url?.startsWith(PUSH_URL_PREFIX) === true;
 }
 
+export interface PushRouteTarget extends PushTarget {
+  /** Bytes of every push received whole (metrics). */
+  onBytesPushed?: (bytes: number) => void;
+}
+
 export async function handlePush(
-  target: PushTarget,
-  logger: Logger,
+  target: PushRouteTarget,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
@@ -26,9 +29,10 @@ export async function handlePush(
     if (request.method !== 'PUT') throw new GfsError('NOT_FOUND', 'no such route', `${request.method} ${url}`);
     const { dataId, chain } = parsePushUrl(url);
     const reply = await receivePush(target, { dataId, chain, declaredBytes: declaredLength(request), body: request });
+    target.onBytesPushed?.(reply.bytes);
     sendJson(response, 200, reply);
   } catch (error) {
-    sendError(response, error, url, logger);
+    sendError(response, error, url);
   }
 }
 

@@ -8,7 +8,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { crc32cOf } from '../../shared/checksum.js';
 import { GfsError } from '../../shared/errors.js';
 import { PIECE_BYTES_MAX } from '../../shared/limits.js';
-import type { Logger } from '../../shared/log.js';
 import {
   BODY_CRC_HEADER,
   READ_URL_PREFIX,
@@ -42,7 +41,6 @@ export function isReadRequest(request: IncomingMessage): boolean {
 
 export async function handleRead(
   target: ReadTarget,
-  logger: Logger,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
@@ -64,7 +62,7 @@ export async function handleRead(
     response.end(bytes);
     target.onBytesRead(bytes.length);
   } catch (error) {
-    sendError(response, error, url, logger);
+    sendError(response, error, url);
   }
 }
 

@@ -34,7 +34,7 @@ export interface PushBufferOptions {
 export class PushBuffer {
   private readonly entries = new Map<string, Entry>();
   private reservedBytes = 0;
-  private readonly bytesMax: number;
+  readonly bytesMax: number;
   private readonly ttlMs: number;
   private readonly now: () => number;
   private readonly sweeper: NodeJS.Timeout;

@@ -3,6 +3,7 @@
 
 import type { Command } from 'commander';
 import { GfsError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
 import { GfsClient } from '../sdk/client.js';
 import { errnoOf, localError } from './stores.js';
 
@@ -19,10 +20,11 @@ export class CliContext {
     return new CliContext(command.optsWithGlobals<{ master: string }>().master);
   }
 
-  client(master: string = this.defaultMaster): GfsClient {
+  /** The client of `master`, made at the first call (with `logger`, if that call gives one). */
+  client(master: string = this.defaultMaster, logger?: Logger): GfsClient {
     let client = this.clients.get(master);
     if (client === undefined) {
-      client = new GfsClient({ master });
+      client = new GfsClient({ master, ...(logger === undefined ? {} : { logger }) });
       this.clients.set(master, client);
     }
     return client;

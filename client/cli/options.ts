@@ -4,6 +4,7 @@
 
 import { InvalidArgumentError, type Option } from 'commander';
 import { parseHostPort } from '../../shared/host-port.js';
+import { isLogLevel, LOG_LEVELS, type LogLevel } from '../../shared/log.js';
 import { formatDurationExact, formatSizeExact, parseDuration, parseSize } from '../../shared/units.js';
 import { masterUrl } from './targets.js';
 
@@ -65,6 +66,16 @@ export function describeDefault(option: Option): void {
   if (option.parseArg === durationOption) option.defaultValueDescription = formatDurationExact(option.defaultValue);
   if (option.parseArg === sizeOption) option.defaultValueDescription = formatSizeExact(option.defaultValue);
 }
+
+/** `--log-level`: one of pino's levels, or `silent`. */
+export function logLevelOption(text: string): LogLevel {
+  if (!isLogLevel(text)) throw new InvalidArgumentError(`not a log level (${LOG_LEVELS.join(', ')})`);
+  return text;
+}
+
+/** The help text of `--log-level`, the same on every command that logs. */
+export const LOG_LEVEL_HELP =
+  'least severe log lines written: fatal … trace, or silent (default: GFS_LOG_LEVEL, else info)';
 
 function wrap<T>(parse: () => T): T {
   try {

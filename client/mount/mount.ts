@@ -5,20 +5,25 @@
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { GfsError } from '../../shared/errors.js';
-import { createLogger } from '../../shared/log.js';
+import { createLogger, type Logger, type LogLevel } from '../../shared/log.js';
 import type { GfsClient } from '../sdk/client.js';
 import { GfsMountFs } from './filesystem.js';
-import { loadFuseBinding } from './fuse-binding.js';
+import { type FuseBinding, loadFuseBinding } from './fuse-binding.js';
 import { widenKernelReadAhead } from './kernel-read-ahead.js';
 import { FUSE_OP_TIMEOUT_MS, UNMOUNT_FLUSH_WAIT_MS } from './limits.js';
+import { type MetricsEndpoint, MountMetrics, serveMountMetrics } from './metrics.js';
 import { mountOptions } from './mount-options.js';
 import { mountsAt, prepareMountPoint } from './mount-point.js';
 import { fuseOperations } from './operations.js';
 
 export interface MountCommandOptions {
-  client: GfsClient;
+  /** The client to mount with, given the mount's logger (its failed RPCs and retries at debug). */
+  client: (logger: Logger) => GfsClient;
   mountPoint: string;
   readOnly: boolean;
+  /** `--metrics-port`: serve FUSE operation counts on 127.0.0.1:P (0: any free port). */
+  metricsPort?: number | undefined;
+  logLevel?: LogLevel | undefined;
 }
 
 /** How often the mount checks that it is still mounted (someone may run fusermount -u). */
@@ -31,19 +36,44 @@ export async function runMount(options: MountCommandOptions): Promise<void> {
   const cleared = await prepareMountPoint(mountPoint);
   if (cleared !== undefined) process.stderr.write(`gfs: ${cleared}: ${mountPoint}\n`);
 
-  const { client } = options;
-  const log = createLogger({ role: 'mount', node: mountPoint });
+  const log = createLogger({ role: 'mount', node: mountPoint }, { level: options.logLevel });
+  const client = options.client(log.child({ module: 'sdk' }));
   // One question answers two: the master is reachable, and its chunk size (runs are cut at chunks).
   const { chunkSize } = await client.status();
+  // Before the mount: a port already taken is an error with nothing mounted yet.
+  const metrics = options.metricsPort === undefined ? undefined : new MountMetrics();
+  const endpoint: MetricsEndpoint | undefined =
+    metrics === undefined ? undefined : await serveMountMetrics(metrics, options.metricsPort ?? 0);
+  if (endpoint !== undefined) log.info({ url: endpoint.url }, `metrics served url=${endpoint.url}`);
+  try {
+    await serveMount(options, { client, fuse, mountPoint, log, chunkSize, metrics });
+  } finally {
+    await endpoint?.close();
+  }
+}
+
+interface MountContext {
+  client: GfsClient;
+  fuse: FuseBinding;
+  mountPoint: string;
+  log: Logger;
+  chunkSize: number;
+  metrics: MountMetrics | undefined;
+}
+
+/** Mounts, prints `mounted: <dir>`, serves until the stop, flushes and unmounts. */
+async function serveMount(options: MountCommandOptions, context: MountContext): Promise<void> {
+  const { client, fuse, mountPoint, log, chunkSize, metrics } = context;
   const fs = new GfsMountFs(client, {
     readOnly: options.readOnly,
     owner: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
     chunkSizeBytes: chunkSize,
   });
   const source = `gfs:${client.master.replace(/^https?:\/\//, '')}`;
+  const operations = fuseOperations(fs, log);
   const mounted = await fuse.mount(
     mountPoint,
-    fuseOperations(fs, log),
+    metrics === undefined ? operations : metrics.counted(operations),
     mountOptions({ readOnly: options.readOnly, source }),
     FUSE_OP_TIMEOUT_MS,
   );

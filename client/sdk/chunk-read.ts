@@ -27,7 +27,11 @@ export async function readPiece(
       }
       return readFromReplicas(deps, chunk, piece, rotation, into);
     },
-    { onRetry: () => deps.locator.cache.invalidate(path, piece.chunkIndex) },
+    {
+      onRetry: () => deps.locator.cache.invalidate(path, piece.chunkIndex),
+      logger: deps.logger,
+      what: `read of chunk ${piece.chunkIndex} of ${path}`,
+    },
   );
 }
 

@@ -35,6 +35,8 @@ export async function writePiece(deps: SdkDeps, path: string, piece: Piece, data
         deps.locator.cache.invalidate(path, piece.chunkIndex);
       },
       patienceMs: (error) => mutationPatienceMs(deps, error),
+      logger: deps.logger,
+      what: `write of chunk ${piece.chunkIndex} of ${path}`,
     },
   );
   // The chunk's version may have changed and a hole may have become a chunk: forget the location.

@@ -11,6 +11,7 @@ import {
   PIECES_IN_FLIGHT,
   READ_AHEAD_CHUNKS,
 } from '../../shared/limits.js';
+import type { Logger } from '../../shared/log.js';
 import { normalizePath } from '../../shared/paths.js';
 import type { MasterEvent } from '../../shared/protocol/events.js';
 import type { CloneRecord, FsckReport } from '../../shared/protocol/health.js';
@@ -46,6 +47,8 @@ export interface GfsClientOptions {
    * (restarting), in ms; default 60 000, 0 fails at once. A master never reached fails at once.
    */
   masterOutagePatienceMs?: number;
+  /** A pino logger: failed RPCs and retries (with their attempt number) are logged at debug. */
+  logger?: Logger;
 }
 
 /** Files with a record appender kept (idle ones beyond this are dropped). */
@@ -66,7 +69,10 @@ export class GfsClient {
     if (typeof options?.master !== 'string' || options.master === '') {
       throw new GfsError('INVALID_ARGUMENT', 'the master address is required', String(options?.master));
     }
-    this.rpc = new RpcClient({ connectionsPerOrigin: CONNECTIONS_PER_ORIGIN });
+    this.rpc = new RpcClient({
+      connectionsPerOrigin: CONNECTIONS_PER_ORIGIN,
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    });
     const { masterOutagePatienceMs } = options;
     if (
       masterOutagePatienceMs !== undefined &&
@@ -84,7 +90,13 @@ export class GfsClient {
       masterOutagePatienceMs === undefined ? {} : { outagePatienceMs: masterOutagePatienceMs },
     );
     const locations = new LocationCache({ entriesMax: LOCATION_CACHE_ENTRIES_MAX, ttlMs: LOCATION_CACHE_TTL_MS });
-    this.deps = { rpc: this.rpc, master, locator: new Locator(master, locations), leases: new LeaseCache(master) };
+    this.deps = {
+      rpc: this.rpc,
+      master,
+      locator: new Locator(master, locations),
+      leases: new LeaseCache(master),
+      logger: options.logger,
+    };
   }
 
   /** The master's address as given. */

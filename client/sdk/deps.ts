@@ -2,6 +2,7 @@
 // the location and lease caches.
 
 import type { RpcClient } from '../../shared/http/client.js';
+import type { Logger } from '../../shared/log.js';
 import type { LeaseCache } from './lease-cache.js';
 import type { Locator } from './locator.js';
 import type { MasterApi } from './master-api.js';
@@ -11,4 +12,6 @@ export interface SdkDeps {
   master: MasterApi;
   locator: Locator;
   leases: LeaseCache;
+  /** GfsClientOptions.logger: failed RPCs and retries at debug. */
+  logger?: Logger | undefined;
 }

@@ -4,6 +4,7 @@
 
 import { GfsError, isRetryable } from '../../shared/errors.js';
 import { CLIENT_RETRIES_MAX, CLIENT_RETRY_BACKOFF_MS } from '../../shared/limits.js';
+import type { Logger } from '../../shared/log.js';
 
 /** Longest single back-off: retries stay frequent enough to notice recovery soon. */
 export const RETRY_BACKOFF_MS_MAX = 2_000;
@@ -16,6 +17,10 @@ export interface RetryOptions {
   /** Keep retrying at least this long after the first attempt, whatever the count (0: count only). */
   patienceMs?: (error: GfsError) => number;
   retriesMax?: number;
+  /** Each retry is logged here at debug, with its attempt number and what it retries. */
+  logger?: Logger | undefined;
+  /** What is retried, for the log line (`write chunk 3 of /a`). */
+  what?: string;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -44,7 +49,12 @@ export async function withRetries<T>(
       const patienceMs = options.patienceMs?.(error) ?? 0;
       if (attempt + 1 >= retriesMax && now() - startedMs >= patienceMs) throw error;
       options.onRetry?.(error, attempt);
-      await sleep(backoffMs(attempt));
+      const waitMs = backoffMs(attempt);
+      options.logger?.debug(
+        { attempt: attempt + 1, code: error.code, subject: error.subject, backoffMs: waitMs },
+        `retrying ${options.what ?? 'call'} after ${error.code}: ${error.message}`,
+      );
+      await sleep(waitMs);
     }
   }
 }

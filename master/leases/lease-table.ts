@@ -12,6 +12,8 @@ export interface Lease {
 }
 
 export class LeaseTable {
+  /** Leases recorded since this process started: every set() is a grant to a primary (metrics). */
+  grantedTotal = 0;
   private readonly leases = new Map<string, Lease>();
   /** Told of every lease granted (the master's event feed); extensions are not grants. */
   onGranted: ((lease: Lease) => void) | undefined;
@@ -28,6 +30,7 @@ export class LeaseTable {
 
   /** Records a newly granted lease. */
   set(lease: Lease): void {
+    this.grantedTotal++;
     this.leases.set(lease.handle, lease);
     this.onGranted?.(lease);
   }

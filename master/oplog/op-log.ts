@@ -6,12 +6,21 @@ import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import type { LogRecord } from '../state/types.js';
 
+/** What the log tells metrics (master/metrics.ts); called after the fact, never awaited. */
+export interface OpLogObserver {
+  /** A record is durable, `seconds` after its append began (what a mutation waits for). */
+  recordCommitted(seconds: number): void;
+  /** One LMDB transaction is durable with `records` records in it (the group commit's batch). */
+  batchCommitted(records: number): void;
+}
+
 export interface OpLogOptions {
   /**
    * false: LMDB syncs inside the commit and put() resolves after the sync. true (lmdb-js's default
    * on Linux): put() resolves at commit, before the sync, so append() also awaits `db.flushed`.
    */
   overlappingSync?: boolean;
+  observer?: OpLogObserver;
 }
 
 export const OPLOG_FILE = 'oplog.mdb';
@@ -25,9 +34,13 @@ const TRIM_BATCH_RECORDS = 1_000;
 export class OpLog {
   private readonly db: RootDatabase<LogRecord, number>;
   private readonly overlappingSync: boolean;
+  private readonly observer: OpLogObserver | undefined;
+  /** The transaction appends are joining now: its commit promise and how many records it holds. */
+  private batch: { written: Promise<boolean>; records: number } | undefined;
 
   constructor(dataDir: string, options: OpLogOptions = {}) {
     this.overlappingSync = options.overlappingSync ?? false;
+    this.observer = options.observer;
     this.db = open<LogRecord, number>({
       path: join(dataDir, OPLOG_FILE),
       overlappingSync: this.overlappingSync,
@@ -46,9 +59,31 @@ export class OpLog {
 
   /** Resolves once the record is committed AND flushed to disk. */
   async append(seq: number, record: LogRecord): Promise<void> {
-    const written = await this.db.put(seq, record);
+    const startedMs = this.observer === undefined ? 0 : performance.now();
+    const put = this.db.put(seq, record);
+    this.countInBatch(put);
+    const written = await put;
     if (!written) throw new Error(`op log: put of record ${seq} failed`);
     if (this.overlappingSync) await this.db.flushed;
+    this.observer?.recordCommitted((performance.now() - startedMs) / 1000);
+  }
+
+  /**
+   * lmdb-js hands every unconditional put of one transaction the same commit promise (write.js),
+   * so a promise not seen before starts a new batch, and its resolution ends it.
+   */
+  private countInBatch(written: Promise<boolean>): void {
+    const observer = this.observer;
+    if (observer === undefined) return;
+    if (this.batch?.written !== written) {
+      const batch = { written, records: 0 };
+      this.batch = batch;
+      written.then(
+        () => observer.batchCommitted(batch.records),
+        () => undefined,
+      );
+    }
+    (this.batch as { records: number }).records++;
   }
 
   /** Records with a sequence number above `afterSeq` (and up to `throughSeq`), in order. */

@@ -16,7 +16,7 @@ import { check } from '../state/check.js';
 import type { ApplyEffects, LogRecord, MasterState } from '../state/types.js';
 import { listTempCheckpoints, pruneCheckpoints } from './checkpoint.js';
 import { type CheckpointRunner, runCheckpointBuild } from './checkpoint-builder.js';
-import { OpLog } from './op-log.js';
+import { OpLog, type OpLogObserver } from './op-log.js';
 import { recoverState } from './recover.js';
 
 export interface StateLogOptions {
@@ -28,6 +28,8 @@ export interface StateLogOptions {
   checkpointRunner?: CheckpointRunner;
   /** Test-only slowdown of checkpoint writes (GFS_TEST_CHECKPOINT_BATCH_DELAY_MS). */
   checkpointBatchDelayMs?: number;
+  /** Commit latency and batch sizes, for metrics. */
+  oplogObserver?: OpLogObserver;
   logger: Logger;
 }
 
@@ -65,7 +67,10 @@ export class StateLog {
       logger.warn(`unfinished checkpoint removed file=${name} (its writer stopped before renaming it)`);
       await rm(join(dataDir, name), { force: true });
     }
-    const log = new OpLog(dataDir, { overlappingSync: options.overlappingSync ?? false });
+    const log = new OpLog(dataDir, {
+      overlappingSync: options.overlappingSync ?? false,
+      ...(options.oplogObserver === undefined ? {} : { observer: options.oplogObserver }),
+    });
     let recovered: Awaited<ReturnType<typeof recoverState>>;
     try {
       recovered = await recoverState(dataDir, options.chunkSizeBytes, log);

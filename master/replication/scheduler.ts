@@ -215,6 +215,11 @@ export class RepairScheduler implements LeaseRepairHooks {
     this.scanWanted = true;
   }
 
+  /** Chunks in the re-replication queue, waiting or being cloned (as of the last scan). */
+  get queuedChunks(): number {
+    return this.queue.length;
+  }
+
   status(): RepairStatus {
     let waiting = 0;
     for (const item of this.queue) if (!this.running.has(item.handle)) waiting++;

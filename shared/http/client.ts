@@ -1,7 +1,11 @@
 // The client side of every RPC: undici keep-alive pools, JSON control calls checked against the
 // shared route definitions, and transport failures turned into UNAVAILABLE errors naming the peer.
+// With a logger, each failed call is logged once at debug (route, peer, code, duration): the
+// server that answered logs its side (failure-log.ts), and the caller decides what a failure
+// means, so at the caller it is a trace for diagnosis, never a warning of its own.
 
 import { setMaxListeners } from 'node:events';
+import type { Logger } from 'pino';
 import { Agent, type Dispatcher } from 'undici';
 import { errorFromBody, GfsError } from '../errors.js';
 import { CONNECT_TIMEOUT_MS, RPC_TIMEOUT_MS } from '../limits.js';
@@ -13,6 +17,8 @@ export const CLOSE_GRACE_MS = 2_000;
 export interface RpcClientOptions {
   connectionsPerOrigin?: number;
   timeoutMs?: number;
+  /** Failed calls are logged here at debug. */
+  logger?: Logger;
 }
 
 /** `host:port` or a URL → the origin undici wants. */
@@ -25,11 +31,13 @@ export function originOf(address: string): string {
 export class RpcClient {
   readonly dispatcher: Agent;
   private readonly timeoutMs: number;
+  private readonly logger: Logger | undefined;
   /** Aborts every request still in flight when close() runs out of patience. */
   private readonly aborter = new AbortController();
 
   constructor(options: RpcClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? RPC_TIMEOUT_MS;
+    this.logger = options.logger;
     // Every request in flight listens on the one signal: hundreds at once are normal, not a leak.
     setMaxListeners(0, this.aborter.signal);
     this.dispatcher = new Agent({
@@ -43,7 +51,22 @@ export class RpcClient {
 
   /** Calls a JSON route. `urlPath` overrides the definition's URL when it has parameters. */
   async call<R extends RouteDef>(address: string, def: R, body: BodyOf<R>, urlPath = def.url): Promise<ReplyOf<R>> {
-    const response = await this.request(
+    const startedMs = performance.now();
+    try {
+      return await this.callOnce(address, def, body, urlPath);
+    } catch (error) {
+      this.logFailure(def.method, def.url, address, error, startedMs);
+      throw error;
+    }
+  }
+
+  private async callOnce<R extends RouteDef>(
+    address: string,
+    def: R,
+    body: BodyOf<R>,
+    urlPath: string,
+  ): Promise<ReplyOf<R>> {
+    const response = await this.send(
       address,
       def.method === 'GET'
         ? { method: 'GET', path: urlPath }
@@ -67,6 +90,20 @@ export class RpcClient {
 
   /** A raw request (data paths); transport failures become UNAVAILABLE. Non-2xx is left to the caller. */
   async request(address: string, options: Omit<Dispatcher.RequestOptions, 'origin'>): Promise<Dispatcher.ResponseData> {
+    const startedMs = performance.now();
+    try {
+      return await this.send(address, options);
+    } catch (error) {
+      // The path without its query: it names the data, and the log line names the route.
+      this.logFailure(options.method, options.path.split('?')[0] ?? '', address, error, startedMs);
+      throw error;
+    }
+  }
+
+  private async send(
+    address: string,
+    options: Omit<Dispatcher.RequestOptions, 'origin'>,
+  ): Promise<Dispatcher.ResponseData> {
     try {
       return await this.dispatcher.request({
         origin: originOf(address),
@@ -78,6 +115,14 @@ export class RpcClient {
     } catch (error) {
       throw unavailable(address, error);
     }
+  }
+
+  private logFailure(method: string, route: string, peer: string, error: unknown, startedMs: number): void {
+    if (this.logger === undefined || !this.logger.isLevelEnabled('debug')) return;
+    const durationMs = Math.round((performance.now() - startedMs) * 1000) / 1000;
+    const code = error instanceof GfsError ? error.code : 'INTERNAL';
+    const message = error instanceof Error ? error.message : String(error);
+    this.logger.debug({ route, method, peer, code, durationMs }, `rpc failed: ${message}`);
   }
 
   /**

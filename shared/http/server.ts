@@ -12,12 +12,13 @@ import Fastify, {
 import type { Logger } from 'pino';
 import { GfsError } from '../errors.js';
 import { CONTROL_BODY_BYTES_MAX, PIECE_BYTES_MAX } from '../limits.js';
+import { logRequestFailure, peerOf } from './failure-log.js';
 import type { BodyOf, ReplyOf, RouteDef } from './route.js';
 
 export function createRpcServer(logger: Logger): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    // Per-request log lines would dominate the data path; errors are logged by the handler below.
+    // Per-request log lines would dominate the data path; failures are logged by the handlers below.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: CONTROL_BODY_BYTES_MAX,
     keepAliveTimeout: 65_000,
@@ -30,15 +31,30 @@ export function createRpcServer(logger: Logger): FastifyInstance {
   });
   app.setErrorHandler((error: unknown, request, reply) => {
     const gfsError = toGfsError(error, request.url);
-    if (gfsError.code === 'INTERNAL') request.log.error({ err: error, url: request.url }, 'request failed');
+    logFailure(request, reply, gfsError, error);
     void reply.status(gfsError.httpStatus).send(gfsError.toJSON());
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply
-      .status(404)
-      .send(new GfsError('NOT_FOUND', 'no such route', `${request.method} ${request.url}`).toJSON());
+    const gfsError = new GfsError('NOT_FOUND', 'no such route', `${request.method} ${request.url}`);
+    logFailure(request, reply, gfsError, gfsError);
+    void reply.status(404).send(gfsError.toJSON());
   });
   return app;
+}
+
+function logFailure(request: FastifyRequest, reply: FastifyReply, error: GfsError, cause: unknown): void {
+  logRequestFailure(
+    request.log as Logger,
+    {
+      route: request.routeOptions.url ?? request.url.slice(0, 200),
+      method: request.method,
+      peer: peerOf(request.socket),
+      status: error.httpStatus,
+      durationMs: reply.elapsedTime,
+    },
+    error,
+    cause,
+  );
 }
 
 function toGfsError(error: unknown, url: string): GfsError {

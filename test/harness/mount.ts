@@ -20,6 +20,8 @@ export interface MountOptions {
   /** An existing directory to mount on (else a fresh temporary one, removed at stop). */
   dir?: string;
   env?: NodeJS.ProcessEnv;
+  /** More flags for `gfs mount` (e.g. `--metrics-port 9100`). */
+  args?: readonly string[];
 }
 
 export class TestMount {
@@ -51,7 +53,14 @@ export class TestMount {
   static async start(cluster: TestCluster, options: MountOptions = {}): Promise<TestMount> {
     // The kernel names mount points by their real path; so does `gfs mount`.
     const dir = options.dir ?? (await mkdtemp(join(await realpath(tmpdir()), 'gfs-mnt-')));
-    const args = ['--master', cluster.masterUrl, 'mount', ...(options.readOnly ? ['--read-only'] : []), dir];
+    const args = [
+      '--master',
+      cluster.masterUrl,
+      'mount',
+      ...(options.readOnly ? ['--read-only'] : []),
+      ...(options.args ?? []),
+      dir,
+    ];
     const child = spawn(process.execPath, [GFS_BIN, ...args], {
       env: { ...process.env, GFS_LOG_LEVEL: 'warn', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

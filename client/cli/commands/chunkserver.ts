@@ -7,9 +7,10 @@ import {
   SCRUB_IDLE_MS,
   SCRUB_INTERVAL_MS,
 } from '../../../shared/limits.js';
+import type { LogLevel } from '../../../shared/log.js';
 import { createLogger } from '../../../shared/log.js';
 import { runInForeground } from '../foreground.js';
-import { advertiseOption, durationOption, portOption, sizeOption } from '../options.js';
+import { advertiseOption, durationOption, LOG_LEVEL_HELP, logLevelOption, portOption, sizeOption } from '../options.js';
 
 interface ChunkserverFlags {
   port: number;
@@ -22,6 +23,7 @@ interface ChunkserverFlags {
   scrubIdle: number;
   scrubInterval: number;
   capacity?: number;
+  logLevel?: LogLevel;
 }
 
 export function registerChunkserver(program: Command): void {
@@ -47,6 +49,7 @@ export function registerChunkserver(program: Command): void {
     .option('--scrub-idle <duration>', 'quiet time (no client I/O) before scrubbing', durationOption, SCRUB_IDLE_MS)
     .option('--scrub-interval <duration>', 'how often each replica is verified', durationOption, SCRUB_INTERVAL_MS)
     .option('--capacity <size>', 'space this chunkserver offers, at most (default: what its disk has)', sizeOption)
+    .option('--log-level <level>', LOG_LEVEL_HELP, logLevelOption)
     .action(async (flags: ChunkserverFlags, command: Command) => {
       // `--master` is the program-wide option (accepted before or after the command name).
       const masterUrl = command.optsWithGlobals<{ master: string }>().master;
@@ -62,7 +65,8 @@ export function registerChunkserver(program: Command): void {
           heartbeatMs: flags.heartbeat,
           ...(flags.capacity === undefined ? {} : { capacityBytesMax: flags.capacity }),
           scrub: { bytesPerSecond: flags.scrubRate, idleMs: flags.scrubIdle, intervalMs: flags.scrubInterval },
-          logger: createLogger({ role: 'chunkserver' }),
+          // The node binding (its id, from DATA) is added by startChunkserver once the id is read.
+          logger: createLogger({ role: 'chunkserver' }, { level: flags.logLevel }),
         }),
       );
     });

@@ -11,9 +11,19 @@ import {
   STARTUP_REPORT_WAIT_MS_MAX,
   TRASH_RETENTION_MS_DEFAULT,
 } from '../../../shared/limits.js';
+import type { LogLevel } from '../../../shared/log.js';
 import { createLogger } from '../../../shared/log.js';
 import { runInForeground } from '../foreground.js';
-import { advertiseOption, countOption, durationOption, percentOption, portOption, sizeOption } from '../options.js';
+import {
+  advertiseOption,
+  countOption,
+  durationOption,
+  LOG_LEVEL_HELP,
+  logLevelOption,
+  percentOption,
+  portOption,
+  sizeOption,
+} from '../options.js';
 
 interface MasterFlags {
   port: number;
@@ -29,6 +39,7 @@ interface MasterFlags {
   rebalanceRate: number;
   rebalanceThreshold: number;
   checkpointEvery: number;
+  logLevel?: LogLevel;
 }
 
 export function registerMaster(program: Command): void {
@@ -82,6 +93,7 @@ export function registerMaster(program: Command): void {
       countOption,
       CHECKPOINT_EVERY_RECORDS,
     )
+    .option('--log-level <level>', LOG_LEVEL_HELP, logLevelOption)
     .action(async (flags: MasterFlags) => {
       const { startMaster } = await import('../../../master/main.js');
       await runInForeground(() =>
@@ -98,7 +110,7 @@ export function registerMaster(program: Command): void {
           startupWaitMs: flags.startupWait,
           rebalance: { bytesPerSecond: flags.rebalanceRate, thresholdPercent: flags.rebalanceThreshold },
           checkpointEveryRecords: flags.checkpointEvery,
-          logger: createLogger({ role: 'master' }),
+          logger: createLogger({ role: 'master', node: `${flags.host}:${flags.port}` }, { level: flags.logLevel }),
         }),
       );
     });

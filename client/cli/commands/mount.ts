@@ -2,8 +2,16 @@
 // foreground; SIGINT/SIGTERM unmount it and exit 0 (client/mount/, docs/mount.md).
 
 import type { Command } from 'commander';
+import type { LogLevel } from '../../../shared/log.js';
 import { runMount } from '../../mount/mount.js';
 import { CliContext } from '../context.js';
+import { LOG_LEVEL_HELP, logLevelOption, portOption } from '../options.js';
+
+interface MountFlags {
+  readOnly?: boolean;
+  metricsPort?: number;
+  logLevel?: LogLevel;
+}
 
 export function registerMount(program: Command): void {
   program
@@ -11,10 +19,18 @@ export function registerMount(program: Command): void {
     .description('mount the cluster at a local directory (FUSE), until SIGINT/SIGTERM')
     .argument('<mountpoint>', 'an empty local directory')
     .option('--read-only', 'refuse every change')
-    .action(async (mountPoint: string, options: { readOnly?: boolean }, command: Command) => {
+    .option('--metrics-port <port>', 'serve FUSE operation counts on http://127.0.0.1:PORT/metrics', portOption)
+    .option('--log-level <level>', LOG_LEVEL_HELP, logLevelOption)
+    .action(async (mountPoint: string, options: MountFlags, command: Command) => {
       const context = CliContext.of(command);
       await context.run(async () => {
-        await runMount({ client: context.client(), mountPoint, readOnly: options.readOnly ?? false });
+        await runMount({
+          client: (logger) => context.client(undefined, logger),
+          mountPoint,
+          readOnly: options.readOnly ?? false,
+          metricsPort: options.metricsPort,
+          logLevel: options.logLevel,
+        });
       });
     });
 }

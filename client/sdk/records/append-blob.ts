@@ -30,6 +30,8 @@ export async function appendBlob(deps: SdkDeps, target: AppendTarget, data: Uint
     {
       onRetry: () => target.invalidate(),
       patienceMs: (error) => mutationPatienceMs(deps, error),
+      logger: deps.logger,
+      what: 'record append',
     },
   );
 }

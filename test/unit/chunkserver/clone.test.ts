@@ -60,7 +60,7 @@ describe('Cloner', () => {
             return end(chunk);
           }) as typeof response.end;
         }
-        await handleRead({ store: source, onBytesRead: () => undefined }, silentLogger(), request, response);
+        await handleRead({ store: source, onBytesRead: () => undefined }, request, response);
       })();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

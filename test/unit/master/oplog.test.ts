@@ -50,6 +50,23 @@ describe('op log', () => {
     expect(records).toEqual([...before, { op: 'extend', path: '/d/f', length: 10, mtimeMs: 3 }]);
   });
 
+  it('tells its observer the commit latency of each record and the size of each group commit', async () => {
+    const latencies: number[] = [];
+    const batches: number[] = [];
+    const log = new OpLog(dir, {
+      observer: { recordCommitted: (seconds) => latencies.push(seconds), batchCommitted: (n) => batches.push(n) },
+    });
+    const record = (seq: number) =>
+      ({ op: 'mkdir', path: `/d${seq}`, parents: false, mode: 0o755, mtimeMs: seq }) as const;
+    // Ten appends in one turn share a transaction; one appended after they are durable is alone.
+    await Promise.all(Array.from({ length: 10 }, (_, i) => log.append(i + 1, record(i + 1))));
+    await log.append(11, record(11));
+    await log.close();
+    expect(batches).toEqual([10, 1]);
+    expect(latencies).toHaveLength(11);
+    for (const seconds of latencies) expect(seconds).toBeGreaterThan(0);
+  });
+
   it('reopening replays every record into the same state', async () => {
     const log = await open();
     await log.commit({ op: 'mkdir', path: '/d', parents: false, mode: 0o755, mtimeMs: 1 });
