@@ -1,20 +1,41 @@
-// `GET /healthz` and `GET /metrics` on the gateway, as every gfs server answers them (DESIGN §7).
-// The registry is returned so gateway metrics can be added to it; today it holds prom-client's
-// process defaults (CPU, memory, event loop lag, handles).
+// `GET /healthz` and `GET /metrics` on the gateway, as every gfs server answers them (DESIGN §7),
+// and the request latency every gfs server reports (gfs_http_request_duration_seconds), labelled
+// by a bounded set of route names taken from the URL's prefix, never by the path it names.
 
-import type { Express } from 'express';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Express, Request } from 'express';
+import { METRICS_CONTENT_TYPE, ServerMetrics } from '../shared/metrics/registry.js';
+import { RequestMetrics, UNMATCHED_ROUTE } from '../shared/metrics/request-metrics.js';
+import { CLUSTER_ROUTE } from './dashboard-routes.js';
+import { FILES_PREFIX } from './file-routes.js';
 
-export function serveOpsRoutes(app: Express): Registry {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'gfs_gateway_' });
+/** Route labels: fixed prefixes, then the dashboard's static files. */
+const NAMED_ROUTES = [`${FILES_PREFIX}/`, CLUSTER_ROUTE, '/healthz', '/metrics'];
+
+export function serveOpsRoutes(app: Express): RequestMetrics {
+  const metrics = new ServerMetrics();
+  const requests = new RequestMetrics(metrics.registry);
+  app.use((req, res, next) => {
+    const startedAt = process.hrtime.bigint();
+    res.on('close', () => {
+      const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+      requests.observe(routeOf(req, res.statusCode), req.method, res.statusCode, seconds);
+    });
+    next();
+  });
   // Ready as soon as it listens: each request reaches the master on its own, and the dashboard
   // shows a master that cannot be reached.
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok\n');
   });
   app.get('/metrics', (_req, res, next) => {
-    registry.metrics().then((text) => res.type(registry.contentType).send(text), next);
+    metrics.render().then((text) => res.type(METRICS_CONTENT_TYPE).send(text), next);
   });
-  return registry;
+  return requests;
+}
+
+function routeOf(req: Request, status: number): string {
+  const url = req.originalUrl.split('?')[0] ?? '';
+  const named = NAMED_ROUTES.find((route) => url === route || url.startsWith(route));
+  if (named !== undefined) return named === `${FILES_PREFIX}/` ? `${FILES_PREFIX}/*path` : named;
+  return status < 400 ? 'dashboard files' : UNMATCHED_ROUTE;
 }

@@ -227,7 +227,12 @@ describe('gateway REST API with curl', () => {
     expect((await curl([], '/healthz')).status).toBe(200);
     const metrics = await curl([], '/metrics');
     expect(metrics.status).toBe(200);
-    expect(metrics.body.toString()).toContain('gfs_gateway_process_cpu_seconds_total');
+    expect(metrics.body.toString()).toContain('process_cpu_seconds_total');
+    // The file API's requests are timed under one route label, never under the paths they name.
+    const latency = /^gfs_http_request_duration_seconds_count\{(.*)\} (\d+)$/gm;
+    const series = [...metrics.body.toString().matchAll(latency)].map((match) => match[1] ?? '');
+    expect(series.some((labels) => labels.includes('route="/api/v1/files/*path"'))).toBe(true);
+    expect(series.every((labels) => !/route="\/api\/v1\/files\/[^*]/.test(labels))).toBe(true);
     const port = new URL(gateway.url).port;
     const second = await runGfs(['gateway', '--master', cluster.masterUrl, '--port', port]);
     expect(second.code).toBe(1);
