@@ -33,6 +33,7 @@ import {
   truncateRoute,
   utimesRoute,
 } from '../../shared/protocol/namespace.js';
+import { withRetries } from './retry.js';
 
 export type LocateReply = ReplyOf<typeof locateRoute>;
 export type LeaseReply = ReplyOf<typeof leaseRoute>;
@@ -42,14 +43,9 @@ export type FileChunk = ReplyOf<typeof fileChunksRoute>['chunks'][number];
 /** How long a call waits by default for a master that answered before to come back. */
 export const MASTER_OUTAGE_PATIENCE_MS_DEFAULT = 60_000;
 
-/** Pause between attempts while the master is down: short, so a quick restart costs little. */
-const OUTAGE_RETRY_MS = 200;
-
 export interface MasterApiOptions {
   /** How long a call waits for an unreachable master that answered before (0: fail at once). */
   outagePatienceMs?: number;
-  now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Whether a call may be sent again after a connection that broke once the request was out. */
@@ -59,8 +55,6 @@ export class MasterApi {
   /** Set by the first reply (an error reply too): from then on, unreachable means restarting. */
   private answered = false;
   private readonly outagePatienceMs: number;
-  private readonly now: () => number;
-  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(
     private readonly rpc: RpcClient,
@@ -68,31 +62,26 @@ export class MasterApi {
     options: MasterApiOptions = {},
   ) {
     this.outagePatienceMs = options.outagePatienceMs ?? MASTER_OUTAGE_PATIENCE_MS_DEFAULT;
-    this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  private async call<R extends RouteDef>(def: R, body: BodyOf<R>, resend: Resend = 'idempotent'): Promise<ReplyOf<R>> {
-    const startedMs = this.now();
-    for (;;) {
-      try {
-        const reply = await this.rpc.call(this.address, def, body);
-        this.answered = true;
-        return reply;
-      } catch (error) {
-        if (!isUnreachable(error)) {
-          this.answered = true;
-          throw error;
-        }
-        if (!this.mayWait(error, resend, startedMs)) throw error;
-        await this.sleep(OUTAGE_RETRY_MS);
-      }
+  /** The SDK's retry loop, kept going only through an outage of a master that answered before. */
+  private call<R extends RouteDef>(def: R, body: BodyOf<R>, resend: Resend = 'idempotent'): Promise<ReplyOf<R>> {
+    return withRetries(() => this.send(def, body), {
+      retryIf: (error) => this.answered && isUnreachable(error) && (resend === 'idempotent' || wasNeverSent(error)),
+      retriesMax: 1,
+      patienceMs: () => this.outagePatienceMs,
+    });
+  }
+
+  private async send<R extends RouteDef>(def: R, body: BodyOf<R>): Promise<ReplyOf<R>> {
+    try {
+      const reply = await this.rpc.call(this.address, def, body);
+      this.answered = true;
+      return reply;
+    } catch (error) {
+      if (!isUnreachable(error)) this.answered = true;
+      throw error;
     }
-  }
-
-  private mayWait(error: unknown, resend: Resend, startedMs: number): boolean {
-    if (!this.answered || this.now() - startedMs >= this.outagePatienceMs) return false;
-    return resend === 'idempotent' || wasNeverSent(error);
   }
 
   mkdir(path: string, recursive: boolean) {
