@@ -17,6 +17,8 @@ import {
   SCRUB_POLL_MS_MAX,
 } from '../shared/limits.js';
 import { createLogger, type Logger } from '../shared/log.js';
+import type { ClusterKeys } from '../shared/security/keys.js';
+import { serverKeys, warnIfInsecure } from '../shared/security/server-keys.js';
 import { Reporter } from './heartbeat/reporter.js';
 import { registerControlRoutes } from './http/control.js';
 import { installDataPath } from './http/fast-path.js';
@@ -50,6 +52,12 @@ export interface ChunkserverOptions {
   capacityBytesMax?: number;
   /** Scrubbing (`--scrub-rate`, `--scrub-idle`, `--scrub-interval`); defaults from shared/limits.ts. */
   scrub?: Partial<Pick<ScrubSettings, 'bytesPerSecond' | 'idleMs' | 'intervalMs'>>;
+  /**
+   * Security (issue 7, docs/security.md): with `insecure`, no request is authenticated or checked.
+   * Otherwise the cluster secret comes from `secretFile`, else GFS_SECRET, else the chunkserver does not start.
+   */
+  insecure?: boolean;
+  secretFile?: string;
   logger?: Logger;
 }
 
@@ -76,13 +84,16 @@ export async function startChunkserver(
   const lock = await lockDataDir(options.dataDir, 'chunkserver');
   let id: string;
   let store: ChunkStore;
+  let keys: ClusterKeys | null;
   try {
     id = await loadOrCreateId(options.dataDir);
+    keys = await serverKeys(options, 'chunkserver', undefined);
   } catch (error) {
     await lock.release();
     throw error;
   }
   const logger = (options.logger ?? createLogger({ role: 'chunkserver' })).child({ node: id });
+  warnIfInsecure(keys, logger);
   const metrics = new ChunkserverMetrics();
   const monotonicMs = () => performance.now();
   const activity = new ClientActivity(monotonicMs);

@@ -23,6 +23,8 @@ import {
   grantRoute,
   revokeRoute,
 } from '../shared/protocol/data.js';
+import type { ClusterKeys } from '../shared/security/keys.js';
+import { serverKeys, warnIfInsecure } from '../shared/security/server-keys.js';
 import { serveChunkRoutes } from './http/chunk-routes.js';
 import { serveChunkserverRoutes } from './http/chunkserver-routes.js';
 import { serveHealthRoutes } from './http/health-routes.js';
@@ -43,6 +45,13 @@ export interface MasterOptions extends MasterSettings {
   advertise?: string;
   /** Fixed when the data directory is created; undefined means the directory's (or the default). */
   chunkSizeBytes?: number;
+  /**
+   * Security (issue 7, docs/security.md): with `insecure`, no request is authenticated or checked.
+   * Otherwise the cluster secret comes from `secretFile`, else GFS_SECRET, else DATA/cluster.secret (created
+   * on first start).
+   */
+  insecure?: boolean;
+  secretFile?: string;
   logger?: Logger;
 }
 
@@ -88,6 +97,14 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     await lock.release();
     throw error;
   }
+  let keys: ClusterKeys | null;
+  try {
+    keys = await serverKeys(options, 'master', options.dataDir);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+  warnIfInsecure(keys, logger);
   const rpcLogger = logger.child({ module: 'rpc' });
   const rpc = new RpcClient({ timeoutMs: GRANT_TIMEOUT_MS, logger: rpcLogger });
   const cutRpc = new RpcClient({ timeoutMs: CUT_TIMEOUT_MS, logger: rpcLogger });

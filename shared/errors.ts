@@ -22,6 +22,15 @@ export const ERROR_CODES = {
   NOT_READY: 503,
   REPLICA_FAILED: 502,
   OUT_OF_SPACE: 507,
+  /** No credentials, or credentials that prove nothing (bad signature, replay, unknown user). */
+  UNAUTHENTICATED: 401,
+  /** Known caller, not allowed: mode bits, owner, superuser-only operations. */
+  PERMISSION_DENIED: 403,
+  /** Chunk access tokens (issue 7): forged or malformed, past expiry, for another chunk or mode. */
+  TOKEN_INVALID: 403,
+  TOKEN_EXPIRED: 403,
+  TOKEN_WRONG_CHUNK: 403,
+  TOKEN_WRONG_MODE: 403,
   INTERNAL: 500,
 } as const;
 

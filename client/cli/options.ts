@@ -89,3 +89,14 @@ function wrap<T>(parse: () => T): T {
 export function printLines(lines: readonly string[]): void {
   if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
 }
+
+/** `--insecure` / `--secret-file` of a server, as its start options take them. */
+export function securityOf(flags: { insecure?: boolean; secretFile?: string }): {
+  insecure?: boolean;
+  secretFile?: string;
+} {
+  return {
+    ...(flags.insecure === true ? { insecure: true } : {}),
+    ...(flags.secretFile === undefined ? {} : { secretFile: flags.secretFile }),
+  };
+}

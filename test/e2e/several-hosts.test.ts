@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSecretText } from '../../shared/security/cluster-secret.js';
 import { seededBytes } from '../harness/bytes.js';
 import { GFS_BIN } from '../harness/gfs-cli.js';
 import {
@@ -91,7 +92,8 @@ beforeAll(async () => {
       chunkserver: { host: '0.0.0.0', port: CHUNKSERVER_PORT, heartbeat: '200ms' },
     }),
   );
-  hostEnv = { GFS_CONFIG: config, GFS_LOG_LEVEL: 'warn' };
+  // Every host is given the cluster secret by variable (issue 7), as a deployment's unit files would.
+  hostEnv = { GFS_CONFIG: config, GFS_LOG_LEVEL: 'warn', GFS_SECRET: generateSecretText() };
   servers.push(lab.start('master', process.execPath, [GFS_BIN, 'master'], hostEnv));
   for (const name of CHUNKSERVERS) {
     const data = join(root, name);

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureSecretFile } from '../../shared/security/cluster-secret.js';
 import { freePort } from './free-port.js';
 import { type CliResult, GFS_BIN, runGfs } from './gfs-cli.js';
 import { TcpProxy } from './tcp-proxy.js';
@@ -61,6 +62,8 @@ export class TestCluster {
 
   static async start(options: ClusterOptions = {}): Promise<TestCluster> {
     const root = await mkdtemp(join(tmpdir(), 'gfs-test-'));
+    // As `gfs cluster` does: one secret file for every server (issue 7).
+    const { path: secretFile } = await ensureSecretFile(root);
     const masterPort = await freePort();
     const masterArgs = [
       'master',
@@ -79,6 +82,8 @@ export class TestCluster {
       '--startup-wait',
       options.startupWait ?? '5s',
       ...(options.trashRetention === undefined ? [] : ['--trash-retention', options.trashRetention]),
+      '--secret-file',
+      secretFile,
       ...(options.masterArgs ?? []),
     ];
     const master: Node = {
@@ -109,6 +114,8 @@ export class TestCluster {
           dataDir,
           '--heartbeat',
           options.heartbeat ?? '200ms',
+          '--secret-file',
+          secretFile,
           ...(options.chunkserverArgs ?? []),
         ],
         process: undefined,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { type RunningChunkserver, startChunkserver } from '../../chunkserver/main.js';
 import { type MasterOptions, type RunningMaster, startMaster } from '../../master/main.js';
 import { silentLogger } from '../../shared/log.js';
+import { SECRET_FILE_NAME } from '../../shared/security/cluster-secret.js';
 import { waitFor } from './wait.js';
 
 export class InProcessCluster {
@@ -73,6 +74,8 @@ export class InProcessCluster {
       dataDir: join(this.root, `cs${index}`),
       rack: '',
       heartbeatMs: 100,
+      // The master made its secret in its data directory on first start (startMaster runs first).
+      secretFile: join(this.masterDataDir, SECRET_FILE_NAME),
       logger: silentLogger(),
     });
   }

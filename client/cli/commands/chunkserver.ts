@@ -10,7 +10,15 @@ import {
 import type { LogLevel } from '../../../shared/log.js';
 import { createLogger } from '../../../shared/log.js';
 import { runInForeground } from '../foreground.js';
-import { advertiseOption, durationOption, LOG_LEVEL_HELP, logLevelOption, portOption, sizeOption } from '../options.js';
+import {
+  advertiseOption,
+  durationOption,
+  LOG_LEVEL_HELP,
+  logLevelOption,
+  portOption,
+  securityOf,
+  sizeOption,
+} from '../options.js';
 
 interface ChunkserverFlags {
   port: number;
@@ -24,6 +32,8 @@ interface ChunkserverFlags {
   scrubInterval: number;
   capacity?: number;
   logLevel?: LogLevel;
+  secretFile?: string;
+  insecure?: boolean;
 }
 
 export function registerChunkserver(program: Command): void {
@@ -50,6 +60,11 @@ export function registerChunkserver(program: Command): void {
     .option('--scrub-interval <duration>', 'how often each replica is verified', durationOption, SCRUB_INTERVAL_MS)
     .option('--capacity <size>', 'space this chunkserver offers, at most (default: what its disk has)', sizeOption)
     .option('--log-level <level>', LOG_LEVEL_HELP, logLevelOption)
+    .option(
+      '--secret-file <file>',
+      'file holding the cluster secret: the master’s DATA/cluster.secret (default: GFS_SECRET)',
+    )
+    .option('--insecure', 'no cluster secret, tokens or permission checks: every server of the cluster must agree')
     .action(async (flags: ChunkserverFlags, command: Command) => {
       // `--master` is the program-wide option (accepted before or after the command name).
       const masterUrl = command.optsWithGlobals<{ master: string }>().master;
@@ -63,6 +78,7 @@ export function registerChunkserver(program: Command): void {
           ...(flags.advertise === undefined ? {} : { advertise: flags.advertise }),
           rack: flags.rack,
           heartbeatMs: flags.heartbeat,
+          ...securityOf(flags),
           ...(flags.capacity === undefined ? {} : { capacityBytesMax: flags.capacity }),
           scrub: { bytesPerSecond: flags.scrubRate, idleMs: flags.scrubIdle, intervalMs: flags.scrubInterval },
           // The node binding (its id, from DATA) is added by startChunkserver once the id is read.

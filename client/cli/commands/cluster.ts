@@ -11,6 +11,7 @@ import { type Command, Option } from 'commander';
 import { GfsError } from '../../../shared/errors.js';
 import { RpcClient } from '../../../shared/http/client.js';
 import { statusRoute } from '../../../shared/protocol/heartbeat.js';
+import { ensureSecretFile, SECRET_ENV } from '../../../shared/security/cluster-secret.js';
 import { delay } from '../../sdk/retry.js';
 import { configKey } from '../config/names.js';
 import { countOption, portOption } from '../options.js';
@@ -132,6 +133,13 @@ async function runCluster(
   const logDir = join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const script = fileURLToPath(new URL('../main.js', import.meta.url));
+  try {
+    await shareClusterSecret(dataDir, args, env);
+  } catch (error) {
+    const message = error instanceof GfsError ? `${error.message}: ${error.subject}` : String(error);
+    process.stderr.write(`gfs: ${message}\n`);
+    process.exit(1);
+  }
   const masterAddress = `${LOOPBACK}:${flags.port}`;
   const masterUrl = `http://${masterAddress}`;
   const children: Child[] = [];
@@ -199,6 +207,23 @@ async function runCluster(
       });
     }
   });
+}
+
+/**
+ * Safe by default with nothing to set up (issue 7): unless given a secret (--secret-file,
+ * GFS_SECRET) or told --insecure, the cluster keeps one in DATA/cluster.secret, made on first
+ * start, and hands the file to the master and every chunkserver.
+ */
+async function shareClusterSecret(
+  dataDir: string,
+  args: Record<'master' | 'chunkserver', string[]>,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  const given = (flag: string) => args.master.includes(flag) || args.chunkserver.includes(flag);
+  if (given('--insecure') || given('--secret-file') || (env[SECRET_ENV] ?? '') !== '') return;
+  const { path } = await ensureSecretFile(dataDir);
+  args.master.push('--secret-file', path);
+  args.chunkserver.push('--secret-file', path);
 }
 
 /** Polls the master's status until it is ready with `count` live chunkservers. */

@@ -22,6 +22,7 @@ import {
   logLevelOption,
   percentOption,
   portOption,
+  securityOf,
   sizeOption,
 } from '../options.js';
 
@@ -40,6 +41,8 @@ interface MasterFlags {
   rebalanceThreshold: number;
   checkpointEvery: number;
   logLevel?: LogLevel;
+  secretFile?: string;
+  insecure?: boolean;
 }
 
 export function registerMaster(program: Command): void {
@@ -94,6 +97,11 @@ export function registerMaster(program: Command): void {
       CHECKPOINT_EVERY_RECORDS,
     )
     .option('--log-level <level>', LOG_LEVEL_HELP, logLevelOption)
+    .option(
+      '--secret-file <file>',
+      'file holding the cluster secret (default: GFS_SECRET, else DATA/cluster.secret, created on first start)',
+    )
+    .option('--insecure', 'no cluster secret, tokens or permission checks: every server of the cluster must agree')
     .action(async (flags: MasterFlags) => {
       const { startMaster } = await import('../../../master/main.js');
       await runInForeground(() =>
@@ -110,6 +118,7 @@ export function registerMaster(program: Command): void {
           startupWaitMs: flags.startupWait,
           rebalance: { bytesPerSecond: flags.rebalanceRate, thresholdPercent: flags.rebalanceThreshold },
           checkpointEveryRecords: flags.checkpointEvery,
+          ...securityOf(flags),
           logger: createLogger({ role: 'master', node: `${flags.host}:${flags.port}` }, { level: flags.logLevel }),
         }),
       );

@@ -46,6 +46,8 @@ describe('chunkservers on loopback', () => {
         dataDir: dir,
         rack: 'r1',
         heartbeatMs: 50,
+        // Route behaviour under test; authentication has its own tests.
+        insecure: true,
         logger: silentLogger(),
       },
       { serialGapWaitMs: 200, pushBufferBytesMax },

@@ -46,6 +46,8 @@ describe('inline writes and batched grants', () => {
           dataDir: dir,
           rack: '',
           heartbeatMs: 50,
+          // Route behaviour under test; authentication has its own tests.
+          insecure: true,
           logger: silentLogger(),
         },
         { serialGapWaitMs },

@@ -182,6 +182,8 @@ describe('lease revocation on a real chunkserver', () => {
       dataDir: dir,
       rack: 'r1',
       heartbeatMs: 50,
+      // Route behaviour under test; authentication has its own tests.
+      insecure: true,
       logger: silentLogger(),
     });
     const secondary = await listen(slowSecondary, '127.0.0.1', 0);

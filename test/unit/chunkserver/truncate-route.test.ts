@@ -49,6 +49,8 @@ describe('/chunk/truncate', () => {
             dataDir: dir,
             rack: '',
             heartbeatMs: 50,
+            // Route behaviour under test; authentication has its own tests.
+            insecure: true,
             logger: silentLogger(),
           },
           { serialGapWaitMs: 200 },
