@@ -12,11 +12,15 @@ import Fastify, {
 import type { Logger } from 'pino';
 import { GfsError } from '../errors.js';
 import { CONTROL_BODY_BYTES_MAX, PIECE_BYTES_MAX } from '../limits.js';
+import type { ServerTls } from '../tls.js';
 import { logRequestFailure, peerOf } from './failure-log.js';
 import type { BodyOf, ReplyOf, RouteDef } from './route.js';
 
-export function createRpcServer(logger: Logger): FastifyInstance {
+/** With `tls`, serves HTTPS only (a cluster is all TLS or all plain: docs/security-tls.md). */
+export function createRpcServer(logger: Logger, tls?: ServerTls): FastifyInstance {
   const app = Fastify({
+    // The https server is an http.Server underneath (same events, same routes): typed as one.
+    ...((tls === undefined ? {} : { https: { cert: tls.cert, key: tls.key } }) as object),
     loggerInstance: logger as FastifyBaseLogger,
     // Per-request log lines would dominate the data path; failures are logged by the handlers below.
     logController: new LogController({ disableRequestLogging: true }),

@@ -11,8 +11,9 @@ import type { LogLevel } from '../../../shared/log.js';
 import { createLogger } from '../../../shared/log.js';
 import { runInForeground } from '../foreground.js';
 import { advertiseOption, durationOption, LOG_LEVEL_HELP, logLevelOption, portOption, sizeOption } from '../options.js';
+import { addServerTlsOptions, serverTlsOf, type TlsFlags, tlsCaOf } from '../tls-options.js';
 
-interface ChunkserverFlags {
+interface ChunkserverFlags extends TlsFlags {
   port: number;
   data: string;
   host: string;
@@ -27,7 +28,7 @@ interface ChunkserverFlags {
 }
 
 export function registerChunkserver(program: Command): void {
-  program
+  const command = program
     .command('chunkserver')
     .description('run a chunkserver')
     .requiredOption('--port <port>', 'port to listen on', portOption)
@@ -49,25 +50,29 @@ export function registerChunkserver(program: Command): void {
     .option('--scrub-idle <duration>', 'quiet time (no client I/O) before scrubbing', durationOption, SCRUB_IDLE_MS)
     .option('--scrub-interval <duration>', 'how often each replica is verified', durationOption, SCRUB_INTERVAL_MS)
     .option('--capacity <size>', 'space this chunkserver offers, at most (default: what its disk has)', sizeOption)
-    .option('--log-level <level>', LOG_LEVEL_HELP, logLevelOption)
-    .action(async (flags: ChunkserverFlags, command: Command) => {
-      // `--master` is the program-wide option (accepted before or after the command name).
-      const masterUrl = command.optsWithGlobals<{ master: string }>().master;
-      const { startChunkserver } = await import('../../../chunkserver/main.js');
-      await runInForeground(() =>
-        startChunkserver({
-          masterUrl,
-          host: flags.host,
-          port: flags.port,
-          dataDir: flags.data,
-          ...(flags.advertise === undefined ? {} : { advertise: flags.advertise }),
-          rack: flags.rack,
-          heartbeatMs: flags.heartbeat,
-          ...(flags.capacity === undefined ? {} : { capacityBytesMax: flags.capacity }),
-          scrub: { bytesPerSecond: flags.scrubRate, idleMs: flags.scrubIdle, intervalMs: flags.scrubInterval },
-          // The node binding (its id, from DATA) is added by startChunkserver once the id is read.
-          logger: createLogger({ role: 'chunkserver' }, { level: flags.logLevel }),
-        }),
-      );
-    });
+    .option('--log-level <level>', LOG_LEVEL_HELP, logLevelOption);
+  addServerTlsOptions(command).action(async (flags: ChunkserverFlags) => {
+    // `--master` is the program-wide option (accepted before or after the command name).
+    const masterUrl = command.optsWithGlobals<{ master: string }>().master;
+    const tls = serverTlsOf(command, flags);
+    const ca = tlsCaOf(command);
+    const { startChunkserver } = await import('../../../chunkserver/main.js');
+    await runInForeground(() =>
+      startChunkserver({
+        masterUrl,
+        host: flags.host,
+        port: flags.port,
+        dataDir: flags.data,
+        ...(flags.advertise === undefined ? {} : { advertise: flags.advertise }),
+        rack: flags.rack,
+        heartbeatMs: flags.heartbeat,
+        ...(flags.capacity === undefined ? {} : { capacityBytesMax: flags.capacity }),
+        scrub: { bytesPerSecond: flags.scrubRate, idleMs: flags.scrubIdle, intervalMs: flags.scrubInterval },
+        ...(tls === undefined ? {} : { tls }),
+        ...(ca === undefined ? {} : { ca }),
+        // The node binding (its id, from DATA) is added by startChunkserver once the id is read.
+        logger: createLogger({ role: 'chunkserver' }, { level: flags.logLevel }),
+      }),
+    );
+  });
 }
