@@ -78,18 +78,30 @@ const UNTRUSTED_CODES = new Set([
   'CERT_UNTRUSTED',
 ]);
 
+const TLS_FAILURE_PREFIX = 'TLS: ';
+
 /**
  * What a TLS failure of a connection means, in the CLI's words, or undefined when it is not one
  * (a refused connection, a timeout).
  */
 export function tlsFailureText(code: string | undefined, message: string): string | undefined {
+  const text = tlsFailureReason(code, message);
+  return text === undefined ? undefined : `${TLS_FAILURE_PREFIX}${text}`;
+}
+
+/** True for an error made from a TLS failure: waiting or retrying will not mend it. */
+export function isTlsFailure(error: unknown): boolean {
+  return error instanceof GfsError && error.message.startsWith(TLS_FAILURE_PREFIX);
+}
+
+function tlsFailureReason(code: string | undefined, message: string): string | undefined {
   if (code === undefined) return undefined;
-  if (UNTRUSTED_CODES.has(code)) return 'TLS: certificate not trusted (pass --tls-ca FILE)';
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return 'TLS: certificate is not for this address';
-  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return `TLS: certificate not valid now (${code})`;
+  if (UNTRUSTED_CODES.has(code)) return 'certificate not trusted (pass --tls-ca FILE)';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return 'certificate is not for this address';
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return `certificate not valid now (${code})`;
   // A TLS client that reached a plain server reads an HTTP reply where a handshake should be.
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || (code === 'EPROTO' && /wrong version number/i.test(message))) {
-    return 'TLS: the server does not speak TLS (use an http:// master URL)';
+    return 'the server does not speak TLS (use an http:// master URL)';
   }
   return undefined;
 }

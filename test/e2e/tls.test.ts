@@ -191,13 +191,13 @@ describe('TLS', () => {
     expect(await cluster.exited).toBe(0);
   });
 
-  it('refuses half or broken TLS settings in one line: a cert without a key (exit 2), unreadable or wrong files (exit 1)', async () => {
+  it('refuses half or broken TLS settings in one line: a cert without a key (exit 2), unreadable or wrong files, an untrusted cluster (exit 1)', async () => {
     const root = await mkdtemp(join(tmpdir(), 'gfs-tls-flags-'));
     cleanup = async () => {
       await rm(root, { recursive: true, force: true });
     };
     const certs = await makeTestCerts(root);
-    const port = await freePortRun(2);
+    const port = await freePortRun(5);
     const master = ['master', '--port', String(port), '--data', join(root, 'master')];
     // OpenSSL's own reason, in parentheses, differs between versions: any one line will do.
     const reason = (before: string, subject: string) =>
@@ -253,6 +253,15 @@ describe('TLS', () => {
         ].concat(['--tls-cert', certs.cert, '--tls-key', certs.key]),
         1,
         `gfs: a cluster is all TLS or all plain (this chunkserver serves TLS: give the master as https://): http://127.0.0.1:${port}\n`,
+      ],
+      // A cluster whose own CA is not given fails at once, not after its start-up timeout.
+      [
+        ['cluster', '--data', join(root, 'untrusted'), '--port', String(port), '--tls-cert', certs.cert].concat([
+          '--tls-key',
+          certs.key,
+        ]),
+        1,
+        `gfs: cluster failed to start: TLS: certificate not trusted (pass --tls-ca FILE): https://127.0.0.1:${port}\n`,
       ],
     ];
     for (const [args, code, stderr] of cases) {

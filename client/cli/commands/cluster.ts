@@ -1,7 +1,8 @@
 // `gfs cluster --data DIR [--chunkservers N] [--port P]`: a master on P, N chunkservers on
 // P+1..P+N and the web gateway on P+N+1 (or --gateway-port) as child processes on loopback (this
-// same CLI), logs in DIR/logs/; with --tls-cert/--tls-key every one of them serves HTTPS. Prints the master's URL, then the gateway's, once every
-// chunkserver has registered and the gateway answers; on SIGINT/SIGTERM stops the children, exit 0.
+// same CLI), logs in DIR/logs/; with --tls-cert/--tls-key every one of them serves HTTPS. Prints
+// the master's URL, then the gateway's, once every chunkserver has registered and the gateway
+// answers; on SIGINT/SIGTERM stops the children, exit 0.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { type Command, Option } from 'commander';
 import { GfsError } from '../../../shared/errors.js';
 import { RpcClient } from '../../../shared/http/client.js';
 import { statusRoute } from '../../../shared/protocol/heartbeat.js';
-import { readCaFile, readServerTls } from '../../../shared/tls.js';
+import { isTlsFailure, readCaFile, readServerTls } from '../../../shared/tls.js';
 import { delay } from '../../sdk/retry.js';
 import { configKey } from '../config/names.js';
 import { countOption, portOption } from '../options.js';
@@ -260,7 +261,7 @@ async function waitUntilUp(rpc: RpcClient, masterUrl: string, count: number, chi
       const alive = status.chunkservers.filter((server) => server.alive).length;
       if (status.ready && alive >= count) return;
     } catch (error) {
-      if (error instanceof GfsError && error.message.startsWith('TLS:')) throw error;
+      if (isTlsFailure(error)) throw error;
       // Not up yet: keep polling until the deadline.
     }
     if (Date.now() > giveUpAt) {
@@ -281,7 +282,7 @@ async function waitForGateway(rpc: RpcClient, url: string, children: Child[], lo
         return response.statusCode === 200;
       },
       (error: unknown) => {
-        if (error instanceof GfsError && error.message.startsWith('TLS:')) throw error;
+        if (isTlsFailure(error)) throw error;
         return false;
       },
     );
