@@ -3,11 +3,12 @@
 // ops routes, and a node:http server tuned for uploads that take minutes.
 
 import { createServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { GfsClient } from '../client/sdk/client.js';
 import { GfsError } from '../shared/errors.js';
+import { answerPlainHttp } from '../shared/http/plain-to-tls.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import type { ServerTls } from '../shared/tls.js';
 import { serveDashboard } from './dashboard-routes.js';
@@ -58,6 +59,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   app.use(errorHandler(logger));
 
   const server = options.tls === undefined ? createServer(app) : createHttpsServer(options.tls, app);
+  if (server instanceof HttpsServer) answerPlainHttp(server);
   // Node's default (5 min for a whole request) would cut a large upload short.
   server.requestTimeout = 0;
   server.headersTimeout = HEADERS_TIMEOUT_MS;

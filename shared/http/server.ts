@@ -2,6 +2,7 @@
 // shared protocol schemas, raw octet-stream bodies passed through as streams, and one error
 // handler that turns any failure into `{code, message}` with the status the code maps to.
 
+import type { Server as TlsServer } from 'node:tls';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -14,6 +15,7 @@ import { GfsError } from '../errors.js';
 import { CONTROL_BODY_BYTES_MAX, PIECE_BYTES_MAX } from '../limits.js';
 import type { ServerTls } from '../tls.js';
 import { logRequestFailure, peerOf } from './failure-log.js';
+import { answerPlainHttp } from './plain-to-tls.js';
 import type { BodyOf, ReplyOf, RouteDef } from './route.js';
 
 /** With `tls`, serves HTTPS only (a cluster is all TLS or all plain: docs/security-tls.md). */
@@ -29,6 +31,7 @@ export function createRpcServer(logger: Logger, tls?: ServerTls): FastifyInstanc
     // Ajv must not coerce or strip: a malformed request is refused, never reinterpreted.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
+  if (tls !== undefined) answerPlainHttp(app.server as unknown as TlsServer);
   // Data bodies stay streams: handlers consume them piece by piece with bounded memory.
   app.addContentTypeParser('application/octet-stream', { bodyLimit: PIECE_BYTES_MAX }, (_request, payload, done) => {
     done(null, payload);

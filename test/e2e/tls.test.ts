@@ -160,10 +160,16 @@ describe('TLS', () => {
       expect(untrusted.code).toBe(1);
       expect(untrusted.stderr).toBe(`gfs: TLS: certificate not trusted (pass --tls-ca FILE): ${masterUrl}\n`);
     }
-    // Plain HTTP to the TLS master: refused in one line, exit 1, no stack trace.
+    // Plain HTTP to the TLS master: told so in one line, exit 1, no stack trace.
     const plain = await runGfs(['--master', `http://127.0.0.1:${port}`, 'ls', 'gfs:/'], { timeoutMs: 30_000 });
     expect(plain.code).toBe(1);
-    expect(plain.stderr).toMatch(/^gfs: [^\n]+: http:\/\/127\.0\.0\.1:\d+\n$/);
+    expect(plain.stderr).toBe(`gfs: this server speaks HTTPS only (use an https:// URL): http://127.0.0.1:${port}\n`);
+    // The gateway and a chunkserver answer a plain request the same way, for curl or a browser.
+    for (const plainUrl of [`http://127.0.0.1:${port + 4}/healthz`, `http://127.0.0.1:${port + 1}/healthz`]) {
+      const response = await fetch(plainUrl);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ message: 'this server speaks HTTPS only (use an https:// URL)' });
+    }
 
     // A chunkserver dies: the master orders clones over https, chunkserver to chunkserver, until
     // every chunk has its two replicas again.
