@@ -21,7 +21,8 @@ import type { BodyOf, ReplyOf, RouteDef } from './route.js';
 /** With `tls`, serves HTTPS only (a cluster is all TLS or all plain: docs/security-tls.md). */
 export function createRpcServer(logger: Logger, tls?: ServerTls): FastifyInstance {
   const app = Fastify({
-    // The https server is an http.Server underneath (same events, same routes): typed as one.
+    // Typed as the http server: the https one has the same 'request' events and address(), all
+    // that the routes and the chunkserver's data path use.
     ...((tls === undefined ? {} : { https: { cert: tls.cert, key: tls.key } }) as object),
     loggerInstance: logger as FastifyBaseLogger,
     // Per-request log lines would dominate the data path; failures are logged by the handlers below.
