@@ -5,6 +5,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lockDataDir } from '../shared/dir-lock.js';
+import { GfsError } from '../shared/errors.js';
 import { advertisedAddress } from '../shared/host-port.js';
 import { RpcClient } from '../shared/http/client.js';
 import { observeRequests } from '../shared/http/request-metrics-hook.js';
@@ -19,6 +20,7 @@ import {
 import { createLogger, type Logger } from '../shared/log.js';
 import type { ClusterKeys } from '../shared/security/keys.js';
 import { serverKeys, warnIfInsecure } from '../shared/security/server-keys.js';
+import { type ServerTls, schemeOf } from '../shared/tls.js';
 import { Reporter } from './heartbeat/reporter.js';
 import { registerControlRoutes } from './http/control.js';
 import { installDataPath } from './http/fast-path.js';
@@ -34,6 +36,7 @@ import { Scrubber, type ScrubSettings } from './scrub/scrubber.js';
 import { ChunkStore } from './store/chunk-store.js';
 
 export interface ChunkserverOptions {
+  /** `http://…`, or `https://…` when this server serves TLS (a cluster is all TLS or all plain). */
   masterUrl: string;
   host: string;
   port: number;
@@ -58,6 +61,10 @@ export interface ChunkserverOptions {
    */
   insecure?: boolean;
   secretFile?: string;
+  /** Serve HTTPS with this certificate, and talk https to peer chunkservers. */
+  tls?: ServerTls;
+  /** PEM certificates trusted on top of Node's roots when calling the master and peers (`--tls-ca`). */
+  ca?: string;
   logger?: Logger;
 }
 
@@ -66,6 +73,20 @@ export interface RunningChunkserver {
   /** Advertised host:port. */
   address: string;
   close(): Promise<void>;
+}
+
+/**
+ * A cluster is all TLS or all plain: a TLS chunkserver registered with a plain master (or the
+ * reverse) would be handed to clients and peers that speak the other scheme to it.
+ */
+function checkSameScheme(options: ChunkserverOptions): void {
+  const scheme = options.tls === undefined ? 'http' : 'https';
+  if (schemeOf(options.masterUrl) === scheme) return;
+  const why =
+    scheme === 'https'
+      ? 'this chunkserver serves TLS: give the master as https://'
+      : 'the master is https://: give this chunkserver --tls-cert and --tls-key';
+  throw new GfsError('INVALID_ARGUMENT', `a cluster is all TLS or all plain (${why})`, options.masterUrl);
 }
 
 /** Tuning knobs tests shorten; production uses the limits in shared/limits.ts. */
@@ -81,6 +102,7 @@ export async function startChunkserver(
 ): Promise<RunningChunkserver> {
   // Refused before anything is opened: a server others cannot reach must not start.
   advertisedAddress(options.host, options.port, options.advertise);
+  checkSameScheme(options);
   const lock = await lockDataDir(options.dataDir, 'chunkserver');
   let id: string;
   let store: ChunkStore;
@@ -111,7 +133,12 @@ export async function startChunkserver(
     await lock.release();
     throw error;
   }
-  const rpc = new RpcClient({ logger: logger.child({ module: 'rpc' }) });
+  const rpc = new RpcClient({
+    logger: logger.child({ module: 'rpc' }),
+    // Peers (the write chain, clone sources) are bare host:port: the same scheme as this server's.
+    scheme: options.tls === undefined ? 'http' : 'https',
+    ...(options.ca === undefined ? {} : { ca: options.ca }),
+  });
   const buffer = new PushBuffer({ bytesMax: tuning.pushBufferBytesMax, ttlMs: tuning.pushBufferTtlMs });
   const leases = new LeaseTable();
   const queues = new SerialQueues({ logger, gapWaitMs: tuning.serialGapWaitMs });
@@ -128,7 +155,7 @@ export async function startChunkserver(
     },
   });
 
-  const app = createRpcServer(logger);
+  const app = createRpcServer(logger, options.tls);
   observeRequests(app, metrics.requests);
   installDataPath(
     app,

@@ -3,11 +3,14 @@
 // ops routes, and a node:http server tuned for uploads that take minutes.
 
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { GfsClient } from '../client/sdk/client.js';
 import { GfsError } from '../shared/errors.js';
+import { answerPlainHttp } from '../shared/http/plain-to-tls.js';
 import { createLogger, type Logger } from '../shared/log.js';
+import type { ServerTls } from '../shared/tls.js';
 import { serveDashboard } from './dashboard-routes.js';
 import { errorHandler } from './errors.js';
 import { FILES_PREFIX, fileRoutes } from './file-routes.js';
@@ -16,8 +19,12 @@ import { serveOpsRoutes } from './ops-routes.js';
 export interface GatewayOptions {
   host: string;
   port: number;
-  /** The master: `http://host:port`. */
+  /** The master: `http://host:port`, or `https://` for a TLS cluster. */
   master: string;
+  /** Serve HTTPS with this certificate (independent of the cluster's scheme, which is the master URL's). */
+  tls?: ServerTls;
+  /** PEM certificates trusted on top of Node's roots when calling the cluster (`--tls-ca`). */
+  ca?: string;
   logger?: Logger;
 }
 
@@ -35,7 +42,7 @@ const STOP_GRACE_MS = 5_000;
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger({ role: 'gateway' });
-  const client = new GfsClient({ master: options.master });
+  const client = new GfsClient({ master: options.master, ...(options.ca === undefined ? {} : { ca: options.ca }) });
   const app = express();
   app.disable('x-powered-by');
   app.use((req, res, next) => {
@@ -51,7 +58,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   app.use((req, _res, next) => next(new GfsError('NOT_FOUND', 'no such route', `${req.method} ${req.path}`)));
   app.use(errorHandler(logger));
 
-  const server = createServer(app);
+  const server = options.tls === undefined ? createServer(app) : createHttpsServer(options.tls, app);
+  if (server instanceof HttpsServer) answerPlainHttp(server);
   // Node's default (5 min for a whole request) would cut a large upload short.
   server.requestTimeout = 0;
   server.headersTimeout = HEADERS_TIMEOUT_MS;
@@ -70,11 +78,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
   const { port } = server.address() as AddressInfo;
   const address = `${options.host}:${port}`;
-  logger.info(`gateway listening address=${address} master=${options.master}`);
+  const url = `${options.tls === undefined ? 'http' : 'https'}://${address}`;
+  logger.info(`gateway listening url=${url} master=${options.master}`);
   let closing: Promise<void> | undefined;
   return {
     address,
-    url: `http://${address}`,
+    url,
     close: () => {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -25,6 +25,7 @@ import {
 } from '../shared/protocol/data.js';
 import type { ClusterKeys } from '../shared/security/keys.js';
 import { serverKeys, warnIfInsecure } from '../shared/security/server-keys.js';
+import type { ServerTls } from '../shared/tls.js';
 import { serveChunkRoutes } from './http/chunk-routes.js';
 import { serveChunkserverRoutes } from './http/chunkserver-routes.js';
 import { serveHealthRoutes } from './http/health-routes.js';
@@ -52,13 +53,20 @@ export interface MasterOptions extends MasterSettings {
    */
   insecure?: boolean;
   secretFile?: string;
+  /**
+   * Serve HTTPS with this certificate, and talk https to the chunkservers (a cluster is all TLS
+   * or all plain).
+   */
+  tls?: ServerTls;
+  /** PEM certificates trusted on top of Node's roots when calling chunkservers (`--tls-ca`). */
+  ca?: string;
   logger?: Logger;
 }
 
 export interface RunningMaster {
   /** The advertised host:port (the bound port when port 0 picked a free one). */
   address: string;
-  /** http://address */
+  /** http://address, or https:// with TLS */
   url: string;
   close(): Promise<void>;
 }
@@ -105,10 +113,15 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     throw error;
   }
   warnIfInsecure(keys, logger);
-  const rpcLogger = logger.child({ module: 'rpc' });
-  const rpc = new RpcClient({ timeoutMs: GRANT_TIMEOUT_MS, logger: rpcLogger });
-  const cutRpc = new RpcClient({ timeoutMs: CUT_TIMEOUT_MS, logger: rpcLogger });
-  const cloneRpc = new RpcClient({ timeoutMs: CLONE_TIMEOUT_MS, logger: rpcLogger });
+  const scheme = options.tls === undefined ? 'http' : 'https';
+  const peers = {
+    logger: logger.child({ module: 'rpc' }),
+    scheme,
+    ...(options.ca === undefined ? {} : { ca: options.ca }),
+  } as const;
+  const rpc = new RpcClient({ timeoutMs: GRANT_TIMEOUT_MS, ...peers });
+  const cutRpc = new RpcClient({ timeoutMs: CUT_TIMEOUT_MS, ...peers });
+  const cloneRpc = new RpcClient({ timeoutMs: CLONE_TIMEOUT_MS, ...peers });
   const closeRpc = () => Promise.all([rpc.close(), cutRpc.close(), cloneRpc.close()]);
   const metrics = new MasterMetrics();
   let node: MasterNode;
@@ -155,7 +168,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     throw error;
   }
   metrics.watch(node);
-  const app = createRpcServer(logger);
+  const app = createRpcServer(logger, options.tls);
   observeRequests(app, metrics.requests);
   serveNamespaceRoutes(app, node);
   serveChunkRoutes(app, node);
@@ -173,7 +186,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     throw error;
   }
   logger.info(
-    `master listening address=${address} listen=${options.host}:${options.port} dataDir=${options.dataDir} chunkSize=${chunkSizeBytes} files=${node.state.fileCount} chunks=${node.state.chunks.size}`,
+    `master listening address=${address} scheme=${scheme} listen=${options.host}:${options.port} dataDir=${options.dataDir} chunkSize=${chunkSizeBytes} files=${node.state.fileCount} chunks=${node.state.chunks.size}`,
   );
   // Re-replication runs from this timer and whenever a clone ends (its slot is free at once); each
   // tick is synchronous and bounded (scheduler.ts).
@@ -209,7 +222,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   let closing: Promise<void> | undefined;
   return {
     address,
-    url: `http://${address}`,
+    url: `${scheme}://${address}`,
     close: () => {
       closing ??= (async () => {
         clearInterval(repairTimer);

@@ -6,25 +6,34 @@ import { GfsError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { GfsClient } from '../sdk/client.js';
 import { errnoOf, localError } from './stores.js';
+import { tlsCaOf } from './tls-options.js';
 
 export class CliContext {
   private readonly clients = new Map<string, GfsClient>();
 
-  constructor(readonly defaultMaster: string) {}
+  /** `ca`: PEM certificates every client trusts besides Node's roots (`--tls-ca`). */
+  constructor(
+    readonly defaultMaster: string,
+    readonly ca?: string,
+  ) {}
 
   /**
    * The context of a command from its merged options: `--master` before or after the command, else
-   * GFS_MASTER, else the config file, else the default (client/cli/config/).
+   * GFS_MASTER, else the config file, else the default (client/cli/config/); `--tls-ca` alike.
    */
   static of(command: Command): CliContext {
-    return new CliContext(command.optsWithGlobals<{ master: string }>().master);
+    return new CliContext(command.optsWithGlobals<{ master: string }>().master, tlsCaOf(command));
   }
 
   /** The client of `master`, made at the first call (with `logger`, if that call gives one). */
   client(master: string = this.defaultMaster, logger?: Logger): GfsClient {
     let client = this.clients.get(master);
     if (client === undefined) {
-      client = new GfsClient({ master, ...(logger === undefined ? {} : { logger }) });
+      client = new GfsClient({
+        master,
+        ...(logger === undefined ? {} : { logger }),
+        ...(this.ca === undefined ? {} : { ca: this.ca }),
+      });
       this.clients.set(master, client);
     }
     return client;

@@ -1,5 +1,5 @@
-// The `gfs` command line (DESIGN §7): one commander program, `--master` accepted before or after
-// the command name, usage errors turned into exceptions for main.ts to report in one line.
+// The `gfs` command line (DESIGN §7): one commander program, `--master` (and `--tls-ca`, whom to
+// trust) accepted before or after the command name, usage errors turned into exceptions for main.ts to report in one line.
 
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
@@ -25,6 +25,7 @@ import { registerTrash } from './commands/trash.js';
 import { makeConfigurable } from './config/configurable.js';
 import { describeDefault, masterOption } from './options.js';
 import { DEFAULT_MASTER } from './targets.js';
+import { tlsCaOption } from './tls-options.js';
 
 /** The version in package.json (two levels above dist/client/cli/, three above client/cli/). */
 function packageVersion(): string {
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
     .description('a GFS-style distributed file system')
     .version(packageVersion(), '-V, --version', 'print the gfs version')
     .addOption(new Option('--master <url>', 'master to talk to').default(DEFAULT_MASTER).argParser(masterOption))
+    .addOption(tlsCaOption())
     // Set before the commands are added: subcommands inherit all three settings.
     .exitOverride()
     .configureOutput({ outputError: () => undefined })

@@ -3,6 +3,7 @@
 
 import { GfsError } from '../../shared/errors.js';
 import { normalizePath, parseClusterPath } from '../../shared/paths.js';
+import { schemeOf } from '../../shared/tls.js';
 
 export const DEFAULT_MASTER = 'http://127.0.0.1:7070';
 
@@ -19,14 +20,21 @@ export function masterUrl(address: string): string {
   return /^https?:\/\//.test(trimmed) ? trimmed : `http://${trimmed}`;
 }
 
-/** Any path argument: `-`, a cluster path (whose own master wins over `defaultMaster`), or local. */
+/**
+ * Any path argument: `-`, a cluster path (whose own master wins over `defaultMaster`), or local.
+ * `gfs://host:port/…` is reached with the scheme of `defaultMaster`: with `--master https://…`
+ * (a TLS cluster) over https, else http.
+ */
 export function parseTarget(argument: string, defaultMaster: string): Target {
   if (argument === '-') return { kind: 'stdio', display: '-' };
   const cluster = parseClusterPath(argument);
   if (cluster === undefined) return { kind: 'local', path: argument, display: argument };
   return {
     kind: 'cluster',
-    master: cluster.master === undefined ? defaultMaster : masterUrl(cluster.master),
+    master:
+      cluster.master === undefined
+        ? defaultMaster
+        : `${schemeOf(defaultMaster)}://${masterUrl(cluster.master).replace(/^https?:\/\//, '')}`,
     path: cluster.path,
     display: argument,
   };

@@ -23,6 +23,7 @@ import {
   MTIME_MS_ABS_MAX,
   type TrashEntry,
 } from '../../shared/protocol/namespace.js';
+import { schemeOf } from '../../shared/tls.js';
 import { mutationPatienceMs } from './chunk-write.js';
 import type { SdkDeps } from './deps.js';
 import { GfsFileHandle, type OpenMode } from './file-handle.js';
@@ -40,8 +41,13 @@ import { withRetries } from './retry.js';
 import { GfsReadStream, GfsWriteStream, type ReadStreamOptions } from './streams.js';
 
 export interface GfsClientOptions {
-  /** The master: `http://host:port` or `host:port`. */
+  /**
+   * The master: `http://host:port` or `host:port`; `https://host:port` for a TLS cluster, whose
+   * chunkservers are then reached over https too.
+   */
   master: string;
+  /** PEM certificates to trust on top of Node's roots, e.g. a TLS cluster's own CA. */
+  ca?: string;
   /**
    * How long a call waits for a master that answered this client before and is unreachable now
    * (restarting), in ms; default 60 000, 0 fails at once. A master never reached fails at once.
@@ -71,6 +77,8 @@ export class GfsClient {
     }
     this.rpc = new RpcClient({
       connectionsPerOrigin: CONNECTIONS_PER_ORIGIN,
+      scheme: schemeOf(options.master),
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
     const { masterOutagePatienceMs } = options;

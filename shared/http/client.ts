@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { Agent, type Dispatcher } from 'undici';
 import { errorFromBody, GfsError } from '../errors.js';
 import { CONNECT_TIMEOUT_MS, RPC_TIMEOUT_MS } from '../limits.js';
+import { clientSecureContext, type Scheme, tlsFailureText } from '../tls.js';
 import type { BodyOf, ReplyOf, RouteDef } from './route.js';
 
 /** How long close() lets requests in flight finish before aborting them. */
@@ -19,25 +20,34 @@ export interface RpcClientOptions {
   timeoutMs?: number;
   /** Failed calls are logged here at debug. */
   logger?: Logger;
+  /**
+   * The scheme of bare `host:port` addresses (chunkservers'): a cluster is all TLS or all plain,
+   * so a client of a TLS master talks https to its chunkservers too. Default http.
+   */
+  scheme?: Scheme;
+  /** PEM certificates trusted on top of Node's roots (`--tls-ca`): a cluster's own CA. */
+  ca?: string;
 }
 
-/** `host:port` or a URL → the origin undici wants. */
-export function originOf(address: string): string {
+/** `host:port` or a URL → the origin undici wants; a bare address gets `scheme`. */
+export function originOf(address: string, scheme: Scheme = 'http'): string {
   return address.startsWith('http://') || address.startsWith('https://')
     ? address.replace(/\/+$/, '')
-    : `http://${address}`;
+    : `${scheme}://${address}`;
 }
 
 export class RpcClient {
   readonly dispatcher: Agent;
   private readonly timeoutMs: number;
   private readonly logger: Logger | undefined;
+  private readonly scheme: Scheme;
   /** Aborts every request still in flight when close() runs out of patience. */
   private readonly aborter = new AbortController();
 
   constructor(options: RpcClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? RPC_TIMEOUT_MS;
     this.logger = options.logger;
+    this.scheme = options.scheme ?? 'http';
     // Every request in flight listens on the one signal: hundreds at once are normal, not a leak.
     setMaxListeners(0, this.aborter.signal);
     this.dispatcher = new Agent({
@@ -45,7 +55,10 @@ export class RpcClient {
       keepAliveTimeout: 30_000,
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
-      connect: { timeout: Math.min(CONNECT_TIMEOUT_MS, this.timeoutMs) },
+      connect: {
+        timeout: Math.min(CONNECT_TIMEOUT_MS, this.timeoutMs),
+        ...(options.ca === undefined ? {} : { secureContext: clientSecureContext(options.ca) }),
+      },
     });
   }
 
@@ -106,7 +119,7 @@ export class RpcClient {
   ): Promise<Dispatcher.ResponseData> {
     try {
       return await this.dispatcher.request({
-        origin: originOf(address),
+        origin: originOf(address, this.scheme),
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
         signal: this.aborter.signal,
@@ -191,8 +204,10 @@ export function unavailable(address: string, error: unknown): GfsError {
   }
   const code = (error as { code?: string }).code;
   const reason = code ?? (error as Error).message ?? 'unreachable';
-  const gfsError = new GfsError('UNAVAILABLE', `cannot reach server (${reason})`, address);
+  const tls = tlsFailureText(code, String((error as Error).message));
+  const gfsError = new GfsError('UNAVAILABLE', tls ?? `cannot reach server (${reason})`, address);
   unreachable.add(gfsError);
-  if (code !== undefined && CONNECT_FAILURE_CODES.has(code)) neverSent.add(gfsError);
+  // A failed handshake, like a refused connection, means no request was sent.
+  if (code !== undefined && (CONNECT_FAILURE_CODES.has(code) || tls !== undefined)) neverSent.add(gfsError);
   return gfsError;
 }

@@ -2,6 +2,7 @@
 // shared protocol schemas, raw octet-stream bodies passed through as streams, and one error
 // handler that turns any failure into `{code, message}` with the status the code maps to.
 
+import type { Server as TlsServer } from 'node:tls';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -12,11 +13,17 @@ import Fastify, {
 import type { Logger } from 'pino';
 import { GfsError } from '../errors.js';
 import { CONTROL_BODY_BYTES_MAX, PIECE_BYTES_MAX } from '../limits.js';
+import type { ServerTls } from '../tls.js';
 import { logRequestFailure, peerOf } from './failure-log.js';
+import { answerPlainHttp } from './plain-to-tls.js';
 import type { BodyOf, ReplyOf, RouteDef } from './route.js';
 
-export function createRpcServer(logger: Logger): FastifyInstance {
+/** With `tls`, serves HTTPS only (a cluster is all TLS or all plain: docs/security-tls.md). */
+export function createRpcServer(logger: Logger, tls?: ServerTls): FastifyInstance {
   const app = Fastify({
+    // Typed as the http server: the https one has the same 'request' events and address(), all
+    // that the routes and the chunkserver's data path use.
+    ...((tls === undefined ? {} : { https: { cert: tls.cert, key: tls.key } }) as object),
     loggerInstance: logger as FastifyBaseLogger,
     // Per-request log lines would dominate the data path; failures are logged by the handlers below.
     logController: new LogController({ disableRequestLogging: true }),
@@ -25,6 +32,7 @@ export function createRpcServer(logger: Logger): FastifyInstance {
     // Ajv must not coerce or strip: a malformed request is refused, never reinterpreted.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
+  if (tls !== undefined) answerPlainHttp(app.server as unknown as TlsServer);
   // Data bodies stay streams: handlers consume them piece by piece with bounded memory.
   app.addContentTypeParser('application/octet-stream', { bodyLimit: PIECE_BYTES_MAX }, (_request, payload, done) => {
     done(null, payload);

@@ -19,8 +19,9 @@ import {
   securityOf,
   sizeOption,
 } from '../options.js';
+import { addServerTlsOptions, serverTlsOf, type TlsFlags, tlsCaOf } from '../tls-options.js';
 
-interface ChunkserverFlags {
+interface ChunkserverFlags extends TlsFlags {
   port: number;
   data: string;
   host: string;
@@ -37,7 +38,7 @@ interface ChunkserverFlags {
 }
 
 export function registerChunkserver(program: Command): void {
-  program
+  const command = program
     .command('chunkserver')
     .description('run a chunkserver')
     .requiredOption('--port <port>', 'port to listen on', portOption)
@@ -64,26 +65,30 @@ export function registerChunkserver(program: Command): void {
       '--secret-file <file>',
       'file holding the cluster secret: the master’s DATA/cluster.secret (default: GFS_SECRET)',
     )
-    .option('--insecure', 'no cluster secret, tokens or permission checks: every server of the cluster must agree')
-    .action(async (flags: ChunkserverFlags, command: Command) => {
-      // `--master` is the program-wide option (accepted before or after the command name).
-      const masterUrl = command.optsWithGlobals<{ master: string }>().master;
-      const { startChunkserver } = await import('../../../chunkserver/main.js');
-      await runInForeground(() =>
-        startChunkserver({
-          masterUrl,
-          host: flags.host,
-          port: flags.port,
-          dataDir: flags.data,
-          ...(flags.advertise === undefined ? {} : { advertise: flags.advertise }),
-          rack: flags.rack,
-          heartbeatMs: flags.heartbeat,
-          ...securityOf(flags),
-          ...(flags.capacity === undefined ? {} : { capacityBytesMax: flags.capacity }),
-          scrub: { bytesPerSecond: flags.scrubRate, idleMs: flags.scrubIdle, intervalMs: flags.scrubInterval },
-          // The node binding (its id, from DATA) is added by startChunkserver once the id is read.
-          logger: createLogger({ role: 'chunkserver' }, { level: flags.logLevel }),
-        }),
-      );
-    });
+    .option('--insecure', 'no cluster secret, tokens or permission checks: every server of the cluster must agree');
+  addServerTlsOptions(command).action(async (flags: ChunkserverFlags) => {
+    // `--master` is the program-wide option (accepted before or after the command name).
+    const masterUrl = command.optsWithGlobals<{ master: string }>().master;
+    const tls = serverTlsOf(command, flags);
+    const ca = tlsCaOf(command);
+    const { startChunkserver } = await import('../../../chunkserver/main.js');
+    await runInForeground(() =>
+      startChunkserver({
+        masterUrl,
+        host: flags.host,
+        port: flags.port,
+        dataDir: flags.data,
+        ...(flags.advertise === undefined ? {} : { advertise: flags.advertise }),
+        rack: flags.rack,
+        heartbeatMs: flags.heartbeat,
+        ...securityOf(flags),
+        ...(flags.capacity === undefined ? {} : { capacityBytesMax: flags.capacity }),
+        scrub: { bytesPerSecond: flags.scrubRate, idleMs: flags.scrubIdle, intervalMs: flags.scrubInterval },
+        ...(tls === undefined ? {} : { tls }),
+        ...(ca === undefined ? {} : { ca }),
+        // The node binding (its id, from DATA) is added by startChunkserver once the id is read.
+        logger: createLogger({ role: 'chunkserver' }, { level: flags.logLevel }),
+      }),
+    );
+  });
 }

@@ -1,7 +1,8 @@
 // `gfs cluster --data DIR [--chunkservers N] [--port P]`: a master on P, N chunkservers on
 // P+1..P+N and the web gateway on P+N+1 (or --gateway-port) as child processes on loopback (this
-// same CLI), logs in DIR/logs/. Prints the master's URL, then the gateway's, once every
-// chunkserver has registered and the gateway answers; on SIGINT/SIGTERM stops the children, exit 0.
+// same CLI), logs in DIR/logs/; with --tls-cert/--tls-key every one of them serves HTTPS. Prints
+// the master's URL, then the gateway's, once every chunkserver has registered and the gateway
+// answers; on SIGINT/SIGTERM stops the children, exit 0.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
@@ -12,9 +13,11 @@ import { GfsError } from '../../../shared/errors.js';
 import { RpcClient } from '../../../shared/http/client.js';
 import { statusRoute } from '../../../shared/protocol/heartbeat.js';
 import { ensureSecretFile, SECRET_ENV } from '../../../shared/security/cluster-secret.js';
+import { isTlsFailure, readCaFile, readServerTls } from '../../../shared/tls.js';
 import { delay } from '../../sdk/retry.js';
 import { configKey } from '../config/names.js';
 import { countOption, portOption } from '../options.js';
+import { type TlsFlags, tlsCaPathOf, tlsPathsOf } from '../tls-options.js';
 
 /** Longest wait for the master and every chunkserver to come up. */
 const STARTUP_TIMEOUT_MS = 60_000;
@@ -22,7 +25,7 @@ const STARTUP_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 const LOOPBACK = '127.0.0.1';
 
-interface ClusterFlags {
+interface ClusterFlags extends TlsFlags {
   data: string;
   chunkservers: number;
   port: number;
@@ -53,9 +56,14 @@ export function registerCluster(program: Command): void {
     .option('--port <port>', "master's port; chunkservers take the following ones", portOption, 7070)
     .option('--gateway-port <port>', "the web gateway's port (default: the one after the chunkservers')", portOption);
   const passed = passedOptions(program);
-  for (const { option } of passed) command.addOption(option);
+  for (const { option } of passed) {
+    // The gateway serves with the same certificate (passed to it by runCluster, not as a role's option).
+    if (option.long === '--tls-cert' || option.long === '--tls-key')
+      option.description = option.description.replace(/\)$/, ', gateway)');
+    command.addOption(option);
+  }
   command.action(async (flags: ClusterFlags) => {
-    await runCluster(flags, childArgs(command, passed), childEnv(program));
+    await runCluster(flags, childArgs(command, passed), childEnv(program), clusterTls(command, flags));
   });
 }
 
@@ -94,6 +102,34 @@ function passedOptions(program: Command): PassedOption[] {
   return [...passed.values()];
 }
 
+/** The cluster's TLS settings: every child serves with the same certificate and trusts the same CA. */
+interface ClusterTls {
+  /** Flags for the gateway, which is no master or chunkserver option the cluster passes on. */
+  serverArgs: string[];
+  /** `--tls-ca FILE` for every child: the program-wide option, whose variable they do not get. */
+  caArgs: string[];
+  /** PEM of the CA, for the cluster's own start-up checks. */
+  ca?: string;
+  scheme: 'http' | 'https';
+}
+
+/**
+ * Checks the certificate, key and CA here, before any child starts: a bad file is one line naming
+ * it (exit 1), not a child that dies in its log. Paths are made absolute for the children.
+ */
+function clusterTls(command: Command, flags: ClusterFlags): ClusterTls {
+  const paths = tlsPathsOf(command, flags);
+  const caPath = tlsCaPathOf(command);
+  const ca = caPath === undefined ? undefined : readCaFile(caPath);
+  if (paths !== undefined) readServerTls(paths.cert, paths.key);
+  return {
+    serverArgs: paths === undefined ? [] : ['--tls-cert', resolve(paths.cert), '--tls-key', resolve(paths.key)],
+    caArgs: caPath === undefined ? [] : ['--tls-ca', resolve(caPath)],
+    ...(ca === undefined ? {} : { ca }),
+    scheme: paths === undefined ? 'http' : 'https',
+  };
+}
+
 function childArgs(command: Command, passed: readonly PassedOption[]): Record<'master' | 'chunkserver', string[]> {
   const args: Record<'master' | 'chunkserver', string[]> = { master: [], chunkserver: [] };
   for (const { option, roles } of passed) {
@@ -128,6 +164,7 @@ async function runCluster(
   flags: ClusterFlags,
   args: Record<'master' | 'chunkserver', string[]>,
   env: NodeJS.ProcessEnv,
+  tls: ClusterTls,
 ): Promise<void> {
   const dataDir = resolve(flags.data);
   const logDir = join(dataDir, 'logs');
@@ -141,7 +178,7 @@ async function runCluster(
     process.exit(1);
   }
   const masterAddress = `${LOOPBACK}:${flags.port}`;
-  const masterUrl = `http://${masterAddress}`;
+  const masterUrl = `${tls.scheme}://${masterAddress}`;
   const children: Child[] = [];
   const start = (name: string, argv: string[], hasData = true) => {
     if (hasData) mkdirSync(join(dataDir, name), { recursive: true });
@@ -176,27 +213,37 @@ async function runCluster(
     String(flags.port),
     '--data',
     join(dataDir, 'master'),
+    ...tls.caArgs,
     ...args.master,
   ]);
   for (let i = 1; i <= flags.chunkservers; i++) {
     const where = ['--master', masterUrl, '--host', LOOPBACK, '--port', String(flags.port + i)];
-    start(`cs${i}`, ['chunkserver', ...where, '--data', join(dataDir, `cs${i}`), ...args.chunkserver]);
+    start(`cs${i}`, ['chunkserver', ...where, '--data', join(dataDir, `cs${i}`), ...tls.caArgs, ...args.chunkserver]);
   }
 
   const gatewayPort = flags.gatewayPort ?? flags.port + flags.chunkservers + 1;
   const gatewayAddress = `${LOOPBACK}:${gatewayPort}`;
-  start('gateway', ['gateway', '--master', masterUrl, '--host', LOOPBACK, '--port', String(gatewayPort)], false);
+  const gatewayWhere = ['--master', masterUrl, '--host', LOOPBACK, '--port', String(gatewayPort)];
+  start('gateway', ['gateway', ...gatewayWhere, ...tls.caArgs, ...tls.serverArgs], false);
+  const gatewayUrl = `${tls.scheme}://${gatewayAddress}`;
 
+  const rpc = new RpcClient({
+    connectionsPerOrigin: 1,
+    timeoutMs: 5_000,
+    ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+  });
   try {
-    await waitUntilUp(masterAddress, flags.chunkservers, children, logDir);
-    await waitForGateway(gatewayAddress, children, logDir);
+    await waitUntilUp(rpc, masterUrl, flags.chunkservers, children, logDir);
+    await waitForGateway(rpc, gatewayUrl, children, logDir);
   } catch (error) {
     const message = error instanceof GfsError ? `${error.message}: ${error.subject}` : String(error);
     process.stderr.write(`gfs: cluster failed to start: ${message}\n`);
     await stopAndExit(1);
     return;
+  } finally {
+    await rpc.close();
   }
-  process.stdout.write(`master: ${masterUrl}\ngateway: http://${gatewayAddress}\n`);
+  process.stdout.write(`master: ${masterUrl}\ngateway: ${gatewayUrl}\n`);
   // Runs until a signal stops it (stopAndExit exits the process); the children keep it alive.
   await new Promise<void>((resolveNever) => {
     for (const child of children) {
@@ -226,42 +273,47 @@ async function shareClusterSecret(
   args.chunkserver.push('--secret-file', path);
 }
 
-/** Polls the master's status until it is ready with `count` live chunkservers. */
-async function waitUntilUp(masterAddress: string, count: number, children: Child[], logDir: string) {
-  const rpc = new RpcClient({ connectionsPerOrigin: 1, timeoutMs: 5_000 });
+/**
+ * Polls the master's status until it is ready with `count` live chunkservers. A TLS failure (a CA
+ * that does not sign the certificate) will not pass by waiting: it ends the start-up at once.
+ */
+async function waitUntilUp(rpc: RpcClient, masterUrl: string, count: number, children: Child[], logDir: string) {
   const giveUpAt = Date.now() + STARTUP_TIMEOUT_MS;
-  try {
-    for (;;) {
-      throwIfExited(children, logDir);
-      try {
-        const status = await rpc.call(masterAddress, statusRoute, {});
-        const alive = status.chunkservers.filter((server) => server.alive).length;
-        if (status.ready && alive >= count) return;
-      } catch {
-        // Not up yet: keep polling until the deadline.
-      }
-      if (Date.now() > giveUpAt) {
-        throw new GfsError('UNAVAILABLE', `not up after ${STARTUP_TIMEOUT_MS / 1000} s`, masterAddress);
-      }
-      await delay(100);
+  for (;;) {
+    throwIfExited(children, logDir);
+    try {
+      const status = await rpc.call(masterUrl, statusRoute, {});
+      const alive = status.chunkservers.filter((server) => server.alive).length;
+      if (status.ready && alive >= count) return;
+    } catch (error) {
+      if (isTlsFailure(error)) throw error;
+      // Not up yet: keep polling until the deadline.
     }
-  } finally {
-    await rpc.close();
+    if (Date.now() > giveUpAt) {
+      throw new GfsError('UNAVAILABLE', `not up after ${STARTUP_TIMEOUT_MS / 1000} s`, masterUrl);
+    }
+    await delay(100);
   }
 }
 
 /** Polls the gateway's /healthz until it answers 200 (it listens within a second of starting). */
-async function waitForGateway(address: string, children: Child[], logDir: string): Promise<void> {
+async function waitForGateway(rpc: RpcClient, url: string, children: Child[], logDir: string): Promise<void> {
   const giveUpAt = Date.now() + STARTUP_TIMEOUT_MS;
   for (;;) {
     throwIfExited(children, logDir);
-    const ok = await fetch(`http://${address}/healthz`, { signal: AbortSignal.timeout(5_000) }).then(
-      (response) => response.ok,
-      () => false,
+    const ok = await rpc.request(url, { method: 'GET', path: '/healthz' }).then(
+      async (response) => {
+        await response.body.dump();
+        return response.statusCode === 200;
+      },
+      (error: unknown) => {
+        if (isTlsFailure(error)) throw error;
+        return false;
+      },
     );
     if (ok) return;
     if (Date.now() > giveUpAt) {
-      throw new GfsError('UNAVAILABLE', `gateway not up after ${STARTUP_TIMEOUT_MS / 1000} s`, address);
+      throw new GfsError('UNAVAILABLE', `gateway not up after ${STARTUP_TIMEOUT_MS / 1000} s`, url);
     }
     await delay(100);
   }

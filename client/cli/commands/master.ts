@@ -25,8 +25,9 @@ import {
   securityOf,
   sizeOption,
 } from '../options.js';
+import { addServerTlsOptions, serverTlsOf, type TlsFlags, tlsCaOf } from '../tls-options.js';
 
-interface MasterFlags {
+interface MasterFlags extends TlsFlags {
   port: number;
   data: string;
   host: string;
@@ -46,7 +47,7 @@ interface MasterFlags {
 }
 
 export function registerMaster(program: Command): void {
-  program
+  const command = program
     .command('master')
     .description('run the master')
     .requiredOption('--port <port>', 'port to listen on', portOption)
@@ -101,26 +102,31 @@ export function registerMaster(program: Command): void {
       '--secret-file <file>',
       'file holding the cluster secret (default: GFS_SECRET, else DATA/cluster.secret, created on first start)',
     )
-    .option('--insecure', 'no cluster secret, tokens or permission checks: every server of the cluster must agree')
-    .action(async (flags: MasterFlags) => {
-      const { startMaster } = await import('../../../master/main.js');
-      await runInForeground(() =>
-        startMaster({
-          host: flags.host,
-          port: flags.port,
-          ...(flags.advertise === undefined ? {} : { advertise: flags.advertise }),
-          dataDir: flags.data,
-          ...(flags.chunkSize === undefined ? {} : { chunkSizeBytes: flags.chunkSize }),
-          replication: flags.replication,
-          leaseMs: flags.lease,
-          deadAfterMs: flags.deadAfter,
-          trashRetentionMs: flags.trashRetention,
-          startupWaitMs: flags.startupWait,
-          rebalance: { bytesPerSecond: flags.rebalanceRate, thresholdPercent: flags.rebalanceThreshold },
-          checkpointEveryRecords: flags.checkpointEvery,
-          ...securityOf(flags),
-          logger: createLogger({ role: 'master', node: `${flags.host}:${flags.port}` }, { level: flags.logLevel }),
-        }),
-      );
-    });
+    .option('--insecure', 'no cluster secret, tokens or permission checks: every server of the cluster must agree');
+  addServerTlsOptions(command).action(async (flags: MasterFlags) => {
+    // Read before anything starts: a bad file is one line naming it, not a failed handshake later.
+    const tls = serverTlsOf(command, flags);
+    const ca = tlsCaOf(command);
+    const { startMaster } = await import('../../../master/main.js');
+    await runInForeground(() =>
+      startMaster({
+        host: flags.host,
+        port: flags.port,
+        ...(flags.advertise === undefined ? {} : { advertise: flags.advertise }),
+        dataDir: flags.data,
+        ...(flags.chunkSize === undefined ? {} : { chunkSizeBytes: flags.chunkSize }),
+        replication: flags.replication,
+        leaseMs: flags.lease,
+        deadAfterMs: flags.deadAfter,
+        trashRetentionMs: flags.trashRetention,
+        startupWaitMs: flags.startupWait,
+        rebalance: { bytesPerSecond: flags.rebalanceRate, thresholdPercent: flags.rebalanceThreshold },
+        checkpointEveryRecords: flags.checkpointEvery,
+        ...securityOf(flags),
+        ...(tls === undefined ? {} : { tls }),
+        ...(ca === undefined ? {} : { ca }),
+        logger: createLogger({ role: 'master', node: `${flags.host}:${flags.port}` }, { level: flags.logLevel }),
+      }),
+    );
+  });
 }

@@ -58,6 +58,10 @@ describe('path arguments', () => {
     });
   });
 
+  it('reaches gfs://host:port with the scheme of the default master (a cluster is all TLS or all plain)', () => {
+    expect(parseTarget('gfs://other:9/a', 'https://m:1')).toMatchObject({ master: 'https://other:9', path: '/a' });
+  });
+
   it('takes plain absolute paths as cluster paths for cluster-only commands', () => {
     expect(parseClusterTarget('/a/b/', master)).toMatchObject({ kind: 'cluster', master, path: '/a/b' });
     expect(() => parseClusterTarget('rel/x', master)).toThrow(GfsError);
