@@ -1,12 +1,13 @@
 // The gateway's composition root: one GfsClient (the gateway is a client of the cluster, its data
 // never passes through the master), an express app with the REST file API, the dashboard and the
-// ops routes, and a node:http server tuned for uploads that take minutes.
+// ops routes, and a node:http server guarded like every gfs server (shared/http/connection-guard.ts).
 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { GfsClient } from '../client/sdk/client.js';
 import { GfsError } from '../shared/errors.js';
+import { guardConnections, HTTP_SERVER_OPTIONS } from '../shared/http/connection-guard.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { serveDashboard } from './dashboard-routes.js';
 import { errorHandler } from './errors.js';
@@ -28,8 +29,6 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Time allowed for the request headers; the body of an upload may then take as long as it needs. */
-const HEADERS_TIMEOUT_MS = 60_000;
 /** On stop, requests in flight get this long to finish before their connections are cut. */
 const STOP_GRACE_MS = 5_000;
 
@@ -51,10 +50,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   app.use((req, _res, next) => next(new GfsError('NOT_FOUND', 'no such route', `${req.method} ${req.path}`)));
   app.use(errorHandler(logger));
 
-  const server = createServer(app);
-  // Node's default (5 min for a whole request) would cut a large upload short.
-  server.requestTimeout = 0;
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  // No total time for a request (an upload may take minutes), only for a stalled one.
+  const server = createServer(HTTP_SERVER_OPTIONS, app);
+  guardConnections(server);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -11,7 +11,8 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import { GfsError } from '../errors.js';
-import { CONTROL_BODY_BYTES_MAX, PIECE_BYTES_MAX } from '../limits.js';
+import { CONTROL_BODY_BYTES_MAX, HTTP_KEEP_ALIVE_TIMEOUT_MS, PIECE_BYTES_MAX } from '../limits.js';
+import { guardConnections, HTTP_SERVER_OPTIONS } from './connection-guard.js';
 import { logRequestFailure, peerOf } from './failure-log.js';
 import type { BodyOf, ReplyOf, RouteDef } from './route.js';
 
@@ -21,10 +22,12 @@ export function createRpcServer(logger: Logger): FastifyInstance {
     // Per-request log lines would dominate the data path; failures are logged by the handlers below.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: CONTROL_BODY_BYTES_MAX,
-    keepAliveTimeout: 65_000,
+    http: HTTP_SERVER_OPTIONS,
+    keepAliveTimeout: HTTP_KEEP_ALIVE_TIMEOUT_MS,
     // Ajv must not coerce or strip: a malformed request is refused, never reinterpreted.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
+  guardConnections(app.server);
   // Data bodies stay streams: handlers consume them piece by piece with bounded memory.
   app.addContentTypeParser('application/octet-stream', { bodyLimit: PIECE_BYTES_MAX }, (_request, payload, done) => {
     done(null, payload);
