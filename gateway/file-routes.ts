@@ -45,49 +45,70 @@ export function fileRoutes(client: GfsClient): RequestHandler {
   };
 }
 
+/** What one operation gets: the cluster path the URL names, and the multer upload handler. */
+interface OperationContext {
+  client: GfsClient;
+  upload: RequestHandler;
+  req: Request;
+  res: Response;
+  path: string;
+}
+
+/**
+ * Every operation of the file API, keyed `METHOD op` (`op` empty when the query has none): the one
+ * table both the dispatcher and the route list (docs, the route fuzzer) are derived from.
+ */
+const OPERATIONS: Record<string, (context: OperationContext) => Promise<void>> = {
+  'GET ': ({ client, req, res, path }) => sendContent(client, req, res, path),
+  'HEAD ': ({ client, req, res, path }) => sendContent(client, req, res, path),
+  'GET list': async ({ client, res, path }) => {
+    const entries = await client.readdir(path);
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    res.json(entries.map(entryJson));
+  },
+  'GET stat': async ({ client, res, path }) => {
+    res.json(statJson(await client.stat(path)));
+  },
+  'PUT ': async ({ client, req, res, path }) => {
+    await writeAtomically(client, path, req, { overwrite: queryFlag(req, 'overwrite', true) });
+    res
+      .status(201)
+      .location(`${FILES_PREFIX}${encodePath(path)}`)
+      .json(statJson(await client.stat(path)));
+  },
+  'DELETE ': async ({ client, req, res, path }) => {
+    await client.rm(path, { recursive: queryFlag(req, 'recursive', false) });
+    res.status(204).end();
+  },
+  'POST mkdir': async ({ client, req, res, path }) => {
+    await client.mkdir(path, { recursive: queryFlag(req, 'parents', false) });
+    res.status(201).json(statJson(await client.stat(path)));
+  },
+  'POST rename': async ({ client, req, res, path }) => {
+    const to = clusterPathParam('to', queryString(req, 'to'));
+    await client.rename(path, to);
+    res.json(statJson(await client.stat(to)));
+  },
+  'POST upload': ({ client, upload, req, res, path }) => receiveUpload(client, upload, req, res, path),
+};
+
+/** The file API's operations as `{method, op}` (op undefined: none in the query). */
+export const FILE_OPERATIONS: readonly { method: string; op: string | undefined }[] = Object.keys(OPERATIONS).map(
+  (key) => {
+    const [method = '', op = ''] = key.split(' ');
+    return { method, op: op === '' ? undefined : op };
+  },
+);
+
 async function serve(client: GfsClient, upload: RequestHandler, req: Request, res: Response): Promise<void> {
   const path = clusterPathOf(req.path);
   const op = queryString(req, 'op');
-  switch (`${req.method} ${op ?? ''}`) {
-    case 'GET ':
-    case 'HEAD ':
-      return sendContent(client, req, res, path);
-    case 'GET list': {
-      const entries = await client.readdir(path);
-      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      res.json(entries.map(entryJson));
-      return;
-    }
-    case 'GET stat':
-      res.json(statJson(await client.stat(path)));
-      return;
-    case 'PUT ': {
-      await writeAtomically(client, path, req, { overwrite: queryFlag(req, 'overwrite', true) });
-      res
-        .status(201)
-        .location(`${FILES_PREFIX}${encodePath(path)}`)
-        .json(statJson(await client.stat(path)));
-      return;
-    }
-    case 'DELETE ':
-      await client.rm(path, { recursive: queryFlag(req, 'recursive', false) });
-      res.status(204).end();
-      return;
-    case 'POST mkdir':
-      await client.mkdir(path, { recursive: queryFlag(req, 'parents', false) });
-      res.status(201).json(statJson(await client.stat(path)));
-      return;
-    case 'POST rename': {
-      const to = clusterPathParam('to', queryString(req, 'to'));
-      await client.rename(path, to);
-      res.json(statJson(await client.stat(to)));
-      return;
-    }
-    case 'POST upload':
-      return receiveUpload(client, upload, req, res, path);
-    default:
-      throw new GfsError('INVALID_ARGUMENT', `no such operation: ${req.method} op=${op ?? '(none)'}`, req.originalUrl);
+  const key = `${req.method} ${op ?? ''}`;
+  const operation = Object.hasOwn(OPERATIONS, key) ? OPERATIONS[key] : undefined;
+  if (operation === undefined) {
+    throw new GfsError('INVALID_ARGUMENT', `no such operation: ${req.method} op=${op ?? '(none)'}`, req.originalUrl);
   }
+  await operation({ client, upload, req, res, path });
 }
 
 /** GET/HEAD: the file's bytes (or the one range asked for), streamed from the chunkservers. */
