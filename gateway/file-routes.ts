@@ -2,6 +2,7 @@
 // WebHDFS: GET content (one HTTP Range honoured) or `?op=list|stat`, PUT a raw body, DELETE, and
 // POST `?op=mkdir|rename&to=<path>` or `?op=upload` (a multipart form, the dashboard's browser).
 
+import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
@@ -145,7 +146,19 @@ async function sendContent(client: GfsClient, req: Request, res: Response, path:
     res.end();
     return;
   }
-  await pipeline(client.createReadStream(path, { start, end }), res).catch((error: unknown) => {
+  const body = client.createReadStream(path, { start, end });
+  try {
+    // Nothing is sent before the first bytes are in hand: a read that fails at once (no replica
+    // reachable, every one stale) is answered as an error, where piping would have destroyed
+    // the response and the client would see the connection reset instead.
+    await once(body, 'readable');
+  } catch (error) {
+    body.destroy();
+    res.removeHeader('Content-Range');
+    res.removeHeader('Content-Length');
+    throw error;
+  }
+  await pipeline(body, res).catch((error: unknown) => {
     // The client went away mid-download: nothing to answer. Any other failure is cut short.
     if (res.destroyed && (req.destroyed || req.socket.destroyed)) return;
     throw error;
