@@ -88,6 +88,14 @@ export const CHUNK_POOL_SWEEP_MS = 1_000;
  */
 export const CHUNK_POOL_USABLE_MS_MIN = 2_000;
 
+/**
+ * Chunks a lease may allocate before the one it asks for (holes, in a write past a file's end):
+ * 64 GiB of holes at the default chunk size. Each hole is a real chunk on every replica, so
+ * without a bound one request naming a far index (a hostile client, or a bug) would have the
+ * chunkservers create millions of files while the request runs for hours. A sparse file that
+ * must grow further does so in steps (a write, then the next far one), or through truncate.
+ */
+export const HOLE_CHUNKS_PER_LEASE_MAX = 1_024;
 /** Retries of one chunk mutation or read before the SDK reports failure. */
 export const CLIENT_RETRIES_MAX = 12;
 export const CLIENT_RETRY_BACKOFF_MS = 250;
