@@ -183,12 +183,22 @@ async function receiveUpload(
   }
   uploadTargets.set(req, { directory, overwrite: queryFlag(req, 'overwrite', true) });
   await new Promise<void>((resolve, reject) => {
-    upload(req, res, (error?: unknown) => (error === undefined ? resolve() : reject(error)));
+    upload(req, res, (error?: unknown) => (error === undefined ? resolve() : reject(uploadError(error, directory))));
   });
   const files = (req.files ?? []) as Express.Multer.File[];
   if (files.length === 0) throw new GfsError('INVALID_ARGUMENT', 'no file in the form (field "file")', directory);
   const stored = await Promise.all(files.map((file) => client.stat(file.path)));
   res.status(201).json({ files: stored.map(entryJson) });
+}
+
+/**
+ * What a failed upload tells its client. Writes into gfs fail with GfsErrors and multer's limits
+ * with MulterErrors (both mapped by errors.ts); anything else comes from busboy parsing the body
+ * ("Unexpected end of form", "Malformed part header"): the client sent a broken form.
+ */
+function uploadError(error: unknown, directory: string): unknown {
+  if (error instanceof GfsError || error instanceof multer.MulterError || !(error instanceof Error)) return error;
+  return new GfsError('INVALID_ARGUMENT', `malformed multipart body: ${error.message}`, directory);
 }
 
 function queryString(req: Request, name: string): string | undefined {
