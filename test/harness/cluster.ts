@@ -29,6 +29,8 @@ export interface ClusterOptions {
   chunkserverArgs?: readonly string[];
   /** Each chunkserver reaches the master through its own TcpProxy, so a test can cut it off. */
   proxiedMaster?: boolean;
+  /** Where the cluster's temporary root is made (default: the system's temporary directory). */
+  parentDir?: string;
 }
 
 interface Node {
@@ -60,7 +62,7 @@ export class TestCluster {
   }
 
   static async start(options: ClusterOptions = {}): Promise<TestCluster> {
-    const root = await mkdtemp(join(tmpdir(), 'gfs-test-'));
+    const root = await mkdtemp(join(options.parentDir ?? tmpdir(), 'gfs-test-'));
     const masterPort = await freePort();
     const masterArgs = [
       'master',
