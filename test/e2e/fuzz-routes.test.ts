@@ -23,7 +23,7 @@ import { TestCluster } from '../harness/cluster.js';
 import { freePort } from '../harness/free-port.js';
 import { ESCAPE_MARKER } from '../harness/fuzz/hostile.js';
 import { authenticate, type FuzzResponse, sendRaw } from '../harness/fuzz/raw-http.js';
-import { type FuzzTargets, requestsFor } from '../harness/fuzz/requests.js';
+import { type FuzzTargets, LEAK_MARKERS, requestsFor } from '../harness/fuzz/requests.js';
 import {
   documentedRoutes,
   type RouteEntry,
@@ -142,6 +142,8 @@ function checkAnswer(response: FuzzResponse): void {
   if (response.status >= 500 && !ALLOWED_5XX_CODES.has(response.code ?? '')) {
     throw new Error(`answered ${response.status}: ${response.head}`);
   }
+  const leaked = LEAK_MARKERS.find((marker) => response.text.includes(marker));
+  if (leaked !== undefined) throw new Error(`answered with a file from outside (${leaked}): ${response.head}`);
 }
 
 /** Runs `work` over `items`, at most `limit` at once. */
@@ -253,7 +255,7 @@ describe('slow and flooding clients', () => {
             const stalled = await openConnection(port);
             stalled.socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
             // More connections than the bound, each silent, none ever closed by this client.
-            const flood = [];
+            const flood: { socket: Socket; closed: Promise<number> }[] = [];
             for (let i = 0; i < HTTP_CONNECTIONS_MAX + 64; i += 256) {
               const batch = await Promise.all(
                 Array.from({ length: Math.min(256, HTTP_CONNECTIONS_MAX + 64 - i) }, () => openConnection(port)),

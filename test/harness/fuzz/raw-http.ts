@@ -19,6 +19,8 @@ export interface FuzzResponse {
   code: string | undefined;
   /** The start of the answer, to explain a failure. */
   head: string;
+  /** The answer as far as it was kept (KEPT_BYTES_MAX), as latin1 text. */
+  text: string;
 }
 
 /**
@@ -69,5 +71,5 @@ export function sendRaw(port: number, request: FuzzRequest, timeoutMs: number): 
 function parseAnswer(text: string): FuzzResponse {
   const status = /^HTTP\/1\.[01] (\d{3})/.exec(text);
   const code = /"code"\s*:\s*"([A-Z_]+)"/.exec(text);
-  return { status: status === null ? 0 : Number(status[1]), code: code?.[1], head: text.slice(0, 600) };
+  return { status: status === null ? 0 : Number(status[1]), code: code?.[1], head: text.slice(0, 600), text };
 }

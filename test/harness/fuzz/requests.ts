@@ -51,8 +51,9 @@ export function requestsFor(entry: RouteEntry, targets: FuzzTargets): fc.Arbitra
     case 'apply-inline':
       return inlineRequest(entry.url, route.kind === 'apply-inline', values);
     case 'ops':
+      return simpleGet(fc.constant(entry.url));
     case 'static':
-      return simpleGet(entry.url);
+      return simpleGet(staticUrl(entry.url));
     case 'file':
       return fileRequest(route.method, route.op, values);
   }
@@ -278,13 +279,33 @@ function inlineRequest(url: string, withSerial: boolean, values: Values): fc.Arb
     });
 }
 
-function simpleGet(url: string): fc.Arbitrary<FuzzRequest> {
-  return fc.record({ method: methodOf('GET'), query: strayQuery }).map(({ method, query }) => ({
+function simpleGet(url: fc.Arbitrary<string>): fc.Arbitrary<FuzzRequest> {
+  return fc.record({ method: methodOf('GET'), url, query: strayQuery }).map(({ method, url: path, query }) => ({
     method,
-    target: `${url}${query}`,
+    target: `${path}${query}`,
     headers: {},
   }));
 }
+
+/** A static file's URL, or one that tries to climb out of the directory static files come from. */
+function staticUrl(url: string): fc.Arbitrary<string> {
+  return fc.oneof(
+    { weight: 3, arbitrary: fc.constant(url) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .array(fc.constantFrom('..', '%2e%2e', '..%2f..', '%2e%2e%5c', '.%2e'), { minLength: 1, maxLength: 8 })
+        .chain((ups) => fc.constantFrom(...LEAK_TARGETS).map((target) => `/${ups.join('/')}/${target}`)),
+    },
+    { weight: 1, arbitrary: urlText(hostileString).map((text) => `/${text}`) },
+  );
+}
+
+/** Files outside the servers' directories a traversal would try to read (`leakMarkers` finds them). */
+const LEAK_TARGETS = ['etc/passwd', 'package.json', '..%2fpackage.json', 'gateway/main.ts'];
+
+/** Text that only a file read from outside the servers' directories would put in an answer. */
+export const LEAK_MARKERS = ['root:x:0:0', '"name": "gfs"', 'startGateway('];
 
 /** Range headers of every shape RFC 9110 allows and many it does not. */
 const rangeHeader: fc.Arbitrary<string | undefined> = fc.oneof(
