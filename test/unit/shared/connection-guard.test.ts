@@ -77,6 +77,25 @@ describe('connection guard', () => {
     expect(outcome.received).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*done$/);
   });
 
+  it('keeps a connection whose body waits unread in the server (backpressure), then takes it whole', async () => {
+    const bodyBytes = 8 * 1024 * 1024;
+    const port = await start((request, response) => {
+      // Reads nothing for three idle periods: the client has sent what fits, the rest waits on us.
+      setTimeout(() => {
+        let received = 0;
+        request.on('data', (piece: Buffer) => {
+          received += piece.length;
+        });
+        request.on('end', () => response.end(String(received)));
+      }, IDLE_MS * 3);
+    });
+    const outcome = await rawExchange(
+      port,
+      `PUT / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: ${bodyBytes}\r\n\r\n${'b'.repeat(bodyBytes)}`,
+    );
+    expect(outcome.received).toMatch(new RegExp(`^HTTP/1\\.1 200 OK[\\s\\S]*${bodyBytes}$`));
+  });
+
   it('cuts a client that does not read its response', async () => {
     const bodyBytes = 64 * 1024 * 1024;
     const port = await start((_request, response) => {
