@@ -4,6 +4,7 @@
 // string, whatever is accepted stays inside.
 
 import { join, resolve } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parsePushUrl } from '../../../chunkserver/http/push.js';
@@ -13,6 +14,7 @@ import { clusterPathOf } from '../../../gateway/file-path.js';
 import { GfsError } from '../../../shared/errors.js';
 import { NAME_BYTES_MAX, PATH_BYTES_MAX } from '../../../shared/limits.js';
 import { normalizePath } from '../../../shared/paths.js';
+import { HandleSchema } from '../../../shared/protocol/common.js';
 import { codeOf } from '../../harness/error-code.js';
 
 const ESCAPES = [
@@ -42,6 +44,13 @@ describe('chunk handles', () => {
     }
     expect(checkHandle('0')).toBe('0');
     expect(checkHandle('18446744073709551615')).toBe('18446744073709551615');
+  });
+
+  it('the protocol schema for handles accepts exactly the canonical ones', () => {
+    for (const handle of [...ESCAPES, '01', '007', '+1', '0x10', '1'.repeat(21)]) {
+      expect(Value.Check(HandleSchema, handle), JSON.stringify(handle)).toBe(false);
+    }
+    for (const handle of ['0', '7', '18446744073709551615']) expect(Value.Check(HandleSchema, handle)).toBe(true);
   });
 
   it('any accepted handle, as a file name, stays directly inside the data directory', () => {
