@@ -14,7 +14,7 @@ import { clusterPathOf } from '../../../gateway/file-path.js';
 import { GfsError } from '../../../shared/errors.js';
 import { NAME_BYTES_MAX, PATH_BYTES_MAX } from '../../../shared/limits.js';
 import { normalizePath } from '../../../shared/paths.js';
-import { HandleSchema } from '../../../shared/protocol/common.js';
+import { AddressSchema, HandleSchema } from '../../../shared/protocol/common.js';
 import { codeOf } from '../../harness/error-code.js';
 
 const ESCAPES = [
@@ -85,6 +85,17 @@ describe('chunk handles', () => {
       ).toBe('INVALID_ARGUMENT');
     }
     expect(parsePushUrl('/push/abcdEFGH_-12').dataId).toBe('abcdEFGH_-12');
+  });
+});
+
+describe('peer addresses', () => {
+  it('are host:port in a small alphabet: nothing that could make http://<address> another URL', () => {
+    for (const address of ['127.0.0.1:7071', '[fd00::2]:7071', 'gfs_cs1.example:7071']) {
+      expect(Value.Check(AddressSchema, address), address).toBe(true);
+    }
+    for (const address of ['a b:1', 'x@evil:1', 'http://a:1', 'a/b:1', 'a:1?x', 'a:1#', 'ab', '', 'a\0:1']) {
+      expect(Value.Check(AddressSchema, address), JSON.stringify(address)).toBe(false);
+    }
   });
 });
 
