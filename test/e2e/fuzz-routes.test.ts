@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   HTTP_CONNECTIONS_CHECK_MS,
   HTTP_CONNECTIONS_MAX,
+  HTTP_HEADER_BYTES_MAX,
   HTTP_HEADERS_TIMEOUT_MS,
   SERIAL_GAP_WAIT_MS,
 } from '../../shared/limits.js';
@@ -243,6 +244,20 @@ async function withDeadline<T>(work: Promise<T>, ms: number, what: string): Prom
 }
 
 describe('slow and flooding clients', () => {
+  it('a request head over the bound is refused with 431 by every server', async () => {
+    for (const { name, port } of allPorts()) {
+      const oversized = { method: 'GET', target: '/healthz', headers: { 'x-big': 'h'.repeat(HTTP_HEADER_BYTES_MAX) } };
+      const response = await sendRaw(port, authenticate(oversized), ANSWER_TIMEOUT_MS);
+      expect(response.status, name).toBe(431);
+      const fine = await sendRaw(
+        port,
+        authenticate({ method: 'GET', target: '/healthz', headers: {} }),
+        ANSWER_TIMEOUT_MS,
+      );
+      expect(fine.status, name).toBe(200);
+    }
+  });
+
   const cutWithinMs = HTTP_HEADERS_TIMEOUT_MS + HTTP_CONNECTIONS_CHECK_MS + 3_000;
 
   it('a stalled request head is cut, and idle connections past the bound cannot keep clients out', async () => {
