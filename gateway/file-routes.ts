@@ -2,6 +2,7 @@
 // WebHDFS: GET content (one HTTP Range honoured) or `?op=list|stat`, PUT a raw body, DELETE, and
 // POST `?op=mkdir|rename&to=<path>` or `?op=upload` (a multipart form, the dashboard's browser).
 
+import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
@@ -45,49 +46,70 @@ export function fileRoutes(client: GfsClient): RequestHandler {
   };
 }
 
+/** What one operation gets: the cluster path the URL names, and the multer upload handler. */
+interface OperationContext {
+  client: GfsClient;
+  upload: RequestHandler;
+  req: Request;
+  res: Response;
+  path: string;
+}
+
+/**
+ * Every operation of the file API, keyed `METHOD op` (`op` empty when the query has none): the one
+ * table both the dispatcher and the route list (docs, the route fuzzer) are derived from.
+ */
+const OPERATIONS: Record<string, (context: OperationContext) => Promise<void>> = {
+  'GET ': ({ client, req, res, path }) => sendContent(client, req, res, path),
+  'HEAD ': ({ client, req, res, path }) => sendContent(client, req, res, path),
+  'GET list': async ({ client, res, path }) => {
+    const entries = await client.readdir(path);
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    res.json(entries.map(entryJson));
+  },
+  'GET stat': async ({ client, res, path }) => {
+    res.json(statJson(await client.stat(path)));
+  },
+  'PUT ': async ({ client, req, res, path }) => {
+    await writeAtomically(client, path, req, { overwrite: queryFlag(req, 'overwrite', true) });
+    res
+      .status(201)
+      .location(`${FILES_PREFIX}${encodePath(path)}`)
+      .json(statJson(await client.stat(path)));
+  },
+  'DELETE ': async ({ client, req, res, path }) => {
+    await client.rm(path, { recursive: queryFlag(req, 'recursive', false) });
+    res.status(204).end();
+  },
+  'POST mkdir': async ({ client, req, res, path }) => {
+    await client.mkdir(path, { recursive: queryFlag(req, 'parents', false) });
+    res.status(201).json(statJson(await client.stat(path)));
+  },
+  'POST rename': async ({ client, req, res, path }) => {
+    const to = clusterPathParam('to', queryString(req, 'to'));
+    await client.rename(path, to);
+    res.json(statJson(await client.stat(to)));
+  },
+  'POST upload': ({ client, upload, req, res, path }) => receiveUpload(client, upload, req, res, path),
+};
+
+/** The file API's operations as `{method, op}` (op undefined: none in the query). */
+export const FILE_OPERATIONS: readonly { method: string; op: string | undefined }[] = Object.keys(OPERATIONS).map(
+  (key) => {
+    const [method = '', op = ''] = key.split(' ');
+    return { method, op: op === '' ? undefined : op };
+  },
+);
+
 async function serve(client: GfsClient, upload: RequestHandler, req: Request, res: Response): Promise<void> {
   const path = clusterPathOf(req.path);
   const op = queryString(req, 'op');
-  switch (`${req.method} ${op ?? ''}`) {
-    case 'GET ':
-    case 'HEAD ':
-      return sendContent(client, req, res, path);
-    case 'GET list': {
-      const entries = await client.readdir(path);
-      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      res.json(entries.map(entryJson));
-      return;
-    }
-    case 'GET stat':
-      res.json(statJson(await client.stat(path)));
-      return;
-    case 'PUT ': {
-      await writeAtomically(client, path, req, { overwrite: queryFlag(req, 'overwrite', true) });
-      res
-        .status(201)
-        .location(`${FILES_PREFIX}${encodePath(path)}`)
-        .json(statJson(await client.stat(path)));
-      return;
-    }
-    case 'DELETE ':
-      await client.rm(path, { recursive: queryFlag(req, 'recursive', false) });
-      res.status(204).end();
-      return;
-    case 'POST mkdir':
-      await client.mkdir(path, { recursive: queryFlag(req, 'parents', false) });
-      res.status(201).json(statJson(await client.stat(path)));
-      return;
-    case 'POST rename': {
-      const to = clusterPathParam('to', queryString(req, 'to'));
-      await client.rename(path, to);
-      res.json(statJson(await client.stat(to)));
-      return;
-    }
-    case 'POST upload':
-      return receiveUpload(client, upload, req, res, path);
-    default:
-      throw new GfsError('INVALID_ARGUMENT', `no such operation: ${req.method} op=${op ?? '(none)'}`, req.originalUrl);
+  const key = `${req.method} ${op ?? ''}`;
+  const operation = Object.hasOwn(OPERATIONS, key) ? OPERATIONS[key] : undefined;
+  if (operation === undefined) {
+    throw new GfsError('INVALID_ARGUMENT', `no such operation: ${req.method} op=${op ?? '(none)'}`, req.originalUrl);
   }
+  await operation({ client, upload, req, res, path });
 }
 
 /** GET/HEAD: the file's bytes (or the one range asked for), streamed from the chunkservers. */
@@ -124,7 +146,19 @@ async function sendContent(client: GfsClient, req: Request, res: Response, path:
     res.end();
     return;
   }
-  await pipeline(client.createReadStream(path, { start, end }), res).catch((error: unknown) => {
+  const body = client.createReadStream(path, { start, end });
+  try {
+    // Nothing is sent before the first bytes are in hand: a read that fails at once (no replica
+    // reachable, every one stale) is answered as an error, where piping would have destroyed
+    // the response and the client would see the connection reset instead.
+    await once(body, 'readable');
+  } catch (error) {
+    body.destroy();
+    res.removeHeader('Content-Range');
+    res.removeHeader('Content-Length');
+    throw error;
+  }
+  await pipeline(body, res).catch((error: unknown) => {
     // The client went away mid-download: nothing to answer. Any other failure is cut short.
     if (res.destroyed && (req.destroyed || req.socket.destroyed)) return;
     throw error;
@@ -149,12 +183,22 @@ async function receiveUpload(
   }
   uploadTargets.set(req, { directory, overwrite: queryFlag(req, 'overwrite', true) });
   await new Promise<void>((resolve, reject) => {
-    upload(req, res, (error?: unknown) => (error === undefined ? resolve() : reject(error)));
+    upload(req, res, (error?: unknown) => (error === undefined ? resolve() : reject(uploadError(error, directory))));
   });
   const files = (req.files ?? []) as Express.Multer.File[];
   if (files.length === 0) throw new GfsError('INVALID_ARGUMENT', 'no file in the form (field "file")', directory);
   const stored = await Promise.all(files.map((file) => client.stat(file.path)));
   res.status(201).json({ files: stored.map(entryJson) });
+}
+
+/**
+ * What a failed upload tells its client. Writes into gfs fail with GfsErrors and multer's limits
+ * with MulterErrors (both mapped by errors.ts); anything else comes from busboy parsing the body
+ * ("Unexpected end of form", "Malformed part header"): the client sent a broken form.
+ */
+function uploadError(error: unknown, directory: string): unknown {
+  if (error instanceof GfsError || error instanceof multer.MulterError || !(error instanceof Error)) return error;
+  return new GfsError('INVALID_ARGUMENT', `malformed multipart body: ${error.message}`, directory);
 }
 
 function queryString(req: Request, name: string): string | undefined {

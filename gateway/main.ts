@@ -1,13 +1,14 @@
 // The gateway's composition root: one GfsClient (the gateway is a client of the cluster, its data
 // never passes through the master), an express app with the REST file API, the dashboard and the
-// ops routes, and a node:http server tuned for uploads that take minutes.
+// ops routes, and a node:http server guarded like every gfs server (shared/http/connection-guard.ts).
 
-import { createServer } from 'node:http';
+import { createServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { GfsClient } from '../client/sdk/client.js';
 import { GfsError } from '../shared/errors.js';
+import { guardConnections, HTTP_SERVER_OPTIONS } from '../shared/http/connection-guard.js';
 import { answerPlainHttp } from '../shared/http/plain-to-tls.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import type { ServerTls } from '../shared/tls.js';
@@ -35,8 +36,6 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Time allowed for the request headers; the body of an upload may then take as long as it needs. */
-const HEADERS_TIMEOUT_MS = 60_000;
 /** On stop, requests in flight get this long to finish before their connections are cut. */
 const STOP_GRACE_MS = 5_000;
 
@@ -58,11 +57,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   app.use((req, _res, next) => next(new GfsError('NOT_FOUND', 'no such route', `${req.method} ${req.path}`)));
   app.use(errorHandler(logger));
 
-  const server = options.tls === undefined ? createServer(app) : createHttpsServer(options.tls, app);
+  // No total time for a request (an upload may take minutes), only for a stalled one.
+  const server =
+    options.tls === undefined
+      ? createServer(HTTP_SERVER_OPTIONS, app)
+      : createHttpsServer({ ...HTTP_SERVER_OPTIONS, ...options.tls }, app);
   if (server instanceof HttpsServer) answerPlainHttp(server);
-  // Node's default (5 min for a whole request) would cut a large upload short.
-  server.requestTimeout = 0;
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  // The https server has the same connection events and timeouts as the http one.
+  guardConnections(server as unknown as HttpServer);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

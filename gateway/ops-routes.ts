@@ -5,11 +5,12 @@
 import type { Express, Request } from 'express';
 import { METRICS_CONTENT_TYPE, ServerMetrics } from '../shared/metrics/registry.js';
 import { RequestMetrics, UNMATCHED_ROUTE } from '../shared/metrics/request-metrics.js';
+import { HEALTHZ_URL, METRICS_URL } from '../shared/protocol/ops.js';
 import { CLUSTER_ROUTE } from './dashboard-routes.js';
 import { FILES_PREFIX } from './file-routes.js';
 
 /** Route labels: fixed prefixes, then the dashboard's static files. */
-const NAMED_ROUTES = [`${FILES_PREFIX}/`, CLUSTER_ROUTE, '/healthz', '/metrics'];
+const NAMED_ROUTES = [`${FILES_PREFIX}/`, CLUSTER_ROUTE, HEALTHZ_URL, METRICS_URL];
 
 export function serveOpsRoutes(app: Express): RequestMetrics {
   const metrics = new ServerMetrics();
@@ -24,10 +25,10 @@ export function serveOpsRoutes(app: Express): RequestMetrics {
   });
   // Ready as soon as it listens: each request reaches the master on its own, and the dashboard
   // shows a master that cannot be reached.
-  app.get('/healthz', (_req, res) => {
+  app.get(HEALTHZ_URL, (_req, res) => {
     res.type('text/plain').send('ok\n');
   });
-  app.get('/metrics', (_req, res, next) => {
+  app.get(METRICS_URL, (_req, res, next) => {
     metrics.render().then((text) => res.type(METRICS_CONTENT_TYPE).send(text), next);
   });
   return requests;

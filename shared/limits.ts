@@ -88,6 +88,14 @@ export const CHUNK_POOL_SWEEP_MS = 1_000;
  */
 export const CHUNK_POOL_USABLE_MS_MIN = 2_000;
 
+/**
+ * Chunks a lease may allocate before the one it asks for (holes, in a write past a file's end):
+ * 64 GiB of holes at the default chunk size. Each hole is a real chunk on every replica, so
+ * without a bound one request naming a far index (a hostile client, or a bug) would have the
+ * chunkservers create millions of files while the request runs for hours. A sparse file that
+ * must grow further does so in steps (a write, then the next far one), or through truncate.
+ */
+export const HOLE_CHUNKS_PER_LEASE_MAX = 1_024;
 /** Retries of one chunk mutation or read before the SDK reports failure. */
 export const CLIENT_RETRIES_MAX = 12;
 export const CLIENT_RETRY_BACKOFF_MS = 250;
@@ -276,6 +284,42 @@ export const SCRUB_POLL_MS_MAX = 1_000;
 export const CHECKPOINT_EVERY_RECORDS = 200_000;
 /** Largest JSON control request; data travels as octet-stream pieces bounded by PIECE_BYTES_MAX. */
 export const CONTROL_BODY_BYTES_MAX = 8 * MiB;
+/**
+ * Largest request head (request line and headers) any server reads: node's own default, written
+ * down so it is a decision. gfs requests carry a few short headers; a path of PATH_BYTES_MAX
+ * bytes, percent-encoded in a gateway URL (×3), still fits. A bigger head is answered 431.
+ */
+export const HTTP_HEADER_BYTES_MAX = 16 * KiB;
+/**
+ * Time a connection has to deliver a complete request head, from its first byte or (for a new
+ * connection) from its accept: a client sends its head in one or two packets, so only a slow or
+ * stalled client (slowloris) takes this long. Answered 408 and closed. Checked every
+ * HTTP_CONNECTIONS_CHECK_MS, so a stalled head is cut within the sum of the two.
+ */
+export const HTTP_HEADERS_TIMEOUT_MS = 10_000;
+export const HTTP_CONNECTIONS_CHECK_MS = 1_000;
+/**
+ * A request body (or a response the client does not read) that makes no progress for this long
+ * has its connection cut. An inactivity bound, not a total one: a 16 MiB piece or a gigabyte
+ * upload through the gateway takes as long as it needs while bytes keep moving. Equal to
+ * RPC_TIMEOUT_MS: a gfs sender stalled this long has given up on its call already. Time the
+ * server itself spends on a request (a clone, a serial-order wait) is not inactivity.
+ */
+export const HTTP_IDLE_TIMEOUT_MS = 30_000;
+/**
+ * An idle keep-alive connection is closed after this long. Longer than the SDK pool's 30 s, so
+ * the client, not the server, ends idle connections (no request lost to a close race).
+ */
+export const HTTP_KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/**
+ * Open connections one server accepts at once; beyond, new ones are closed as they arrive. Every
+ * gfs peer pools at most 32 connections per server (shared/http/client.ts, the SDK's pool), and
+ * only as many as it has requests in flight: a chunkserver in a cluster of 20 with 8 clients (SDK,
+ * mount or gateway) and the master's 3 pools could see (19 + 8 + 3) × 32 = 960 at the most. The
+ * bound leaves four times that, and caps the file descriptors and socket buffers a client that
+ * opens connections and sends nothing can take (each is also cut after HTTP_HEADERS_TIMEOUT_MS).
+ */
+export const HTTP_CONNECTIONS_MAX = 4_096;
 /** Entries in one readdir answer; bounds memory on both ends. */
 export const LIST_ENTRIES_MAX = 1_000_000;
 
@@ -292,6 +336,8 @@ assert(SCRUB_PIECE_BYTES % CHECKSUM_BLOCK_BYTES === 0, 'a scrub piece is whole c
 assert(SCRUB_PIECE_BYTES <= PIECE_BYTES_MAX, 'a scrub piece is a read the store serves');
 assert(REVOKE_DRAIN_MS_MAX < RPC_TIMEOUT_MS, 'a revoke answers before its caller gives up');
 assert(CONNECT_TIMEOUT_MS < RPC_TIMEOUT_MS, 'a connection is made well within a call');
+assert(HTTP_IDLE_TIMEOUT_MS >= RPC_TIMEOUT_MS, 'a call that is still waiting is not cut as idle');
+assert(HTTP_CONNECTIONS_CHECK_MS < HTTP_HEADERS_TIMEOUT_MS, 'stalled heads are found well within their timeout');
 assert(TRASH_PURGE_BATCH_MAX <= TRASH_LIST_MAX, 'one purge never exceeds what a listing shows');
 
 /** Largest record for record append: a quarter of the chunk, so padding wastes at most 25%. */

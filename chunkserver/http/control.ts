@@ -21,6 +21,7 @@ import {
   syncRoute,
   writeRoute,
 } from '../../shared/protocol/data.js';
+import { HEALTHZ_URL, METRICS_URL } from '../../shared/protocol/ops.js';
 import type { Mutator } from '../mutation/mutator.js';
 import type { Cloner } from '../replication/cloner.js';
 import type { ChunkStore } from '../store/chunk-store.js';
@@ -50,9 +51,9 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): 
   serveRoute(app, copyLocalRoute, async (body) => ({
     sizeBytes: await deps.store.copyLocal(body.from, body.to, body.version),
   }));
-  app.get('/healthz', async (_request, reply) => {
+  app.get(HEALTHZ_URL, async (_request, reply) => {
     if (!deps.isReady()) throw new GfsError('NOT_READY', 'not yet registered with the master');
     return reply.type('text/plain').send('ok\n');
   });
-  app.get('/metrics', async (_request, reply) => reply.type(METRICS_CONTENT_TYPE).send(await deps.metrics.render()));
+  app.get(METRICS_URL, async (_request, reply) => reply.type(METRICS_CONTENT_TYPE).send(await deps.metrics.render()));
 }

@@ -34,13 +34,14 @@ export function installDataPath(app: FastifyInstance, target: DataPathTarget, lo
   server.removeAllListeners('request');
   const observe = (route: string, request: IncomingMessage, response: ServerResponse) => {
     const startedMs = performance.now();
+    // Taken now: by the time the response closes, the request may have lost its socket.
+    const peer = peerOf(request.socket);
     response.once('close', () => {
       const durationMs = performance.now() - startedMs;
       target.requests?.observe(route, request.method ?? '-', response.statusCode, durationMs / 1000);
       const failure = failureOf(response);
       if (failure !== undefined) {
         const status = failure.error.httpStatus;
-        const peer = peerOf(request.socket);
         logRequestFailure(
           logger,
           { route, method: request.method ?? '-', peer, status, durationMs },

@@ -4,8 +4,9 @@
 
 import type { IncomingMessage } from 'node:http';
 import { GfsError } from '../../shared/errors.js';
+import { ADDRESS_PATTERN } from '../../shared/protocol/common.js';
 
-const ADDRESS = /^[A-Za-z0-9.\-[\]:]{3,300}$/;
+const ADDRESS = new RegExp(ADDRESS_PATTERN);
 /** Longer chains than any replication factor are refused. */
 const ADDRESSES_MAX = 16;
 

@@ -7,6 +7,7 @@
 // replica that did not ack stays at the old version and is stale forever.
 
 import { GfsError } from '../../shared/errors.js';
+import { HOLE_CHUNKS_PER_LEASE_MAX } from '../../shared/limits.js';
 import type { Logger } from '../../shared/log.js';
 import type { LeaseGrant } from '../../shared/protocol/chunks.js';
 import type { RecentCreations } from '../chunkservers/recent-creations.js';
@@ -174,6 +175,13 @@ export class LeaseManager {
         if (grant !== undefined) return grant;
         // The file's chunk was copied on write (or the path names another file now): look again.
         continue;
+      }
+      if (index - file.chunks.length > HOLE_CHUNKS_PER_LEASE_MAX) {
+        throw new GfsError(
+          'INVALID_ARGUMENT',
+          `chunk ${index} is more than ${HOLE_CHUNKS_PER_LEASE_MAX} chunks past the file's last (${file.chunks.length - 1})`,
+          path,
+        );
       }
       const pending = this.allocating.get(path);
       if (pending !== undefined) {

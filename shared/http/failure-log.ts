@@ -34,9 +34,16 @@ export function logRequestFailure(logger: Logger, failure: RequestFailure, error
   } else logger.debug(fields, `request failed: ${error.message}`);
 }
 
-/** `host:port` of the other end of a socket (`-` once it is gone). */
-export function peerOf(socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string {
-  return socket.remoteAddress === undefined ? '-' : `${socket.remoteAddress}:${socket.remotePort ?? 0}`;
+/**
+ * `host:port` of the other end of a socket (`-` once it is gone). Node sets a request's `socket`
+ * to null once the connection is torn down, whatever its type says: a response that closes after
+ * its client went away must still be logged, not crash the server.
+ */
+export function peerOf(
+  socket: { remoteAddress?: string | undefined; remotePort?: number | undefined } | null | undefined,
+): string {
+  if (socket === null || socket === undefined || socket.remoteAddress === undefined) return '-';
+  return `${socket.remoteAddress}:${socket.remotePort ?? 0}`;
 }
 
 export function asGfsError(error: unknown, subject: string): GfsError {

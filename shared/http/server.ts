@@ -12,8 +12,9 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import { GfsError } from '../errors.js';
-import { CONTROL_BODY_BYTES_MAX, PIECE_BYTES_MAX } from '../limits.js';
+import { CONTROL_BODY_BYTES_MAX, HTTP_KEEP_ALIVE_TIMEOUT_MS, PIECE_BYTES_MAX } from '../limits.js';
 import type { ServerTls } from '../tls.js';
+import { guardConnections, HTTP_SERVER_OPTIONS } from './connection-guard.js';
 import { logRequestFailure, peerOf } from './failure-log.js';
 import { answerPlainHttp } from './plain-to-tls.js';
 import type { BodyOf, ReplyOf, RouteDef } from './route.js';
@@ -23,16 +24,18 @@ export function createRpcServer(logger: Logger, tls?: ServerTls): FastifyInstanc
   const app = Fastify({
     // Typed as the http server: the https one has the same 'request' events and address(), all
     // that the routes and the chunkserver's data path use.
-    ...((tls === undefined ? {} : { https: { cert: tls.cert, key: tls.key } }) as object),
+    ...((tls === undefined ? {} : { https: { ...HTTP_SERVER_OPTIONS, cert: tls.cert, key: tls.key } }) as object),
     loggerInstance: logger as FastifyBaseLogger,
     // Per-request log lines would dominate the data path; failures are logged by the handlers below.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: CONTROL_BODY_BYTES_MAX,
-    keepAliveTimeout: 65_000,
+    http: HTTP_SERVER_OPTIONS,
+    keepAliveTimeout: HTTP_KEEP_ALIVE_TIMEOUT_MS,
     // Ajv must not coerce or strip: a malformed request is refused, never reinterpreted.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
   if (tls !== undefined) answerPlainHttp(app.server as unknown as TlsServer);
+  guardConnections(app.server);
   // Data bodies stay streams: handlers consume them piece by piece with bounded memory.
   app.addContentTypeParser('application/octet-stream', { bodyLimit: PIECE_BYTES_MAX }, (_request, payload, done) => {
     done(null, payload);

@@ -169,6 +169,13 @@ describe('gateway REST API with curl', () => {
       [[], '/api/v1/files/rest/%2E%2E/etc', 400, 'INVALID_PATH'],
       [['-X', 'POST'], '/api/v1/files/rest?op=rename', 400, 'INVALID_ARGUMENT'],
       [['-X', 'POST'], '/api/v1/files/rest?op=mkdir', 409, 'ALREADY_EXISTS'],
+      // A form cut off inside its first part: busboy's parse error is the client's, not the gateway's.
+      [
+        ['-H', 'content-type: multipart/form-data; boundary=b', '--data-binary', '--b\r\nnot a part header'],
+        '/api/v1/files/rest?op=upload',
+        400,
+        'INVALID_ARGUMENT',
+      ],
     ];
     for (const [args, path, status, code] of cases) {
       const result = await curl(args, path);

@@ -30,6 +30,8 @@ export interface ClusterOptions {
   chunkserverArgs?: readonly string[];
   /** Each chunkserver reaches the master through its own TcpProxy, so a test can cut it off. */
   proxiedMaster?: boolean;
+  /** Where the cluster's temporary root is made (default: the system's temporary directory). */
+  parentDir?: string;
 }
 
 interface Node {
@@ -61,7 +63,7 @@ export class TestCluster {
   }
 
   static async start(options: ClusterOptions = {}): Promise<TestCluster> {
-    const root = await mkdtemp(join(tmpdir(), 'gfs-test-'));
+    const root = await mkdtemp(join(options.parentDir ?? tmpdir(), 'gfs-test-'));
     // As `gfs cluster` does: one secret file for every server (issue 7).
     const { path: secretFile } = await ensureSecretFile(root);
     const masterPort = await freePort();

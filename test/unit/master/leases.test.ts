@@ -8,6 +8,7 @@ import { locateChunks } from '../../../master/chunkservers/locate.js';
 import type { GrantBody } from '../../../master/leases/grants.js';
 import { MasterNode } from '../../../master/master-node.js';
 import { GfsError } from '../../../shared/errors.js';
+import { HOLE_CHUNKS_PER_LEASE_MAX } from '../../../shared/limits.js';
 import { silentLogger } from '../../../shared/log.js';
 
 const CHUNK = 1024 * 1024;
@@ -123,6 +124,17 @@ describe('new chunks', () => {
     expect(file?.type === 'file' && file.chunks).toEqual([expect.any(String), expect.any(String), grant.handle]);
     expect(h.grants.filter((g) => g.body.leaseMs !== undefined).map((g) => g.body.handle)).toEqual([grant.handle]);
     expect(grant.secondaries).toEqual([]);
+  });
+
+  it('refuses a chunk further past the end than the hole bound, allocating nothing', async () => {
+    const h = await harness();
+    await h.register('cs1');
+    await createFile(h, '/f');
+    await expect(h.node.leases.lease('/f', HOLE_CHUNKS_PER_LEASE_MAX + 1)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    expect(h.grants).toHaveLength(0);
+    expect(h.node.state.chunks.size).toBe(0);
   });
 
   it('concurrent requests for the same new chunk allocate it once', async () => {
