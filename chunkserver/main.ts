@@ -5,8 +5,10 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lockDataDir } from '../shared/dir-lock.js';
+import type { GfsError } from '../shared/errors.js';
 import { advertisedAddress } from '../shared/host-port.js';
 import { RpcClient } from '../shared/http/client.js';
+import { PeerVerifier, requirePeerSignatures } from '../shared/http/peer-auth.js';
 import { observeRequests } from '../shared/http/request-metrics-hook.js';
 import { boundPort, createRpcServer, listen } from '../shared/http/server.js';
 import {
@@ -17,6 +19,7 @@ import {
   SCRUB_POLL_MS_MAX,
 } from '../shared/limits.js';
 import { createLogger, type Logger } from '../shared/log.js';
+import { CHUNKSERVER_PEER_ROUTES } from '../shared/protocol/peer-routes.js';
 import type { ClusterKeys } from '../shared/security/keys.js';
 import { serverKeys, warnIfInsecure } from '../shared/security/server-keys.js';
 import { Reporter } from './heartbeat/reporter.js';
@@ -58,6 +61,12 @@ export interface ChunkserverOptions {
    */
   insecure?: boolean;
   secretFile?: string;
+  /**
+   * The master refused this chunkserver's first registration as unauthenticated (it does not hold
+   * the master's secret): registration stops and this is called with a one-line explanation
+   * (`gfs chunkserver` exits 1 with it). Without it the refusal is logged and retried.
+   */
+  onRefusedByMaster?: (error: GfsError) => void;
   logger?: Logger;
 }
 
@@ -111,7 +120,10 @@ export async function startChunkserver(
     await lock.release();
     throw error;
   }
-  const rpc = new RpcClient({ logger: logger.child({ module: 'rpc' }) });
+  // Registration, heartbeats, forwarding to secondaries and clone reads are signed with the
+  // cluster secret (pushes stream, and go unsigned); none under --insecure.
+  const rpc = new RpcClient({ logger: logger.child({ module: 'rpc' }), peerKey: keys?.peerRequest });
+  const peerVerifier = keys === null ? undefined : new PeerVerifier(keys.peerRequest, logger);
   const buffer = new PushBuffer({ bytesMax: tuning.pushBufferBytesMax, ttlMs: tuning.pushBufferTtlMs });
   const leases = new LeaseTable();
   const queues = new SerialQueues({ logger, gapWaitMs: tuning.serialGapWaitMs });
@@ -130,9 +142,11 @@ export async function startChunkserver(
 
   const app = createRpcServer(logger);
   observeRequests(app, metrics.requests);
+  if (peerVerifier !== undefined) requirePeerSignatures(app, peerVerifier, CHUNKSERVER_PEER_ROUTES);
   installDataPath(
     app,
     {
+      peerVerifier,
       buffer,
       rpc,
       store,
@@ -209,6 +223,8 @@ export async function startChunkserver(
     rpc,
     logger,
     deleteChunk: (handle) => mutator.deleteChunk(handle),
+    insecure: keys === null,
+    ...(options.onRefusedByMaster === undefined ? {} : { onRefused: options.onRefusedByMaster }),
   });
   reporter.start();
   scrubber.start();
