@@ -204,7 +204,7 @@ const REFUSAL_PREFIX = 'peer request refused: ';
 
 /**
  * The master's refusal as one line for the operator of this chunkserver: why, and what to do.
- * (`gfs: master refused this chunkserver: <why> (<advice>): <master>`.)
+ * (`gfs: master refused this chunkserver: <why>; <advice>: <master>`.)
  */
 export function refusalOf(error: GfsError, deps: Pick<ReporterDeps, 'masterUrl' | 'insecure'>): GfsError {
   const why = error.message.startsWith(REFUSAL_PREFIX) ? error.message.slice(REFUSAL_PREFIX.length) : error.message;
@@ -215,7 +215,7 @@ export function refusalOf(error: GfsError, deps: Pick<ReporterDeps, 'masterUrl' 
   else advice = "give it the master's DATA/cluster.secret";
   return new GfsError(
     'UNAUTHENTICATED',
-    `master refused this chunkserver: ${why} (${advice})`,
+    `master refused this chunkserver: ${why}; ${advice}`,
     hostPortOf(deps.masterUrl),
   );
 }
