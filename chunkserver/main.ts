@@ -8,6 +8,7 @@ import { lockDataDir } from '../shared/dir-lock.js';
 import { GfsError } from '../shared/errors.js';
 import { advertisedAddress } from '../shared/host-port.js';
 import { RpcClient } from '../shared/http/client.js';
+import { PeerVerifier, requirePeerSignatures } from '../shared/http/peer-auth.js';
 import { observeRequests } from '../shared/http/request-metrics-hook.js';
 import { boundPort, createRpcServer, listen } from '../shared/http/server.js';
 import {
@@ -18,6 +19,7 @@ import {
   SCRUB_POLL_MS_MAX,
 } from '../shared/limits.js';
 import { createLogger, type Logger } from '../shared/log.js';
+import { CHUNKSERVER_PEER_ROUTES } from '../shared/protocol/peer-routes.js';
 import type { ClusterKeys } from '../shared/security/keys.js';
 import { serverKeys, warnIfInsecure } from '../shared/security/server-keys.js';
 import { type ServerTls, schemeOf } from '../shared/tls.js';
@@ -65,6 +67,12 @@ export interface ChunkserverOptions {
   tls?: ServerTls;
   /** PEM certificates trusted on top of Node's roots when calling the master and peers (`--tls-ca`). */
   ca?: string;
+  /**
+   * The master refused this chunkserver's first registration as unauthenticated (it does not hold
+   * the master's secret): registration stops and this is called with a one-line explanation
+   * (`gfs chunkserver` exits 1 with it). Without it the refusal is logged and retried.
+   */
+  onRefusedByMaster?: (error: GfsError) => void;
   logger?: Logger;
 }
 
@@ -133,12 +141,16 @@ export async function startChunkserver(
     await lock.release();
     throw error;
   }
+  // Registration, heartbeats, forwarding to secondaries and clone reads are signed with the
+  // cluster secret (pushes stream, and go unsigned); none under --insecure.
   const rpc = new RpcClient({
     logger: logger.child({ module: 'rpc' }),
     // Peers (the write chain, clone sources) are bare host:port: the same scheme as this server's.
     scheme: options.tls === undefined ? 'http' : 'https',
     ...(options.ca === undefined ? {} : { ca: options.ca }),
+    peerKey: keys?.peerRequest,
   });
+  const peerVerifier = keys === null ? undefined : new PeerVerifier(keys.peerRequest, logger);
   const buffer = new PushBuffer({ bytesMax: tuning.pushBufferBytesMax, ttlMs: tuning.pushBufferTtlMs });
   const leases = new LeaseTable();
   const queues = new SerialQueues({ logger, gapWaitMs: tuning.serialGapWaitMs });
@@ -157,9 +169,11 @@ export async function startChunkserver(
 
   const app = createRpcServer(logger, options.tls);
   observeRequests(app, metrics.requests);
+  if (peerVerifier !== undefined) requirePeerSignatures(app, peerVerifier, CHUNKSERVER_PEER_ROUTES);
   installDataPath(
     app,
     {
+      peerVerifier,
       buffer,
       rpc,
       store,
@@ -236,6 +250,8 @@ export async function startChunkserver(
     rpc,
     logger,
     deleteChunk: (handle) => mutator.deleteChunk(handle),
+    insecure: keys === null,
+    ...(options.onRefusedByMaster === undefined ? {} : { onRefused: options.onRefusedByMaster }),
   });
   reporter.start();
   scrubber.start();

@@ -5,6 +5,7 @@ import { lockDataDir } from '../shared/dir-lock.js';
 import { errorFromBody } from '../shared/errors.js';
 import { advertisedAddress } from '../shared/host-port.js';
 import { RpcClient } from '../shared/http/client.js';
+import { PeerVerifier, requirePeerSignatures } from '../shared/http/peer-auth.js';
 import { observeRequests } from '../shared/http/request-metrics-hook.js';
 import { boundPort, createRpcServer, listen } from '../shared/http/server.js';
 import {
@@ -23,9 +24,11 @@ import {
   grantRoute,
   revokeRoute,
 } from '../shared/protocol/data.js';
+import { MASTER_PEER_ROUTES } from '../shared/protocol/peer-routes.js';
 import type { ClusterKeys } from '../shared/security/keys.js';
 import { serverKeys, warnIfInsecure } from '../shared/security/server-keys.js';
 import type { ServerTls } from '../shared/tls.js';
+import { OrderRefusals } from './chunkservers/order-refusals.js';
 import { serveChunkRoutes } from './http/chunk-routes.js';
 import { serveChunkserverRoutes } from './http/chunkserver-routes.js';
 import { serveHealthRoutes } from './http/health-routes.js';
@@ -114,14 +117,17 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   }
   warnIfInsecure(keys, logger);
   const scheme = options.tls === undefined ? 'http' : 'https';
+  // Orders to chunkservers are signed with the cluster secret (none under --insecure).
   const peers = {
     logger: logger.child({ module: 'rpc' }),
     scheme,
     ...(options.ca === undefined ? {} : { ca: options.ca }),
+    peerKey: keys?.peerRequest,
   } as const;
   const rpc = new RpcClient({ timeoutMs: GRANT_TIMEOUT_MS, ...peers });
   const cutRpc = new RpcClient({ timeoutMs: CUT_TIMEOUT_MS, ...peers });
   const cloneRpc = new RpcClient({ timeoutMs: CLONE_TIMEOUT_MS, ...peers });
+  const refusals = new OrderRefusals(logger, keys === null);
   const closeRpc = () => Promise.all([rpc.close(), cutRpc.close(), cloneRpc.close()]);
   const metrics = new MasterMetrics();
   let node: MasterNode;
@@ -141,23 +147,23 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       ...(options.rebalance === undefined ? {} : { rebalance: options.rebalance }),
       clock: Date.now,
       grant: async (address, body) => {
-        await rpc.call(address, grantRoute, body);
+        await refusals.watch(address, rpc.call(address, grantRoute, body));
       },
       grantBatch: async (address, grants) => {
-        const { results } = await rpc.call(address, grantBatchRoute, { grants });
+        const { results } = await refusals.watch(address, rpc.call(address, grantBatchRoute, { grants }));
         return results.map((result) => (result === null ? undefined : errorFromBody(500, result, address)));
       },
       cut: async (address, body) => {
-        await cutRpc.call(address, chunkTruncateRoute, body);
+        await refusals.watch(address, cutRpc.call(address, chunkTruncateRoute, body));
       },
-      clone: (address, body) => cloneRpc.call(address, cloneRoute, body),
+      clone: (address, body) => refusals.watch(address, cloneRpc.call(address, cloneRoute, body)),
       // A revoke waits for mutations in serial order behind others, as a cut does.
       revoke: async (address, body) => {
-        await cutRpc.call(address, revokeRoute, body);
+        await refusals.watch(address, cutRpc.call(address, revokeRoute, body));
       },
       // A local copy moves up to a chunk of bytes on one disk, as a clone moves it across servers.
       copyLocal: async (address, body) => {
-        await cloneRpc.call(address, copyLocalRoute, body);
+        await refusals.watch(address, cloneRpc.call(address, copyLocalRoute, body));
       },
       oplogObserver: metrics.oplog,
       logger,
@@ -170,6 +176,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   metrics.watch(node);
   const app = createRpcServer(logger, options.tls);
   observeRequests(app, metrics.requests);
+  if (keys !== null) requirePeerSignatures(app, new PeerVerifier(keys.peerRequest, logger), MASTER_PEER_ROUTES);
   serveNamespaceRoutes(app, node);
   serveChunkRoutes(app, node);
   serveChunkserverRoutes(app, node, () => address);

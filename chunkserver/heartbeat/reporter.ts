@@ -8,6 +8,7 @@ import { GfsError } from '../../shared/errors.js';
 import type { RpcClient } from '../../shared/http/client.js';
 import type { ReplyOf } from '../../shared/http/route.js';
 import type { Logger } from '../../shared/log.js';
+import { OncePerKey } from '../../shared/once-per-key.js';
 import { corruptRoute, heartbeatRoute, registerRoute } from '../../shared/protocol/heartbeat.js';
 import type { LeaseTable } from '../mutation/lease-table.js';
 import type { ChunkStore } from '../store/chunk-store.js';
@@ -31,6 +32,14 @@ export interface ReporterDeps {
   rpc: RpcClient;
   logger: Logger;
   deleteChunk: (handle: string) => Promise<void>;
+  /** This chunkserver runs with --insecure (it signs nothing): said in a refusal's advice. */
+  insecure: boolean;
+  /**
+   * Called, and registration given up, when the master refuses the first registration as
+   * UNAUTHENTICATED (another secret, none, a clock far off): `gfs chunkserver` exits with it. Without
+   * it the refusal is logged (once per reason) and registration retried, as after any failure.
+   */
+  onRefused?: (error: GfsError) => void;
 }
 
 export class Reporter {
@@ -42,6 +51,7 @@ export class Reporter {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private registerBackoffMs = REGISTER_BACKOFF_MS_MIN;
+  private readonly refusalsLogged = new OncePerKey();
 
   constructor(private readonly deps: ReporterDeps) {}
 
@@ -85,10 +95,19 @@ export class Reporter {
         this.registerBackoffMs = REGISTER_BACKOFF_MS_MIN;
         this.schedule(this.deps.heartbeatMs);
       } catch (error) {
-        this.deps.logger.warn(
-          { err: error, retryMs: this.registerBackoffMs },
-          'registration with the master failed; retrying',
-        );
+        if (isRefusal(error)) {
+          const refusal = refusalOf(error, this.deps);
+          if (!this.ready && this.deps.onRefused !== undefined) {
+            this.deps.onRefused(refusal);
+            return;
+          }
+          this.logRefusal(refusal);
+        } else {
+          this.deps.logger.warn(
+            { err: error, retryMs: this.registerBackoffMs },
+            'registration with the master failed; retrying',
+          );
+        }
         this.schedule(this.registerBackoffMs);
         this.registerBackoffMs = Math.min(this.registerBackoffMs * 2, REGISTER_BACKOFF_MS_MAX);
       }
@@ -103,9 +122,17 @@ export class Reporter {
         this.schedule(0);
         return;
       }
-      this.deps.logger.warn({ err: error }, 'heartbeat failed');
+      if (isRefusal(error)) this.logRefusal(refusalOf(error, this.deps));
+      else this.deps.logger.warn({ err: error }, 'heartbeat failed');
     }
     this.schedule(this.deps.heartbeatMs);
+  }
+
+  /** Every request fails the same way until an operator acts: said once per reason, as an error. */
+  private logRefusal(refusal: GfsError): void {
+    if (this.refusalsLogged.first(refusal.message)) {
+      this.deps.logger.error({ master: refusal.subject }, `${refusal.message}; retrying (logged once per reason)`);
+    }
   }
 
   private async register(): Promise<void> {
@@ -167,4 +194,33 @@ export class Reporter {
     const capacityBytes = usedBytes + stats.bavail * stats.bsize;
     return { capacityBytes: Math.min(capacityBytes, this.deps.capacityBytesMax ?? capacityBytes), usedBytes };
   }
+}
+
+function isRefusal(error: unknown): error is GfsError {
+  return error instanceof GfsError && error.code === 'UNAUTHENTICATED';
+}
+
+const REFUSAL_PREFIX = 'peer request refused: ';
+
+/**
+ * The master's refusal as one line for the operator of this chunkserver: why, and what to do.
+ * (`gfs: master refused this chunkserver: <why>; <advice>: <master>`.)
+ */
+export function refusalOf(error: GfsError, deps: Pick<ReporterDeps, 'masterUrl' | 'insecure'>): GfsError {
+  const why = error.message.startsWith(REFUSAL_PREFIX) ? error.message.slice(REFUSAL_PREFIX.length) : error.message;
+  let advice: string;
+  if (why.startsWith('timestamp')) advice = "set both servers' clocks right (run NTP)";
+  else if (deps.insecure)
+    advice = "this chunkserver runs with --insecure: give it the master's DATA/cluster.secret with --secret-file";
+  else advice = "give it the master's DATA/cluster.secret";
+  return new GfsError(
+    'UNAUTHENTICATED',
+    `master refused this chunkserver: ${why}; ${advice}`,
+    hostPortOf(deps.masterUrl),
+  );
+}
+
+/** `http://host:port/` → `host:port`, as addresses are written in messages. */
+function hostPortOf(url: string): string {
+  return url.replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '');
 }

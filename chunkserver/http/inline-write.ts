@@ -6,8 +6,11 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GfsError } from '../../shared/errors.js';
+import { peerOf } from '../../shared/http/failure-log.js';
+import type { PeerVerifier } from '../../shared/http/peer-auth.js';
 import { INLINE_WRITE_BYTES_MAX } from '../../shared/limits.js';
 import { APPLY_INLINE_URL, BODY_CRC_HEADER, WRITE_INLINE_URL } from '../../shared/protocol/data.js';
+import { sha256Of } from '../../shared/security/peer-signature.js';
 import type { InlineApplyRequest, InlineWriteRequest, Mutator } from '../mutation/mutator.js';
 import type { ClaimedData } from '../push/push-buffer.js';
 import { type PushTarget, receivePush } from '../push/receive.js';
@@ -17,6 +20,8 @@ import { parseUrl, sendError, sendJson } from './respond.js';
 
 export interface InlineTarget extends PushTarget {
   mutator: Mutator;
+  /** Checks that an apply-inline comes from a server of the cluster; none under --insecure. */
+  peerVerifier?: PeerVerifier | undefined;
 }
 
 /** Push-buffer ids of inline bodies: never a client's (a '.' is outside the data-id alphabet). */
@@ -45,12 +50,17 @@ export async function handleInline(
       sendJson(response, 200, await target.mutator.writeInline(write, data));
       return;
     }
+    // Primary → secondary: refused before anything is read or ordered unless a server signed it.
+    target.peerVerifier?.checkHeaders('PUT', url, request.headers, peerOf(request.socket));
     const apply: InlineApplyRequest = { ...mutationParams(parsed), serial: integerParam(parsed, 'serial') };
     if (apply.serial < 1) throw new GfsError('INVALID_ARGUMENT', 'serial must be positive', url.slice(0, 200));
-    // The serial takes its turn even when the bytes did not arrive whole: later ones need not wait.
-    const data = await receiveInline(target, request, apply.handle).catch((error: unknown) =>
-      error instanceof GfsError ? error : new GfsError('REPLICA_FAILED', String(error), apply.handle),
-    );
+    // The serial takes its turn even when the bytes did not arrive whole, or not as signed (the
+    // signature proved the serial genuine): later ones need not wait.
+    const data = await receiveInline(target, request, apply.handle)
+      .then((received) => checkSignedBody(target, request, received))
+      .catch((error: unknown) =>
+        error instanceof GfsError ? error : new GfsError('REPLICA_FAILED', String(error), apply.handle),
+      );
     sendJson(response, 200, await target.mutator.applyInline(apply, data));
   } catch (error) {
     sendError(response, error, url);
@@ -63,6 +73,23 @@ function mutationParams(url: URL): { handle: string; version: number; offset: nu
     version: integerParam(url, 'version'),
     offset: integerParam(url, 'offset'),
   };
+}
+
+/** The received bytes against the digest their (verified) signature covers; released when refused. */
+function checkSignedBody(target: InlineTarget, request: IncomingMessage, data: ClaimedData): ClaimedData {
+  if (target.peerVerifier === undefined) return data;
+  try {
+    target.peerVerifier.checkBody(
+      request.headers,
+      sha256Of(data.pieces, data.bytes),
+      `PUT ${APPLY_INLINE_URL}`,
+      peerOf(request.socket),
+    );
+  } catch (error) {
+    data.release();
+    throw error;
+  }
+  return data;
 }
 
 /** The whole body, its CRC32C checked against the sender's; the caller releases it. */

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { Agent, type Dispatcher } from 'undici';
 import { errorFromBody, GfsError } from '../errors.js';
 import { CONNECT_TIMEOUT_MS, RPC_TIMEOUT_MS } from '../limits.js';
+import { signPeerRequest } from '../security/peer-signature.js';
 import { clientSecureContext, type Scheme, tlsFailureText } from '../tls.js';
 import type { BodyOf, ReplyOf, RouteDef } from './route.js';
 
@@ -27,6 +28,13 @@ export interface RpcClientOptions {
   scheme?: Scheme;
   /** PEM certificates trusted on top of Node's roots (`--tls-ca`): a cluster's own CA. */
   ca?: string;
+  /**
+   * The cluster's peer-request key (ClusterKeys.peerRequest) of a server calling another server:
+   * every JSON call, and every raw request whose body is bytes in hand (or none), is signed over
+   * exactly what is sent. A streamed body (a push forwarded down the chain) cannot be digested
+   * before it is sent and goes unsigned: chunk access tokens authorise those. Clients have none.
+   */
+  peerKey?: Buffer | undefined;
 }
 
 /** `host:port` or a URL → the origin undici wants; a bare address gets `scheme`. */
@@ -41,6 +49,7 @@ export class RpcClient {
   private readonly timeoutMs: number;
   private readonly logger: Logger | undefined;
   private readonly scheme: Scheme;
+  private readonly peerKey: Buffer | undefined;
   /** Aborts every request still in flight when close() runs out of patience. */
   private readonly aborter = new AbortController();
 
@@ -48,6 +57,7 @@ export class RpcClient {
     this.timeoutMs = options.timeoutMs ?? RPC_TIMEOUT_MS;
     this.logger = options.logger;
     this.scheme = options.scheme ?? 'http';
+    this.peerKey = options.peerKey;
     // Every request in flight listens on the one signal: hundreds at once are normal, not a leak.
     setMaxListeners(0, this.aborter.signal);
     this.dispatcher = new Agent({
@@ -123,11 +133,23 @@ export class RpcClient {
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
         signal: this.aborter.signal,
-        ...options,
+        ...this.signed(options),
       });
     } catch (error) {
       throw unavailable(address, error);
     }
+  }
+
+  /** The request with its peer signature headers, when this client signs and the body allows. */
+  private signed(options: Omit<Dispatcher.RequestOptions, 'origin'>): Omit<Dispatcher.RequestOptions, 'origin'> {
+    if (this.peerKey === undefined) return options;
+    const { body } = options;
+    // Signed at the moment of sending, so each attempt (a retry too) carries a fresh nonce.
+    if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) {
+      return options;
+    }
+    const signature = signPeerRequest(this.peerKey, options.method, options.path, body ?? '');
+    return { ...options, headers: withHeaders(options.headers, signature) };
   }
 
   private logFailure(method: string, route: string, peer: string, error: unknown, startedMs: number): void {
@@ -152,6 +174,17 @@ export class RpcClient {
       clearTimeout(timer);
     }
   }
+}
+
+/** `headers` (in any form undici takes) plus `extra`. */
+function withHeaders(
+  headers: Dispatcher.RequestOptions['headers'],
+  extra: Record<string, string>,
+): Dispatcher.RequestOptions['headers'] {
+  if (headers === undefined || headers === null) return extra;
+  if (Array.isArray(headers)) return [...headers, ...Object.entries(extra).flat()];
+  if (Symbol.iterator in headers) return { ...Object.fromEntries(headers as Iterable<[string, string]>), ...extra };
+  return { ...headers, ...extra };
 }
 
 /** Reads an error reply of a raw request into a GfsError. */

@@ -31,6 +31,19 @@ export function sha256Hex(body: Uint8Array | string): string {
   return createHash('sha256').update(body).digest('hex');
 }
 
+/** SHA-256 of the first `bytes` bytes of `pieces` (a body received into buffers that may be larger). */
+export function sha256Of(pieces: readonly Uint8Array[], bytes: number): string {
+  const hash = createHash('sha256');
+  let left = bytes;
+  for (const piece of pieces) {
+    if (left <= 0) break;
+    const used = Math.min(piece.length, left);
+    hash.update(used === piece.length ? piece : piece.subarray(0, used));
+    left -= used;
+  }
+  return hash.digest('hex');
+}
+
 /** SHA-256 of an empty body: what a GET (or a body-less POST) is signed with. */
 export const EMPTY_BODY_SHA256 = sha256Hex('');
 
@@ -103,6 +116,21 @@ export class ReplayGuard {
 
 function refused(why: string, subject: string): GfsError {
   return new GfsError('UNAUTHENTICATED', `peer request refused: ${why}`, subject);
+}
+
+/**
+ * The bytes that arrived against the digest a signature (already verified with `bodySha256`
+ * undefined) covers: for servers that check the headers before reading the body. `bodySha256`
+ * undefined means the body could not be digested, which is refused too.
+ */
+export function verifyPeerBody(
+  headers: Record<string, string | string[] | undefined>,
+  bodySha256: string | undefined,
+  subject: string,
+): void {
+  if (bodySha256 === undefined || header(headers, PEER_BODY_HEADER) !== bodySha256) {
+    throw refused('body does not match its signature', subject);
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 // `gfs chunkserver --master URL --port P --data DIR [...]`: runs a chunkserver in the foreground.
 
 import type { Command } from 'commander';
+import type { GfsError } from '../../../shared/errors.js';
 import {
   HEARTBEAT_MS_DEFAULT,
   SCRUB_BYTES_PER_SECOND,
@@ -72,23 +73,32 @@ export function registerChunkserver(program: Command): void {
     const tls = serverTlsOf(command, flags);
     const ca = tlsCaOf(command);
     const { startChunkserver } = await import('../../../chunkserver/main.js');
-    await runInForeground(() =>
-      startChunkserver({
-        masterUrl,
-        host: flags.host,
-        port: flags.port,
-        dataDir: flags.data,
-        ...(flags.advertise === undefined ? {} : { advertise: flags.advertise }),
-        rack: flags.rack,
-        heartbeatMs: flags.heartbeat,
-        ...securityOf(flags),
-        ...(flags.capacity === undefined ? {} : { capacityBytesMax: flags.capacity }),
-        scrub: { bytesPerSecond: flags.scrubRate, idleMs: flags.scrubIdle, intervalMs: flags.scrubInterval },
-        ...(tls === undefined ? {} : { tls }),
-        ...(ca === undefined ? {} : { ca }),
-        // The node binding (its id, from DATA) is added by startChunkserver once the id is read.
-        logger: createLogger({ role: 'chunkserver' }, { level: flags.logLevel }),
-      }),
+    // A master that refuses this chunkserver's credentials will refuse them on every retry: fail
+    // at once with the reason, rather than run unregistered (docs/security-peer.md).
+    let refuse: (error: GfsError) => void = () => undefined;
+    const refused = new Promise<GfsError>((resolve) => {
+      refuse = resolve;
+    });
+    await runInForeground(
+      () =>
+        startChunkserver({
+          masterUrl,
+          host: flags.host,
+          port: flags.port,
+          dataDir: flags.data,
+          ...(flags.advertise === undefined ? {} : { advertise: flags.advertise }),
+          rack: flags.rack,
+          heartbeatMs: flags.heartbeat,
+          ...securityOf(flags),
+          ...(flags.capacity === undefined ? {} : { capacityBytesMax: flags.capacity }),
+          scrub: { bytesPerSecond: flags.scrubRate, idleMs: flags.scrubIdle, intervalMs: flags.scrubInterval },
+          ...(tls === undefined ? {} : { tls }),
+          ...(ca === undefined ? {} : { ca }),
+          // The node binding (its id, from DATA) is added by startChunkserver once the id is read.
+          logger: createLogger({ role: 'chunkserver' }, { level: flags.logLevel }),
+          onRefusedByMaster: refuse,
+        }),
+      refused,
     );
   });
 }

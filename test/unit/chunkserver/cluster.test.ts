@@ -20,6 +20,8 @@ import {
   readPath,
   writeRoute,
 } from '../../../shared/protocol/data.js';
+import { ensureSecretFile } from '../../../shared/security/cluster-secret.js';
+import { deriveClusterKeys } from '../../../shared/security/keys.js';
 import { freePort } from '../../harness/free-port.js';
 import { waitFor } from '../../harness/wait.js';
 import { FakeMaster } from './fake-master.js';
@@ -33,6 +35,9 @@ describe('chunkservers on loopback', () => {
   let servers: RunningChunkserver[] = [];
   let dirs: string[] = [];
   let rpc: RpcClient;
+  /** The cluster secret the chunkservers, the fake master and the test's own orders share. */
+  let secretFile: string;
+  let secretDir: string;
   let dataIds = 0;
 
   async function startServer(dataDir?: string, pushBufferBytesMax?: number): Promise<RunningChunkserver> {
@@ -46,8 +51,8 @@ describe('chunkservers on loopback', () => {
         dataDir: dir,
         rack: 'r1',
         heartbeatMs: 50,
-        // Route behaviour under test; authentication has its own tests.
-        insecure: true,
+        // Signed forwarding between real chunkservers, checked by each (docs/security-peer.md).
+        secretFile,
         logger: silentLogger(),
       },
       { serialGapWaitMs: 200, pushBufferBytesMax },
@@ -88,15 +93,20 @@ describe('chunkservers on loopback', () => {
   }
 
   beforeEach(async () => {
-    master = new FakeMaster(CHUNK_BYTES);
+    secretDir = await mkdtemp(join(tmpdir(), 'gfs-secret-'));
+    const secret = await ensureSecretFile(secretDir);
+    secretFile = secret.path;
+    const keys = deriveClusterKeys(secret.secret);
+    master = new FakeMaster(CHUNK_BYTES, keys.peerRequest);
     await master.start();
-    rpc = new RpcClient({ timeoutMs: 10_000 });
+    // The test gives the orders a master would (grants), signed as the master signs them.
+    rpc = new RpcClient({ timeoutMs: 10_000, peerKey: keys.peerRequest });
   });
 
   afterEach(async () => {
     await Promise.allSettled(servers.map((s) => s.close()));
     await Promise.allSettled([master.close(), rpc.close()]);
-    await Promise.allSettled(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    await Promise.allSettled([...dirs, secretDir].map((d) => rm(d, { recursive: true, force: true })));
     servers = [];
     dirs = [];
   });

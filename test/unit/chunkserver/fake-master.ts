@@ -3,10 +3,12 @@
 
 import type { FastifyInstance } from 'fastify';
 import { GfsError } from '../../../shared/errors.js';
+import { PeerVerifier, requirePeerSignatures } from '../../../shared/http/peer-auth.js';
 import type { BodyOf, ReplyOf } from '../../../shared/http/route.js';
 import { createRpcServer, listen, serveRoute } from '../../../shared/http/server.js';
 import { silentLogger } from '../../../shared/log.js';
 import { corruptRoute, heartbeatRoute, registerRoute } from '../../../shared/protocol/heartbeat.js';
+import { MASTER_PEER_ROUTES } from '../../../shared/protocol/peer-routes.js';
 
 export class FakeMaster {
   readonly registers: BodyOf<typeof registerRoute>[] = [];
@@ -20,8 +22,15 @@ export class FakeMaster {
   url = '';
   private readonly app: FastifyInstance;
 
-  constructor(readonly chunkSizeBytes: number) {
+  /** With `peerKey` it refuses unsigned chunkserver requests, as a real master with a secret does. */
+  constructor(
+    readonly chunkSizeBytes: number,
+    peerKey?: Buffer,
+  ) {
     this.app = createRpcServer(silentLogger());
+    if (peerKey !== undefined) {
+      requirePeerSignatures(this.app, new PeerVerifier(peerKey, silentLogger()), MASTER_PEER_ROUTES);
+    }
     serveRoute(this.app, registerRoute, async (body) => {
       this.registers.push(body);
       this.known.add(body.id);

@@ -22,6 +22,8 @@ import {
   readPath,
   writeInlinePath,
 } from '../../../shared/protocol/data.js';
+import { ensureSecretFile } from '../../../shared/security/cluster-secret.js';
+import { deriveClusterKeys } from '../../../shared/security/keys.js';
 import { waitFor } from '../../harness/wait.js';
 import { FakeMaster } from './fake-master.js';
 import { codeOf, expectBytes, pattern } from './helpers.js';
@@ -33,6 +35,9 @@ describe('inline writes and batched grants', () => {
   let servers: RunningChunkserver[] = [];
   let dirs: string[] = [];
   let rpc: RpcClient;
+  /** The cluster secret the chunkservers, the fake master and the test's own orders share. */
+  let secretFile: string;
+  let secretDir: string;
 
   async function startServers(count: number, serialGapWaitMs = 200): Promise<RunningChunkserver[]> {
     for (let i = 0; i < count; i++) {
@@ -46,8 +51,8 @@ describe('inline writes and batched grants', () => {
           dataDir: dir,
           rack: '',
           heartbeatMs: 50,
-          // Route behaviour under test; authentication has its own tests.
-          insecure: true,
+          // Signed forwarding between real chunkservers, checked by each (docs/security-peer.md).
+          secretFile,
           logger: silentLogger(),
         },
         { serialGapWaitMs },
@@ -111,15 +116,20 @@ describe('inline writes and batched grants', () => {
   }
 
   beforeEach(async () => {
-    master = new FakeMaster(CHUNK_BYTES);
+    secretDir = await mkdtemp(join(tmpdir(), 'gfs-secret-'));
+    const secret = await ensureSecretFile(secretDir);
+    secretFile = secret.path;
+    const keys = deriveClusterKeys(secret.secret);
+    master = new FakeMaster(CHUNK_BYTES, keys.peerRequest);
     await master.start();
-    rpc = new RpcClient({ timeoutMs: 20_000 });
+    // The test gives the orders a master would (grants), signed as the master signs them.
+    rpc = new RpcClient({ timeoutMs: 20_000, peerKey: keys.peerRequest });
   });
 
   afterEach(async () => {
     await Promise.allSettled(servers.map((s) => s.close()));
     await Promise.allSettled([master.close(), rpc.close()]);
-    await Promise.allSettled(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    await Promise.allSettled([...dirs, secretDir].map((d) => rm(d, { recursive: true, force: true })));
     servers = [];
     dirs = [];
   });

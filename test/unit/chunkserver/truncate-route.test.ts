@@ -19,6 +19,8 @@ import {
   readPath,
   writeRoute,
 } from '../../../shared/protocol/data.js';
+import { ensureSecretFile } from '../../../shared/security/cluster-secret.js';
+import { deriveClusterKeys } from '../../../shared/security/keys.js';
 import { waitFor } from '../../harness/wait.js';
 import { FakeMaster } from './fake-master.js';
 import { codeOf, expectBytes, pattern } from './helpers.js';
@@ -34,9 +36,15 @@ describe('/chunk/truncate', () => {
   let dataIds = 0;
 
   beforeEach(async () => {
-    master = new FakeMaster(CHUNK_BYTES);
+    // The cluster secret the chunkservers, the fake master and the test's own orders share: the
+    // cut's forwarding to secondaries is signed and checked as in a real cluster.
+    const secretDir = await mkdtemp(join(tmpdir(), 'gfs-secret-'));
+    dirs.push(secretDir);
+    const secret = await ensureSecretFile(secretDir);
+    const keys = deriveClusterKeys(secret.secret);
+    master = new FakeMaster(CHUNK_BYTES, keys.peerRequest);
     await master.start();
-    rpc = new RpcClient({ timeoutMs: 10_000 });
+    rpc = new RpcClient({ timeoutMs: 10_000, peerKey: keys.peerRequest });
     for (let i = 0; i < 3; i++) {
       const dir = await mkdtemp(join(tmpdir(), 'gfs-cs-truncate-'));
       dirs.push(dir);
@@ -49,8 +57,7 @@ describe('/chunk/truncate', () => {
             dataDir: dir,
             rack: '',
             heartbeatMs: 50,
-            // Route behaviour under test; authentication has its own tests.
-            insecure: true,
+            secretFile: secret.path,
             logger: silentLogger(),
           },
           { serialGapWaitMs: 200 },

@@ -16,6 +16,7 @@ import { grantRoute } from '../../../shared/protocol/data.js';
 import { fsckRoute } from '../../../shared/protocol/health.js';
 import { heartbeatRoute, registerRoute, statusRoute } from '../../../shared/protocol/heartbeat.js';
 import { createRoute } from '../../../shared/protocol/namespace.js';
+import { clusterKeysOf } from '../../harness/peer-keys.js';
 import { waitFor } from '../../harness/wait.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -48,7 +49,8 @@ it('a server silent past --dead-after is dead; back, it re-registers and its sta
     logger: silentLogger(),
   });
   cleanups.push(() => master.close());
-  const rpc = new RpcClient();
+  // Signs as a chunkserver of the cluster does (client routes ignore the signature).
+  const rpc = new RpcClient({ peerKey: (await clusterKeysOf(dir)).peerRequest });
   cleanups.push(() => rpc.close());
   const addresses = { cs1: await fakeChunkserver(), cs2: await fakeChunkserver() };
   const register = (id: 'cs1' | 'cs2', chunks: { handle: string; version: number; size: number }[] = []) =>

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningMaster, startMaster } from '../../../master/main.js';
 import { RpcClient } from '../../../shared/http/client.js';
+import { PeerVerifier, requirePeerSignatures } from '../../../shared/http/peer-auth.js';
 import { createRpcServer, listen, serveRoute } from '../../../shared/http/server.js';
 import { silentLogger } from '../../../shared/log.js';
 import { fileChunksRoute, leaseRoute, locateRoute } from '../../../shared/protocol/chunks.js';
@@ -23,6 +24,7 @@ import {
   renameRoute,
   statRoute,
 } from '../../../shared/protocol/namespace.js';
+import { clusterKeysOf } from '../../harness/peer-keys.js';
 
 const CHUNK = 1024 * 1024;
 let dir: string;
@@ -30,11 +32,16 @@ let master: RunningMaster;
 let fakeChunkserver: FastifyInstance;
 let csAddress: string;
 const granted: unknown[] = [];
-const rpc = new RpcClient();
+/** Signs as a chunkserver of the cluster does (client routes ignore the signature). */
+let rpc: RpcClient;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gfs-master-http-'));
+  const keys = await clusterKeysOf(dir);
+  rpc = new RpcClient({ peerKey: keys.peerRequest });
   fakeChunkserver = createRpcServer(silentLogger());
+  // The fake checks the master's grants as a real chunkserver does.
+  requirePeerSignatures(fakeChunkserver, new PeerVerifier(keys.peerRequest, silentLogger()), [grantRoute]);
   serveRoute(fakeChunkserver, grantRoute, async (body) => {
     granted.push(body);
     return {};
@@ -57,7 +64,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await master.close();
   await fakeChunkserver.close();
-  await rpc.close();
+  await rpc?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
