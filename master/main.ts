@@ -25,6 +25,7 @@ import {
 } from '../shared/protocol/data.js';
 import type { ClusterKeys } from '../shared/security/keys.js';
 import { serverKeys, warnIfInsecure } from '../shared/security/server-keys.js';
+import { authenticateClients } from './http/authenticate.js';
 import { serveChunkRoutes } from './http/chunk-routes.js';
 import { serveChunkserverRoutes } from './http/chunkserver-routes.js';
 import { serveHealthRoutes } from './http/health-routes.js';
@@ -157,6 +158,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   metrics.watch(node);
   const app = createRpcServer(logger);
   observeRequests(app, metrics.requests);
+  authenticateClients(app, keys);
   serveNamespaceRoutes(app, node);
   serveChunkRoutes(app, node);
   serveChunkserverRoutes(app, node, () => address);

@@ -21,6 +21,7 @@ import { registerRm } from './commands/rm.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import { registerStat } from './commands/stat.js';
 import { registerStatus } from './commands/status.js';
+import { registerLogin, registerToken } from './commands/token.js';
 import { registerTrash } from './commands/trash.js';
 import { makeConfigurable } from './config/configurable.js';
 import { describeDefault, masterOption } from './options.js';
@@ -81,6 +82,8 @@ export function buildProgram(): Command {
     registerRecords,
     registerMount,
     registerGateway,
+    registerToken,
+    registerLogin,
   ]) {
     register(program);
     const command = program.commands.at(-1);

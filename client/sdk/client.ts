@@ -24,6 +24,7 @@ import {
   type TrashEntry,
 } from '../../shared/protocol/namespace.js';
 import { mutationPatienceMs } from './chunk-write.js';
+import { resolveToken } from './credentials.js';
 import type { SdkDeps } from './deps.js';
 import { GfsFileHandle, type OpenMode } from './file-handle.js';
 import { LeaseCache } from './lease-cache.js';
@@ -49,6 +50,11 @@ export interface GfsClientOptions {
   masterOutagePatienceMs?: number;
   /** A pino logger: failed RPCs and retries (with their attempt number) are logged at debug. */
   logger?: Logger;
+  /**
+   * The client token (`gfs token create`); default GFS_TOKEN, else the credentials file's entry for
+   * this master (docs/security-users.md). None is needed by a master run with --insecure.
+   */
+  token?: string;
 }
 
 /** Files with a record appender kept (idle ones beyond this are dropped). */
@@ -84,11 +90,11 @@ export class GfsClient {
         String(masterOutagePatienceMs),
       );
     }
-    const master = new MasterApi(
-      this.rpc,
-      options.master,
-      masterOutagePatienceMs === undefined ? {} : { outagePatienceMs: masterOutagePatienceMs },
-    );
+    const token = resolveToken(options.token, options.master);
+    const master = new MasterApi(this.rpc, options.master, {
+      ...(masterOutagePatienceMs === undefined ? {} : { outagePatienceMs: masterOutagePatienceMs }),
+      ...(token === undefined ? {} : { token }),
+    });
     const locations = new LocationCache({ entriesMax: LOCATION_CACHE_ENTRIES_MAX, ttlMs: LOCATION_CACHE_TTL_MS });
     this.deps = {
       rpc: this.rpc,

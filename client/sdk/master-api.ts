@@ -46,6 +46,8 @@ export const MASTER_OUTAGE_PATIENCE_MS_DEFAULT = 60_000;
 export interface MasterApiOptions {
   /** How long a call waits for an unreachable master that answered before (0: fail at once). */
   outagePatienceMs?: number;
+  /** The client token sent with every call (issue 7); none for a master run with --insecure. */
+  token?: string;
 }
 
 /** Whether a call may be sent again after a connection that broke once the request was out. */
@@ -55,6 +57,7 @@ export class MasterApi {
   /** Set by the first reply (an error reply too): from then on, unreachable means restarting. */
   private answered = false;
   private readonly outagePatienceMs: number;
+  private readonly headers: Record<string, string> | undefined;
 
   constructor(
     private readonly rpc: RpcClient,
@@ -62,6 +65,7 @@ export class MasterApi {
     options: MasterApiOptions = {},
   ) {
     this.outagePatienceMs = options.outagePatienceMs ?? MASTER_OUTAGE_PATIENCE_MS_DEFAULT;
+    this.headers = options.token === undefined ? undefined : { authorization: `Bearer ${options.token}` };
   }
 
   /** The SDK's retry loop, kept going only through an outage of a master that answered before. */
@@ -75,7 +79,7 @@ export class MasterApi {
 
   private async send<R extends RouteDef>(def: R, body: BodyOf<R>): Promise<ReplyOf<R>> {
     try {
-      const reply = await this.rpc.call(this.address, def, body);
+      const reply = await this.rpc.call(this.address, def, body, def.url, this.headers);
       this.answered = true;
       return reply;
     } catch (error) {

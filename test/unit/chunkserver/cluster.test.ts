@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningChunkserver, startChunkserver } from '../../../chunkserver/main.js';
 import { GfsError } from '../../../shared/errors.js';
-import { errorFromResponse, RpcClient } from '../../../shared/http/client.js';
+import { errorFromResponse, type RpcClient } from '../../../shared/http/client.js';
 import { CHECKSUM_BLOCK_BYTES } from '../../../shared/limits.js';
 import { silentLogger } from '../../../shared/log.js';
 import {
@@ -20,6 +20,7 @@ import {
   readPath,
   writeRoute,
 } from '../../../shared/protocol/data.js';
+import { AdminRpcClient } from '../../harness/admin-rpc.js';
 import { freePort } from '../../harness/free-port.js';
 import { waitFor } from '../../harness/wait.js';
 import { FakeMaster } from './fake-master.js';
@@ -90,7 +91,7 @@ describe('chunkservers on loopback', () => {
   beforeEach(async () => {
     master = new FakeMaster(CHUNK_BYTES);
     await master.start();
-    rpc = new RpcClient({ timeoutMs: 10_000 });
+    rpc = new AdminRpcClient({ timeoutMs: 10_000 });
   });
 
   afterEach(async () => {

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningMaster, startMaster } from '../../../master/main.js';
-import { RpcClient } from '../../../shared/http/client.js';
 import { createRpcServer, listen, serveRoute } from '../../../shared/http/server.js';
 import { silentLogger } from '../../../shared/log.js';
 import { fileChunksRoute, leaseRoute, locateRoute } from '../../../shared/protocol/chunks.js';
@@ -23,6 +22,7 @@ import {
   renameRoute,
   statRoute,
 } from '../../../shared/protocol/namespace.js';
+import { AdminRpcClient } from '../../harness/admin-rpc.js';
 
 const CHUNK = 1024 * 1024;
 let dir: string;
@@ -30,7 +30,7 @@ let master: RunningMaster;
 let fakeChunkserver: FastifyInstance;
 let csAddress: string;
 const granted: unknown[] = [];
-const rpc = new RpcClient();
+const rpc = new AdminRpcClient();
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gfs-master-http-'));

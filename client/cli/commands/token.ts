@@ -1,0 +1,95 @@
+// `gfs token create USER` mints a client token with the cluster secret, read locally (the master
+// host's DATA/cluster.secret, --secret-file or GFS_SECRET): that is how the first admin is made,
+// with no master running and nobody to ask. `gfs login --token T` stores a token someone gave you.
+
+import { join } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { GfsError } from '../../../shared/errors.js';
+import { CLIENT_TOKEN_KIND, mintClientToken } from '../../../shared/security/client-token.js';
+import { parseSecret, readSecretFile, SECRET_ENV, SECRET_FILE_NAME } from '../../../shared/security/cluster-secret.js';
+import { deriveClusterKeys } from '../../../shared/security/keys.js';
+import { saveToken } from '../../sdk/credentials.js';
+import { durationOption } from '../options.js';
+
+interface CreateFlags {
+  admin?: boolean;
+  groups?: string[];
+  expires?: number;
+  secretFile?: string;
+  data?: string;
+  save?: boolean;
+}
+
+function groupsOption(text: string): string[] {
+  const groups = text.split(',').map((group) => group.trim());
+  if (groups.some((group) => group === '')) throw new InvalidArgumentError('a comma-separated list of group names');
+  return groups;
+}
+
+/** The secret to sign with: --secret-file, else --data DIR's, else GFS_SECRET. Never created here. */
+async function secretOf(flags: CreateFlags): Promise<Buffer> {
+  if (flags.secretFile !== undefined) return readSecretFile(flags.secretFile);
+  if (flags.data !== undefined) return readSecretFile(join(flags.data, SECRET_FILE_NAME));
+  const fromEnv = process.env[SECRET_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') return parseSecret(fromEnv, SECRET_ENV);
+  throw new GfsError(
+    'INVALID_ARGUMENT',
+    `no cluster secret to sign with: pass --data (the master's data directory), --secret-file, or set ${SECRET_ENV}`,
+    'gfs token create',
+  );
+}
+
+/** The user a token names, read without verifying (only for the credentials file's label). */
+function userOf(token: string): string | undefined {
+  const [, claims] = token.split('.');
+  try {
+    const user = (JSON.parse(Buffer.from(claims ?? '', 'base64url').toString('utf8')) as { user?: unknown }).user;
+    return typeof user === 'string' ? user : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function save(master: string, token: string): Promise<void> {
+  const path = await saveToken(master, token, userOf(token));
+  process.stderr.write(`gfs: token saved for ${master} in ${path}\n`);
+}
+
+export function registerToken(program: Command): void {
+  const token = program.command('token').description('client tokens (docs/security-users.md)');
+  token
+    .command('create')
+    .description('mint a client token with the cluster secret and print it')
+    .argument('<user>', 'the user the token names')
+    .option('--admin', 'a superuser: passes every permission check')
+    .option('--groups <g1,g2>', "the user's groups (default: one named as the user)", groupsOption)
+    .option('--expires <duration>', 'valid for this long (e.g. 90d); default: no expiry', durationOption)
+    .option('--secret-file <path>', 'the cluster secret file')
+    .option('--data <dir>', "the master's data directory (its cluster.secret)")
+    .option('--save', 'also store it in the credentials file for --master')
+    .action(async (user: string, flags: CreateFlags, command: Command) => {
+      const keys = deriveClusterKeys(await secretOf(flags));
+      const minted = mintClientToken(keys, {
+        user,
+        ...(flags.groups === undefined ? {} : { groups: flags.groups }),
+        superuser: flags.admin === true,
+        ...(flags.expires === undefined ? {} : { validForMs: flags.expires }),
+      });
+      process.stdout.write(`${minted}\n`);
+      if (flags.save === true) await save(command.optsWithGlobals<{ master: string }>().master, minted);
+    });
+}
+
+export function registerLogin(program: Command): void {
+  program
+    .command('login')
+    .description('store a client token for --master in the credentials file')
+    .requiredOption('--token <token>', 'the token (from gfs token create)')
+    .action(async (flags: { token: string }, command: Command) => {
+      // The master checks it; here only that it is a client token at all, not a typo.
+      if (flags.token.split('.')[0] !== CLIENT_TOKEN_KIND || userOf(flags.token) === undefined) {
+        throw new GfsError('INVALID_ARGUMENT', 'not a client token', 'gfs login');
+      }
+      await save(command.optsWithGlobals<{ master: string }>().master, flags.token);
+    });
+}
