@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { registerAppend } from './commands/append.js';
 import { registerCat } from './commands/cat.js';
+import { registerChmod, registerChown } from './commands/chmod.js';
 import { registerChunkserver } from './commands/chunkserver.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerCp } from './commands/cp.js';
@@ -76,6 +77,8 @@ export function buildProgram(): Command {
     registerMv,
     registerSnapshot,
     registerStat,
+    registerChmod,
+    registerChown,
     registerStatus,
     registerFsck,
     registerAppend,

@@ -27,11 +27,14 @@ import {
 } from './limits.js';
 import { type FileContext, OpenFile } from './open-file.js';
 import { OpenFiles } from './open-files.js';
+import { OwnerMap } from './owner-map.js';
 import { type FuseStat, type FuseStatfs, fuseStat, fuseStatfs, isRegularFileMode, type Owner, W_OK } from './stat.js';
 
 export interface MountFsOptions {
   readOnly: boolean;
   owner: Owner;
+  /** gfs owners as local ids (owner-map.ts); default: everything is the mounting user's (`owner`). */
+  owners?: OwnerMap;
   chunkSizeBytes: number;
   now?: () => number;
 }
@@ -55,6 +58,8 @@ const DIRECTORY_ENTRY: Entry = {
   mtime: '',
   mtimeMs: 0,
   mode: DIR_MODE_DEFAULT,
+  owner: 'root',
+  group: 'root',
 };
 /** chown's "leave unchanged" (-1 as the unsigned 32-bit value the binding hands over). */
 const ID_UNCHANGED = 0xffffffff;
@@ -68,11 +73,14 @@ export class GfsMountFs {
   private readonly created = new Map<string, { entry: Entry; handle: GfsFileHandle; createdAtMs: number }>();
   private readonly now: () => number;
 
+  private readonly owners: OwnerMap;
+
   constructor(
     private readonly client: GfsClient,
     private readonly options: MountFsOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.owners = options.owners ?? new OwnerMap(options.owner, undefined);
     this.attrs = new AttrCache(ATTR_CACHE_TTL_MS, ATTR_CACHE_ENTRIES_MAX, this.now);
     this.context = {
       client,
@@ -202,13 +210,33 @@ export class GfsMountFs {
     this.files.file(path)?.patched({ mode: mode & 0o7777 });
   }
 
-  /** gfs keeps no owners: everything belongs to the mounting user, and only that can be asked for. */
+  /**
+   * Local ids become gfs names through the owner map (the master decides who may); without gfs
+   * identities (--insecure) everything belongs to the mounting user, and only that can be asked for.
+   */
   async chown(path: string, uid: number, gid: number): Promise<void> {
-    await this.entryOf(path);
-    const { owner } = this.options;
-    if ((uid !== ID_UNCHANGED && uid !== owner.uid) || (gid !== ID_UNCHANGED && gid !== owner.gid)) {
-      throw errnoError('EPERM', 'gfs files belong to the mounting user');
+    const entry = await this.entryOf(path);
+    const owners = this.owners;
+    if (!owners.mapsOwners) {
+      const { owner } = this.options;
+      if ((uid !== ID_UNCHANGED && uid !== owner.uid) || (gid !== ID_UNCHANGED && gid !== owner.gid)) {
+        throw errnoError('EPERM', 'gfs files belong to the mounting user');
+      }
+      return;
     }
+    this.refuseIfReadOnly();
+    const user = uid === ID_UNCHANGED ? undefined : owners.userNamed(uid);
+    const group = gid === ID_UNCHANGED ? undefined : owners.groupNamed(gid);
+    if ((uid !== ID_UNCHANGED && user === undefined) || (gid !== ID_UNCHANGED && group === undefined)) {
+      throw errnoError('EINVAL', 'no gfs name for that local id');
+    }
+    const change = {
+      ...(user === undefined || user === entry.owner ? {} : { user }),
+      ...(group === undefined || group === entry.group ? {} : { group }),
+    };
+    if (change.user === undefined && change.group === undefined) return;
+    await this.client.chown(path, change);
+    this.attrs.delete(path);
   }
 
   /** Sets the modification time; bytes still gathered are written first, or their landing would move it again. */
@@ -345,7 +373,7 @@ export class GfsMountFs {
   }
 
   private stat(entry: Entry): FuseStat {
-    return fuseStat(entry, this.options.owner);
+    return fuseStat(entry, this.owners.of(entry));
   }
 
   private forget(path: string): void {

@@ -23,6 +23,7 @@ import {
   MTIME_MS_ABS_MAX,
   type TrashEntry,
 } from '../../shared/protocol/namespace.js';
+import { readClientClaims } from '../../shared/security/client-token.js';
 import { mutationPatienceMs } from './chunk-write.js';
 import { resolveToken } from './credentials.js';
 import type { SdkDeps } from './deps.js';
@@ -70,6 +71,8 @@ export class GfsClient {
   private readonly rotation = randomInt(0, 1 << 16);
   private readonly appenders = new Map<string, RecordAppender>();
   private clusterChunkSize: Promise<number> | undefined;
+  /** Who this client's token says it is (not verified here: the master does); none without a token. */
+  readonly identity: { user: string; groups: readonly string[] } | undefined;
 
   constructor(options: GfsClientOptions) {
     if (typeof options?.master !== 'string' || options.master === '') {
@@ -91,6 +94,8 @@ export class GfsClient {
       );
     }
     const token = resolveToken(options.token, options.master);
+    const claims = token === undefined ? undefined : readClientClaims(token);
+    this.identity = claims === undefined ? undefined : { user: claims.user, groups: claims.groups };
     const master = new MasterApi(this.rpc, options.master, {
       ...(masterOutagePatienceMs === undefined ? {} : { outagePatienceMs: masterOutagePatienceMs }),
       ...(token === undefined ? {} : { token }),
@@ -368,13 +373,25 @@ export class GfsClient {
     return this.deps.master.reserveAppend(file, length);
   }
 
-  /** Sets the permission bits (0..0o7777) of a file or directory; kept and shown, not enforced. */
+  /** Sets the permission bits (0..0o7777) of a file or directory: its owner or a superuser may. */
   async chmod(path: string, mode: number): Promise<void> {
     const file = normalizePath(path);
     if (!Number.isInteger(mode) || mode < 0 || mode > MODE_BITS_MAX) {
       throw new GfsError('INVALID_ARGUMENT', 'mode must be an integer from 0 to 0o7777', file);
     }
     await this.deps.master.chmod(file, mode);
+  }
+
+  /**
+   * Sets the owner and/or group of a file or directory: the owner only a superuser may change; the
+   * group also the owner, to a group they are in (docs/security-users.md).
+   */
+  async chown(path: string, owner: { user?: string; group?: string }): Promise<void> {
+    const file = normalizePath(path);
+    if (owner.user === undefined && owner.group === undefined) {
+      throw new GfsError('INVALID_ARGUMENT', 'chown needs a user, a group or both', file);
+    }
+    await this.deps.master.chown(file, owner.user, owner.group);
   }
 
   /** Sets the modification time of a file or directory (milliseconds since 1970). */

@@ -17,6 +17,7 @@ import { cloneLogRoute, fsckRoute } from '../../shared/protocol/health.js';
 import { statusRoute } from '../../shared/protocol/heartbeat.js';
 import {
   chmodRoute,
+  chownRoute,
   createRoute,
   deleteRoute,
   extendRoute,
@@ -162,6 +163,13 @@ export class MasterApi {
   }
   chmod(path: string, mode: number) {
     return this.call(chmodRoute, { path, mode });
+  }
+  chown(path: string, owner: string | undefined, group: string | undefined) {
+    return this.call(chownRoute, {
+      path,
+      ...(owner === undefined ? {} : { owner }),
+      ...(group === undefined ? {} : { group }),
+    });
   }
   utimes(path: string, mtimeMs: number) {
     return this.call(utimesRoute, { path, mtimeMs });

@@ -116,3 +116,19 @@ export function verifyClientToken(
   }
   return claims;
 }
+
+/**
+ * What a token says, read without checking it (a client learning its own user name, e.g. the mount
+ * mapping owners to local ids); undefined when it is not a client token at all. Only the master's
+ * verifyClientToken decides what a token is worth.
+ */
+export function readClientClaims(token: string): ClientClaims | undefined {
+  const [kind, body] = token.split('.');
+  if (kind !== CLIENT_TOKEN_KIND || body === undefined) return undefined;
+  try {
+    const claims: unknown = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+    return isClaims(claims) ? claims : undefined;
+  } catch {
+    return undefined;
+  }
+}

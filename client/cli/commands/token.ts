@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { GfsError } from '../../../shared/errors.js';
-import { CLIENT_TOKEN_KIND, mintClientToken } from '../../../shared/security/client-token.js';
+import { mintClientToken, readClientClaims } from '../../../shared/security/client-token.js';
 import { parseSecret, readSecretFile, SECRET_ENV, SECRET_FILE_NAME } from '../../../shared/security/cluster-secret.js';
 import { deriveClusterKeys } from '../../../shared/security/keys.js';
 import { saveToken } from '../../sdk/credentials.js';
@@ -41,13 +41,7 @@ async function secretOf(flags: CreateFlags): Promise<Buffer> {
 
 /** The user a token names, read without verifying (only for the credentials file's label). */
 function userOf(token: string): string | undefined {
-  const [, claims] = token.split('.');
-  try {
-    const user = (JSON.parse(Buffer.from(claims ?? '', 'base64url').toString('utf8')) as { user?: unknown }).user;
-    return typeof user === 'string' ? user : undefined;
-  } catch {
-    return undefined;
-  }
+  return readClientClaims(token)?.user;
 }
 
 async function save(master: string, token: string): Promise<void> {
@@ -87,7 +81,7 @@ export function registerLogin(program: Command): void {
     .requiredOption('--token <token>', 'the token (from gfs token create)')
     .action(async (flags: { token: string }, command: Command) => {
       // The master checks it; here only that it is a client token at all, not a typo.
-      if (flags.token.split('.')[0] !== CLIENT_TOKEN_KIND || userOf(flags.token) === undefined) {
+      if (userOf(flags.token) === undefined) {
         throw new GfsError('INVALID_ARGUMENT', 'not a client token', 'gfs login');
       }
       await save(command.optsWithGlobals<{ master: string }>().master, flags.token);
