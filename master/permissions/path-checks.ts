@@ -17,22 +17,22 @@ function lacks(caller: Caller, wanted: number, on: string, path: string): GfsErr
   return denied(caller, `needs ${describeAccess(wanted)} on ${on}`, path);
 }
 
-/** Execute on every existing directory above `path` (`/` included). */
-export function requireTraverse(state: MasterState, caller: Caller, path: string): void {
+/** Execute on every existing directory above `path` (`/` included). `subject`: the path the error names. */
+export function requireTraverse(state: MasterState, caller: Caller, path: string, subject = path): void {
   if (caller.superuser || path === ROOT_PATH) return;
   for (const ancestor of [ROOT_PATH, ...ancestorsOf(path)]) {
     const entry = state.entries.get(ancestor);
     if (entry === undefined || entry.type !== 'dir') return;
-    if (!permits(caller, entry, EXECUTE)) throw lacks(caller, EXECUTE, ancestor, path);
+    if (!permits(caller, entry, EXECUTE)) throw lacks(caller, EXECUTE, ancestor, subject);
   }
 }
 
 /** Reaching `path`, then `wanted` on its entry (when it exists). */
-export function requireAccess(state: MasterState, caller: Caller, path: string, wanted: number): void {
+export function requireAccess(state: MasterState, caller: Caller, path: string, wanted: number, subject = path): void {
   if (caller.superuser) return;
-  requireTraverse(state, caller, path);
+  requireTraverse(state, caller, path, subject);
   const entry = state.entries.get(path);
-  if (entry !== undefined && !permits(caller, entry, wanted)) throw lacks(caller, wanted, path, path);
+  if (entry !== undefined && !permits(caller, entry, wanted)) throw lacks(caller, wanted, path, subject);
 }
 
 /**
@@ -42,7 +42,7 @@ export function requireAccess(state: MasterState, caller: Caller, path: string, 
 export function requireParentWrite(state: MasterState, caller: Caller, path: string): void {
   if (caller.superuser) return;
   const parent = parentPath(path);
-  requireAccess(state, caller, parent, WRITE | EXECUTE);
+  requireAccess(state, caller, parent, WRITE | EXECUTE, path);
   const parentEntry = state.entries.get(parent);
   const entry = state.entries.get(path);
   if (parentEntry !== undefined && entry !== undefined && !stickyAllows(caller, parentEntry, entry)) {
@@ -58,7 +58,7 @@ export function requireCreateBelow(state: MasterState, caller: Caller, path: str
   if (caller.superuser) return;
   let existing = parentPath(path);
   while (existing !== ROOT_PATH && !state.entries.has(existing)) existing = parentPath(existing);
-  requireAccess(state, caller, existing, WRITE | EXECUTE);
+  requireAccess(state, caller, existing, WRITE | EXECUTE, path);
 }
 
 /** Owner (or superuser): chmod. */
