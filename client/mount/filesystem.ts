@@ -43,6 +43,8 @@ export interface MountFsOptions {
 const DIR_MODE_DEFAULT = 0o755;
 const O_ACCMODE = 0o3;
 const O_RDONLY = 0;
+const O_WRONLY = 1;
+const R_OK = 4;
 const O_APPEND = 0o2000;
 const O_TRUNC = 0o1000;
 /** Creates whose open has not come yet, remembered at most. */
@@ -254,8 +256,9 @@ export class GfsMountFs {
   }
 
   async access(path: string, mode: number): Promise<void> {
-    await this.entryOf(path);
+    const entry = await this.entryOf(path);
     if (this.options.readOnly && (mode & W_OK) !== 0) throw errnoError('EROFS', 'mounted read-only');
+    if (!this.owners.permits(entry, mode & 0o7)) throw errnoError('EACCES', 'permission denied');
   }
 
   // ---- open files
@@ -283,6 +286,10 @@ export class GfsMountFs {
           file.openCount === 0 ? file.ready() : this.client.open(path, 'r'),
         ]);
         file.reopened(entry);
+        // As open(2) does, and before any byte is buffered: a refusal at the first flush would
+        // come at close, which most programs never check. (The master checks again anyway.)
+        const wanted = (writing ? W_OK : 0) | ((flags & O_ACCMODE) === O_WRONLY ? 0 : R_OK);
+        if (!this.owners.permits(entry, wanted)) throw errnoError('EACCES', 'permission denied');
         // The kernel may hold the old size from a lookup this very tick (attr_timeout=0 still
         // trusts it until the next tick), and would cut the read there: let the tick pass.
         if (toldKernel !== undefined && toldKernel.size !== entry.size) await delay(KERNEL_ATTR_SETTLE_MS);

@@ -14,6 +14,7 @@ export const NOBODY_ID = 65534;
 export interface GfsIdentity {
   user: string;
   groups: readonly string[];
+  superuser?: boolean;
 }
 
 /** name ↔ id of a passwd- or group-format file (name:x:id:...); a missing file is empty. */
@@ -81,6 +82,18 @@ export class OwnerMap {
   groupNamed(gid: number): string | undefined {
     if (this.identity !== undefined && gid === this.local.gid) return this.identity.groups[0];
     return this.groups.nameOf(gid);
+  }
+
+  /**
+   * access(2) as the master would answer the operation: `wanted` is R_OK | W_OK | X_OK (4, 2, 1,
+   * the rwx bits), checked against the class of the mounting gfs user. Only advice: the master
+   * checks again on every operation.
+   */
+  permits(entry: Pick<Entry, 'owner' | 'group' | 'mode'>, wanted: number): boolean {
+    const identity = this.identity;
+    if (identity === undefined || identity.superuser === true) return true;
+    const shift = entry.owner === identity.user ? 6 : identity.groups.includes(entry.group) ? 3 : 0;
+    return ((entry.mode >> shift) & 0o7 & wanted) === wanted;
   }
 
   get mapsOwners(): boolean {

@@ -72,7 +72,7 @@ export class GfsClient {
   private readonly appenders = new Map<string, RecordAppender>();
   private clusterChunkSize: Promise<number> | undefined;
   /** Who this client's token says it is (not verified here: the master does); none without a token. */
-  readonly identity: { user: string; groups: readonly string[] } | undefined;
+  readonly identity: { user: string; groups: readonly string[]; superuser: boolean } | undefined;
 
   constructor(options: GfsClientOptions) {
     if (typeof options?.master !== 'string' || options.master === '') {
@@ -95,7 +95,8 @@ export class GfsClient {
     }
     const token = resolveToken(options.token, options.master);
     const claims = token === undefined ? undefined : readClientClaims(token);
-    this.identity = claims === undefined ? undefined : { user: claims.user, groups: claims.groups };
+    this.identity =
+      claims === undefined ? undefined : { user: claims.user, groups: claims.groups, superuser: claims.superuser };
     const master = new MasterApi(this.rpc, options.master, {
       ...(masterOutagePatienceMs === undefined ? {} : { outagePatienceMs: masterOutagePatienceMs }),
       ...(token === undefined ? {} : { token }),

@@ -31,6 +31,7 @@ import {
 import { clusterStats } from '../chunkservers/capacity.js';
 import { requireFile } from '../chunkservers/locate.js';
 import type { MasterNode } from '../master-node.js';
+import { owns } from '../permissions/access.js';
 import {
   EXECUTE,
   READ,
@@ -212,6 +213,11 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode): vo
     // before its first await), so a concurrent restore or purge cannot slip in between.
     const match = findTrashed(node.state, path);
     if (match === undefined) throw new GfsError('NOT_FOUND', 'not in the trash', path);
+    // What was deleted stays its owner's: nobody else takes it back (into a directory of theirs).
+    const trashed = state.entries.get(match.trashedPath);
+    if (trashed !== undefined && !owns(caller, trashed)) {
+      throw new GfsError('PERMISSION_DENIED', `permission denied (${caller.user} does not own what was deleted)`, path);
+    }
     await node.commit({ op: 'restore', name: match.name, path, to, mtimeMs: clock(), ...ownershipBy(caller) });
     return { path: to, deletedAtMs: match.info.deletedAtMs };
   });

@@ -38,6 +38,17 @@ describe('owner map', () => {
     expect(map.userNamed(7)).toBeUndefined();
   });
 
+  it('answers access(2) by the class of the mounting gfs user', () => {
+    const map = new OwnerMap(local, { user: 'me', groups: ['mine'] }, users, groups);
+    expect(map.permits({ owner: 'me', group: 'x', mode: 0o600 }, 6)).toBe(true);
+    expect(map.permits({ owner: 'me', group: 'x', mode: 0o400 }, 2)).toBe(false);
+    expect(map.permits({ owner: 'alice', group: 'mine', mode: 0o640 }, 4)).toBe(true);
+    expect(map.permits({ owner: 'alice', group: 'staff', mode: 0o640 }, 4)).toBe(false);
+    expect(
+      new OwnerMap(local, { user: 'me', groups: [], superuser: true }).permits({ owner: 'a', group: 'b', mode: 0 }, 7),
+    ).toBe(true);
+  });
+
   it('shows everything as the mounting user without a gfs identity (--insecure)', () => {
     const map = new OwnerMap(local, undefined, users, groups);
     expect(map.of({ owner: 'alice', group: 'staff' })).toEqual(local);
