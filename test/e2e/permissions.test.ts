@@ -137,6 +137,12 @@ describe('permissions', () => {
     expectOk(await as(ADMIN, ['rm', '-r', 'gfs:/home/alice/private']));
     expectOk(await as(ADMIN, ['mv', 'gfs:/home/alice/secret', 'gfs:/home/bob/secret']));
     expect(expectOk(await as(BOB, ['cat', 'gfs:/home/bob/secret'])).stdout.toString()).toBe('rewritten by the admin\n');
+
+    // What alice deleted stays hers: bob cannot take it back into his home, alice can.
+    expectOk(await as(ALICE, ['cp', local, 'gfs:/home/alice/gone']));
+    expectOk(await as(ALICE, ['rm', 'gfs:/home/alice/gone']));
+    expectDenied(await as(BOB, ['restore', 'gfs:/home/alice/gone', '--to', 'gfs:/home/bob/gone']), '/home/alice/gone');
+    expectOk(await as(ALICE, ['restore', 'gfs:/home/alice/gone']));
   });
 
   it('refuses requests with no token, a forged token or an expired one (401)', async () => {
