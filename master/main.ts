@@ -25,6 +25,7 @@ import {
 } from '../shared/protocol/data.js';
 import type { ClusterKeys } from '../shared/security/keys.js';
 import { serverKeys, warnIfInsecure } from '../shared/security/server-keys.js';
+import { serveAuthRoutes } from './http/auth-routes.js';
 import { authenticateClients } from './http/authenticate.js';
 import { serveChunkRoutes } from './http/chunk-routes.js';
 import { serveChunkserverRoutes } from './http/chunkserver-routes.js';
@@ -160,6 +161,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   observeRequests(app, metrics.requests);
   authenticateClients(app, keys);
   serveNamespaceRoutes(app, node);
+  serveAuthRoutes(app, keys);
   serveChunkRoutes(app, node);
   serveChunkserverRoutes(app, node, () => address);
   serveOpsRoutes(app, node, metrics.server);

@@ -22,7 +22,7 @@ import { registerRm } from './commands/rm.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import { registerStat } from './commands/stat.js';
 import { registerStatus } from './commands/status.js';
-import { registerLogin, registerToken } from './commands/token.js';
+import { registerLogin, registerToken, registerWhoami } from './commands/token.js';
 import { registerTrash } from './commands/trash.js';
 import { makeConfigurable } from './config/configurable.js';
 import { describeDefault, masterOption } from './options.js';
@@ -87,6 +87,7 @@ export function buildProgram(): Command {
     registerGateway,
     registerToken,
     registerLogin,
+    registerWhoami,
   ]) {
     register(program);
     const command = program.commands.at(-1);

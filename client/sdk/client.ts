@@ -383,6 +383,24 @@ export class GfsClient {
     await this.deps.master.chmod(file, mode);
   }
 
+  /** Who the master takes this client for (its token's user, groups and superuser flag). */
+  async whoami(): Promise<{ user: string; groups: string[]; superuser: boolean }> {
+    return this.deps.master.whoami();
+  }
+
+  /**
+   * A client token for `user`, signed by the master: only a superuser may ask
+   * (docs/security-users.md). `validForMs` absent: no expiry.
+   */
+  async createToken(request: {
+    user: string;
+    groups?: string[];
+    superuser?: boolean;
+    validForMs?: number;
+  }): Promise<string> {
+    return (await this.deps.master.createToken(request)).token;
+  }
+
   /**
    * Sets the owner and/or group of a file or directory: the owner only a superuser may change; the
    * group also the owner, to a group they are in (docs/security-users.md).

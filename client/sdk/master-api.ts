@@ -11,6 +11,7 @@
 
 import { isUnreachable, type RpcClient, wasNeverSent } from '../../shared/http/client.js';
 import type { BodyOf, ReplyOf, RouteDef } from '../../shared/http/route.js';
+import { createTokenRoute, whoamiRoute } from '../../shared/protocol/auth.js';
 import { appendLeaseRoute, fileChunksRoute, leaseRoute, locateRoute } from '../../shared/protocol/chunks.js';
 import { eventsRoute } from '../../shared/protocol/events.js';
 import { cloneLogRoute, fsckRoute } from '../../shared/protocol/health.js';
@@ -163,6 +164,12 @@ export class MasterApi {
   }
   chmod(path: string, mode: number) {
     return this.call(chmodRoute, { path, mode });
+  }
+  whoami() {
+    return this.call(whoamiRoute, {});
+  }
+  createToken(request: BodyOf<typeof createTokenRoute>) {
+    return this.call(createTokenRoute, request, 'once');
   }
   chown(path: string, owner: string | undefined, group: string | undefined) {
     return this.call(chownRoute, {

@@ -210,9 +210,20 @@ describe('permissions', () => {
     // carol (from the saved file, no GFS_TOKEN) gets in, and is no superuser.
     const carolMkdir = await runGfs(['--master', cluster.masterUrl, 'mkdir', 'gfs:/carol'], { env });
     expectDenied(carolMkdir, '/carol');
-    const missingSecret = await runGfs(['token', 'create', 'dave'], { env });
-    expect(missingSecret.code).toBe(1);
-    expect(missingSecret.stderr).toMatch(/^gfs: no cluster secret to sign with: pass --data/);
+    const whoami = await runGfs(['--master', cluster.masterUrl, 'whoami'], { env });
+    expect(whoami.stdout.toString()).toBe('carol groups=staff,carol\n');
+    // Without the secret at hand a token is made by the master, for superusers only.
+    const notAdmin = await runGfs(['--master', cluster.masterUrl, 'token', 'create', 'dave'], { env });
+    expect(notAdmin.code).toBe(1);
+    expect(notAdmin.stderr).toBe('gfs: permission denied (carol: only a superuser makes tokens): dave\n');
+    const byMaster = await runGfs(['--master', cluster.masterUrl, 'token', 'create', 'dave', '--groups', 'ops'], {
+      env: { ...env, GFS_TOKEN: ADMIN },
+    });
+    expect(byMaster.code).toBe(0);
+    const dave = byMaster.stdout.toString().trim();
+    expect(
+      (await runGfs(['--master', cluster.masterUrl, 'whoami'], { env: { ...env, GFS_TOKEN: dave } })).stdout.toString(),
+    ).toBe('dave groups=ops\n');
     const login = await runGfs(['--master', cluster.masterUrl, 'login', '--token', BOB], { env });
     expect(login.code).toBe(0);
     const saved = JSON.parse(await readFile(join(config, 'credentials.json'), 'utf8')) as {

@@ -1,6 +1,7 @@
-// `gfs token create USER` mints a client token with the cluster secret, read locally (the master
-// host's DATA/cluster.secret, --secret-file or GFS_SECRET): that is how the first admin is made,
-// with no master running and nobody to ask. `gfs login --token T` stores a token someone gave you.
+// `gfs token create USER` mints a client token with the cluster secret when it is at hand (the
+// master host's DATA/cluster.secret, --secret-file or GFS_SECRET): that is how the first admin is
+// made, with no master running and nobody to ask. Without it, a superuser asks the master to sign.
+// `gfs login --token T` stores a token someone gave you; `gfs whoami` says who the master sees.
 
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
@@ -9,6 +10,7 @@ import { mintClientToken, readClientClaims } from '../../../shared/security/clie
 import { parseSecret, readSecretFile, SECRET_ENV, SECRET_FILE_NAME } from '../../../shared/security/cluster-secret.js';
 import { deriveClusterKeys } from '../../../shared/security/keys.js';
 import { saveToken } from '../../sdk/credentials.js';
+import { CliContext } from '../context.js';
 import { durationOption } from '../options.js';
 
 interface CreateFlags {
@@ -26,17 +28,13 @@ function groupsOption(text: string): string[] {
   return groups;
 }
 
-/** The secret to sign with: --secret-file, else --data DIR's, else GFS_SECRET. Never created here. */
-async function secretOf(flags: CreateFlags): Promise<Buffer> {
+/** The secret to sign with: --secret-file, else --data DIR's, else GFS_SECRET; none: ask the master. Never created here. */
+async function secretOf(flags: CreateFlags): Promise<Buffer | undefined> {
   if (flags.secretFile !== undefined) return readSecretFile(flags.secretFile);
   if (flags.data !== undefined) return readSecretFile(join(flags.data, SECRET_FILE_NAME));
   const fromEnv = process.env[SECRET_ENV];
   if (fromEnv !== undefined && fromEnv !== '') return parseSecret(fromEnv, SECRET_ENV);
-  throw new GfsError(
-    'INVALID_ARGUMENT',
-    `no cluster secret to sign with: pass --data (the master's data directory), --secret-file, or set ${SECRET_ENV}`,
-    'gfs token create',
-  );
+  return undefined;
 }
 
 /** The user a token names, read without verifying (only for the credentials file's label). */
@@ -53,7 +51,7 @@ export function registerToken(program: Command): void {
   const token = program.command('token').description('client tokens (docs/security-users.md)');
   token
     .command('create')
-    .description('mint a client token with the cluster secret and print it')
+    .description('make a client token and print it: with the cluster secret, else by the master (superusers)')
     .argument('<user>', 'the user the token names')
     .option('--admin', 'a superuser: passes every permission check')
     .option('--groups <g1,g2>', "the user's groups (default: one named as the user)", groupsOption)
@@ -62,15 +60,36 @@ export function registerToken(program: Command): void {
     .option('--data <dir>', "the master's data directory (its cluster.secret)")
     .option('--save', 'also store it in the credentials file for --master')
     .action(async (user: string, flags: CreateFlags, command: Command) => {
-      const keys = deriveClusterKeys(await secretOf(flags));
-      const minted = mintClientToken(keys, {
+      const request = {
         user,
         ...(flags.groups === undefined ? {} : { groups: flags.groups }),
         superuser: flags.admin === true,
         ...(flags.expires === undefined ? {} : { validForMs: flags.expires }),
-      });
+      };
+      const secret = await secretOf(flags);
+      const context = CliContext.of(command);
+      let minted: string | undefined;
+      if (secret !== undefined) minted = mintClientToken(deriveClusterKeys(secret), request);
+      else
+        await context.run(async () => {
+          minted = await context.client().createToken(request);
+        });
+      if (minted === undefined) throw new GfsError('INTERNAL', 'no token made', user);
       process.stdout.write(`${minted}\n`);
-      if (flags.save === true) await save(command.optsWithGlobals<{ master: string }>().master, minted);
+      if (flags.save === true) await save(context.defaultMaster, minted);
+    });
+}
+
+export function registerWhoami(program: Command): void {
+  program
+    .command('whoami')
+    .description('the user, groups and superuser flag the master takes this client for')
+    .action(async (_flags: object, command: Command) => {
+      const context = CliContext.of(command);
+      await context.run(async () => {
+        const { user, groups, superuser } = await context.client().whoami();
+        process.stdout.write(`${user}${superuser ? ' (superuser)' : ''} groups=${groups.join(',')}\n`);
+      });
     });
 }
 
