@@ -184,11 +184,17 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode): vo
     return {};
   });
 
-  serveRoute(app, trashRoute, async () => {
+  serveRoute(app, trashRoute, async (_body, request) => {
     const barrier = node.readBarrier();
     if (barrier !== undefined) await barrier;
     const retentionMs = node.options.trashRetentionMs;
-    const { entries, total } = listTrash(node.state, TRASH_LIST_MAX);
+    // A user sees what they deleted (others' deleted paths are not theirs to know); a superuser all.
+    const caller = callerOf(request);
+    const { entries, total } = listTrash(
+      node.state,
+      TRASH_LIST_MAX,
+      caller.superuser ? undefined : (entry) => owns(caller, entry),
+    );
     return {
       total,
       entries: entries.map((entry) => ({

@@ -142,6 +142,8 @@ describe('permissions', () => {
     expectOk(await as(ALICE, ['cp', local, 'gfs:/home/alice/gone']));
     expectOk(await as(ALICE, ['rm', 'gfs:/home/alice/gone']));
     expectDenied(await as(BOB, ['restore', 'gfs:/home/alice/gone', '--to', 'gfs:/home/bob/gone']), '/home/alice/gone');
+    expect((await as(BOB, ['trash'])).stdout.toString()).not.toContain('/home/alice/gone');
+    expect((await as(ALICE, ['trash'])).stdout.toString()).toContain('/home/alice/gone');
     expectOk(await as(ALICE, ['restore', 'gfs:/home/alice/gone']));
   });
 
