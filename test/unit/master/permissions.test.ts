@@ -144,6 +144,13 @@ describe('path checks', () => {
     const state = homes();
     expect(() => requireAccess(state, alice, '/home/alice/missing', READ)).not.toThrow();
   });
+
+  it('leaves trash paths to the operations, which refuse or hide them with their own codes', () => {
+    const state = homes();
+    apply(state, { op: 'delete', path: '/home/alice/f', recursive: false, mtimeMs: 2, trash: true });
+    expect(() => requireCreateBelow(state, bob, '/.gfs-trash/x/y')).not.toThrow();
+    expect(() => requireParentWrite(state, bob, '/.gfs-trash')).not.toThrow();
+  });
 });
 
 describe('chown', () => {
