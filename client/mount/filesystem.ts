@@ -76,6 +76,8 @@ export class GfsMountFs {
   private readonly now: () => number;
 
   private readonly owners: OwnerMap;
+  /** Files this mount created writable for their creator, and the mode they get at the last close. */
+  private readonly modesAtClose = new Map<string, number>();
 
   constructor(
     private readonly client: GfsClient,
@@ -141,10 +143,12 @@ export class GfsMountFs {
     // that appeared meanwhile; the SDK handle it opens serves the open that follows. A new file is
     // most likely written next: the master sets a chunk aside for it (a small file's first close
     // is then one chunk write and one master call).
+    const unwritable = this.owners.createsUnwritable(mode);
     const { handle, entry, created } = await this.client.openOrCreate(path, {
-      mode: mode & 0o7777,
+      mode: (mode & 0o7777) | (unwritable ? 0o200 : 0),
       reserveChunk: true,
     });
+    if (created && unwritable) this.modesAtClose.set(path, mode & 0o7777);
     this.attrs.set(path, entry);
     this.created.delete(path);
     // Only a file this call made is known to be empty and just so: one that another mount made
@@ -339,6 +343,11 @@ export class GfsMountFs {
     if (file === undefined) return;
     try {
       await file.flush();
+      const modeAtClose = this.modesAtClose.get(file.path);
+      if (modeAtClose !== undefined) {
+        this.modesAtClose.delete(file.path);
+        await this.client.chmod(file.path, modeAtClose);
+      }
     } finally {
       file.released();
       this.attrs.delete(file.path);

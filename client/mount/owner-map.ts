@@ -96,6 +96,15 @@ export class OwnerMap {
     return ((entry.mode >> shift) & 0o7 & wanted) === wanted;
   }
 
+  /**
+   * True when a file created with `mode` would refuse its own creator's writes at the master: POSIX
+   * lets the descriptor that created a file write it whatever the mode, the master checks the mode
+   * on every write, so such a file is created writable and given its mode at the last close.
+   */
+  createsUnwritable(mode: number): boolean {
+    return this.identity !== undefined && this.identity.superuser !== true && (mode & 0o200) === 0;
+  }
+
   get mapsOwners(): boolean {
     return this.identity !== undefined;
   }

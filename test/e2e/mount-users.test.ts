@@ -53,6 +53,12 @@ describe('a mount as a gfs user', () => {
     expect(write.stderr).toMatch(/Permission denied/);
     const outside = await sh(`mkdir "${mount.dir}/alice-top"`);
     expect(outside.stderr).toMatch(/Permission denied/);
+    // A file created read-only is still written through the descriptor that created it (POSIX),
+    // and is read-only from its last close on.
+    await shOk(`(umask 0222 && echo read-only > "${home}/ro")`);
+    expect((await admin.readFile('/home/alice/ro')).toString()).toBe('read-only\n');
+    expect((await admin.stat('/home/alice/ro')).mode).toBe(0o444);
+    expect((await sh(`echo more >> "${home}/ro"`)).stderr).toMatch(/Permission denied/);
     // Nothing of the stranger's changed.
     expect((await admin.readFile('/home/alice/theirs')).toString()).toBe('not for alice\n');
   });
