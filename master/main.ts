@@ -29,6 +29,8 @@ import type { ClusterKeys } from '../shared/security/keys.js';
 import { serverKeys, warnIfInsecure } from '../shared/security/server-keys.js';
 import type { ServerTls } from '../shared/tls.js';
 import { OrderRefusals } from './chunkservers/order-refusals.js';
+import { serveAuthRoutes } from './http/auth-routes.js';
+import { authenticateClients } from './http/authenticate.js';
 import { serveChunkRoutes } from './http/chunk-routes.js';
 import { serveChunkserverRoutes } from './http/chunkserver-routes.js';
 import { serveHealthRoutes } from './http/health-routes.js';
@@ -177,7 +179,9 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const app = createRpcServer(logger, options.tls);
   observeRequests(app, metrics.requests);
   if (keys !== null) requirePeerSignatures(app, new PeerVerifier(keys.peerRequest, logger), MASTER_PEER_ROUTES);
+  authenticateClients(app, keys);
   serveNamespaceRoutes(app, node);
+  serveAuthRoutes(app, keys);
   serveChunkRoutes(app, node);
   serveChunkserverRoutes(app, node, () => address);
   serveOpsRoutes(app, node, metrics.server);

@@ -44,11 +44,13 @@ export interface EntryJson {
   replication: number;
   mtime: string;
   mode: number;
+  owner: string;
+  group: string;
 }
 
 export function entryJson(entry: Entry): EntryJson {
-  const { name, path, type, size, replication, mtime, mode } = entry;
-  return { name, path, type, size, replication, mtime, mode };
+  const { name, path, type, size, replication, mtime, mode, owner, group } = entry;
+  return { name, path, type, size, replication, mtime, mode, owner, group };
 }
 
 export interface ChunkJson {
@@ -60,7 +62,7 @@ export interface ChunkJson {
 }
 
 export function statJson(entry: Entry, chunks?: readonly FileChunk[]) {
-  const { path, type, size, replication, mtime, mode } = entry;
+  const { path, type, size, replication, mtime, mode, owner, group } = entry;
   const chunkList: ChunkJson[] | undefined = chunks?.map(({ index, handle, version, size: bytes, replicas }) => ({
     index,
     handle,
@@ -68,7 +70,7 @@ export function statJson(entry: Entry, chunks?: readonly FileChunk[]) {
     size: bytes,
     replicas: [...replicas],
   }));
-  return { path, type, size, chunks: chunkList ?? entry.chunks, replication, mtime, mode };
+  return { path, type, size, chunks: chunkList ?? entry.chunks, replication, mtime, mode, owner, group };
 }
 
 export function formatStat(entry: Entry, chunks?: readonly FileChunk[]): string[] {
@@ -80,6 +82,8 @@ export function formatStat(entry: Entry, chunks?: readonly FileChunk[]): string[
     `replication: ${entry.replication}`,
     `mtime: ${entry.mtime}`,
     `mode: ${octalMode(entry.mode)} (${modeString(entry.type, entry.mode)})`,
+    `owner: ${entry.owner}`,
+    `group: ${entry.group}`,
   ];
   for (const chunk of chunks ?? []) {
     lines.push(

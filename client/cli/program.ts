@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { registerAppend } from './commands/append.js';
 import { registerCat } from './commands/cat.js';
+import { registerChmod, registerChown } from './commands/chmod.js';
 import { registerChunkserver } from './commands/chunkserver.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerCp } from './commands/cp.js';
@@ -21,6 +22,7 @@ import { registerRm } from './commands/rm.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import { registerStat } from './commands/stat.js';
 import { registerStatus } from './commands/status.js';
+import { registerLogin, registerToken, registerWhoami } from './commands/token.js';
 import { registerTrash } from './commands/trash.js';
 import { makeConfigurable } from './config/configurable.js';
 import { describeDefault, masterOption } from './options.js';
@@ -77,12 +79,17 @@ export function buildProgram(): Command {
     registerMv,
     registerSnapshot,
     registerStat,
+    registerChmod,
+    registerChown,
     registerStatus,
     registerFsck,
     registerAppend,
     registerRecords,
     registerMount,
     registerGateway,
+    registerToken,
+    registerLogin,
+    registerWhoami,
   ]) {
     register(program);
     const command = program.commands.at(-1);

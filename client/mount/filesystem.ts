@@ -27,11 +27,14 @@ import {
 } from './limits.js';
 import { type FileContext, OpenFile } from './open-file.js';
 import { OpenFiles } from './open-files.js';
+import { OwnerMap } from './owner-map.js';
 import { type FuseStat, type FuseStatfs, fuseStat, fuseStatfs, isRegularFileMode, type Owner, W_OK } from './stat.js';
 
 export interface MountFsOptions {
   readOnly: boolean;
   owner: Owner;
+  /** gfs owners as local ids (owner-map.ts); default: everything is the mounting user's (`owner`). */
+  owners?: OwnerMap;
   chunkSizeBytes: number;
   now?: () => number;
 }
@@ -40,6 +43,8 @@ export interface MountFsOptions {
 const DIR_MODE_DEFAULT = 0o755;
 const O_ACCMODE = 0o3;
 const O_RDONLY = 0;
+const O_WRONLY = 1;
+const R_OK = 4;
 const O_APPEND = 0o2000;
 const O_TRUNC = 0o1000;
 /** Creates whose open has not come yet, remembered at most. */
@@ -55,6 +60,8 @@ const DIRECTORY_ENTRY: Entry = {
   mtime: '',
   mtimeMs: 0,
   mode: DIR_MODE_DEFAULT,
+  owner: 'root',
+  group: 'root',
 };
 /** chown's "leave unchanged" (-1 as the unsigned 32-bit value the binding hands over). */
 const ID_UNCHANGED = 0xffffffff;
@@ -68,11 +75,16 @@ export class GfsMountFs {
   private readonly created = new Map<string, { entry: Entry; handle: GfsFileHandle; createdAtMs: number }>();
   private readonly now: () => number;
 
+  private readonly owners: OwnerMap;
+  /** Files this mount created writable for their creator, and the mode they get at the last close. */
+  private readonly modesAtClose = new Map<string, number>();
+
   constructor(
     private readonly client: GfsClient,
     private readonly options: MountFsOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.owners = options.owners ?? new OwnerMap(options.owner, undefined);
     this.attrs = new AttrCache(ATTR_CACHE_TTL_MS, ATTR_CACHE_ENTRIES_MAX, this.now);
     this.context = {
       client,
@@ -131,10 +143,12 @@ export class GfsMountFs {
     // that appeared meanwhile; the SDK handle it opens serves the open that follows. A new file is
     // most likely written next: the master sets a chunk aside for it (a small file's first close
     // is then one chunk write and one master call).
+    const unwritable = this.owners.createsUnwritable(mode);
     const { handle, entry, created } = await this.client.openOrCreate(path, {
-      mode: mode & 0o7777,
+      mode: (mode & 0o7777) | (unwritable ? 0o200 : 0),
       reserveChunk: true,
     });
+    if (created && unwritable) this.modesAtClose.set(path, mode & 0o7777);
     this.attrs.set(path, entry);
     this.created.delete(path);
     // Only a file this call made is known to be empty and just so: one that another mount made
@@ -202,13 +216,33 @@ export class GfsMountFs {
     this.files.file(path)?.patched({ mode: mode & 0o7777 });
   }
 
-  /** gfs keeps no owners: everything belongs to the mounting user, and only that can be asked for. */
+  /**
+   * Local ids become gfs names through the owner map (the master decides who may); without gfs
+   * identities (--insecure) everything belongs to the mounting user, and only that can be asked for.
+   */
   async chown(path: string, uid: number, gid: number): Promise<void> {
-    await this.entryOf(path);
-    const { owner } = this.options;
-    if ((uid !== ID_UNCHANGED && uid !== owner.uid) || (gid !== ID_UNCHANGED && gid !== owner.gid)) {
-      throw errnoError('EPERM', 'gfs files belong to the mounting user');
+    const entry = await this.entryOf(path);
+    const owners = this.owners;
+    if (!owners.mapsOwners) {
+      const { owner } = this.options;
+      if ((uid !== ID_UNCHANGED && uid !== owner.uid) || (gid !== ID_UNCHANGED && gid !== owner.gid)) {
+        throw errnoError('EPERM', 'gfs files belong to the mounting user');
+      }
+      return;
     }
+    this.refuseIfReadOnly();
+    const user = uid === ID_UNCHANGED ? undefined : owners.userNamed(uid);
+    const group = gid === ID_UNCHANGED ? undefined : owners.groupNamed(gid);
+    if ((uid !== ID_UNCHANGED && user === undefined) || (gid !== ID_UNCHANGED && group === undefined)) {
+      throw errnoError('EINVAL', 'no gfs name for that local id');
+    }
+    const change = {
+      ...(user === undefined || user === entry.owner ? {} : { user }),
+      ...(group === undefined || group === entry.group ? {} : { group }),
+    };
+    if (change.user === undefined && change.group === undefined) return;
+    await this.client.chown(path, change);
+    this.attrs.delete(path);
   }
 
   /** Sets the modification time; bytes still gathered are written first, or their landing would move it again. */
@@ -226,8 +260,9 @@ export class GfsMountFs {
   }
 
   async access(path: string, mode: number): Promise<void> {
-    await this.entryOf(path);
+    const entry = await this.entryOf(path);
     if (this.options.readOnly && (mode & W_OK) !== 0) throw errnoError('EROFS', 'mounted read-only');
+    if (!this.owners.permits(entry, mode & 0o7)) throw errnoError('EACCES', 'permission denied');
   }
 
   // ---- open files
@@ -255,6 +290,10 @@ export class GfsMountFs {
           file.openCount === 0 ? file.ready() : this.client.open(path, 'r'),
         ]);
         file.reopened(entry);
+        // As open(2) does, and before any byte is buffered: a refusal at the first flush would
+        // come at close, which most programs never check. (The master checks again anyway.)
+        const wanted = (writing ? W_OK : 0) | ((flags & O_ACCMODE) === O_WRONLY ? 0 : R_OK);
+        if (!this.owners.permits(entry, wanted)) throw errnoError('EACCES', 'permission denied');
         // The kernel may hold the old size from a lookup this very tick (attr_timeout=0 still
         // trusts it until the next tick), and would cut the read there: let the tick pass.
         if (toldKernel !== undefined && toldKernel.size !== entry.size) await delay(KERNEL_ATTR_SETTLE_MS);
@@ -304,6 +343,11 @@ export class GfsMountFs {
     if (file === undefined) return;
     try {
       await file.flush();
+      const modeAtClose = this.modesAtClose.get(file.path);
+      if (modeAtClose !== undefined) {
+        this.modesAtClose.delete(file.path);
+        await this.client.chmod(file.path, modeAtClose);
+      }
     } finally {
       file.released();
       this.attrs.delete(file.path);
@@ -345,7 +389,7 @@ export class GfsMountFs {
   }
 
   private stat(entry: Entry): FuseStat {
-    return fuseStat(entry, this.options.owner);
+    return fuseStat(entry, this.owners.of(entry));
   }
 
   private forget(path: string): void {

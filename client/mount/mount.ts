@@ -15,6 +15,7 @@ import { type MetricsEndpoint, MountMetrics, serveMountMetrics } from './metrics
 import { mountOptions } from './mount-options.js';
 import { mountsAt, prepareMountPoint } from './mount-point.js';
 import { fuseOperations } from './operations.js';
+import { OwnerMap } from './owner-map.js';
 
 export interface MountCommandOptions {
   /** The client to mount with, given the mount's logger (its failed RPCs and retries at debug). */
@@ -64,9 +65,11 @@ interface MountContext {
 /** Mounts, prints `mounted: <dir>`, serves until the stop, flushes and unmounts. */
 async function serveMount(options: MountCommandOptions, context: MountContext): Promise<void> {
   const { client, fuse, mountPoint, log, chunkSize, metrics } = context;
+  const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
   const fs = new GfsMountFs(client, {
     readOnly: options.readOnly,
-    owner: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
+    owner,
+    owners: new OwnerMap(owner, client.identity),
     chunkSizeBytes: chunkSize,
   });
   const source = `gfs:${client.master.replace(/^https?:\/\//, '')}`;

@@ -1,5 +1,5 @@
-// What `stat(2)` and `statfs(2)` show for gfs entries. Owners are the mounting user (gfs keeps
-// no owners); permission bits are the master's; directories report one link, which tells `find`
+// What `stat(2)` and `statfs(2)` show for gfs entries. Owners are the local ids the owner map
+// (owner-map.ts) gives gfs names; permission bits are the master's; directories report one link, which tells `find`
 // not to guess subdirectory counts from it (as btrfs and most FUSE file systems do).
 
 import { constants } from 'node:fs';

@@ -23,8 +23,10 @@ import {
   MTIME_MS_ABS_MAX,
   type TrashEntry,
 } from '../../shared/protocol/namespace.js';
+import { readClientClaims } from '../../shared/security/client-token.js';
 import { schemeOf } from '../../shared/tls.js';
 import { mutationPatienceMs } from './chunk-write.js';
+import { resolveToken } from './credentials.js';
 import type { SdkDeps } from './deps.js';
 import { GfsFileHandle, type OpenMode } from './file-handle.js';
 import { LeaseCache } from './lease-cache.js';
@@ -55,6 +57,11 @@ export interface GfsClientOptions {
   masterOutagePatienceMs?: number;
   /** A pino logger: failed RPCs and retries (with their attempt number) are logged at debug. */
   logger?: Logger;
+  /**
+   * The client token (`gfs token create`); default GFS_TOKEN, else the credentials file's entry for
+   * this master (docs/security-users.md). None is needed by a master run with --insecure.
+   */
+  token?: string;
 }
 
 /** Files with a record appender kept (idle ones beyond this are dropped). */
@@ -70,6 +77,8 @@ export class GfsClient {
   private readonly rotation = randomInt(0, 1 << 16);
   private readonly appenders = new Map<string, RecordAppender>();
   private clusterChunkSize: Promise<number> | undefined;
+  /** Who this client's token says it is (not verified here: the master does); none without a token. */
+  readonly identity: { user: string; groups: readonly string[]; superuser: boolean } | undefined;
 
   constructor(options: GfsClientOptions) {
     if (typeof options?.master !== 'string' || options.master === '') {
@@ -92,11 +101,14 @@ export class GfsClient {
         String(masterOutagePatienceMs),
       );
     }
-    const master = new MasterApi(
-      this.rpc,
-      options.master,
-      masterOutagePatienceMs === undefined ? {} : { outagePatienceMs: masterOutagePatienceMs },
-    );
+    const token = resolveToken(options.token, options.master);
+    const claims = token === undefined ? undefined : readClientClaims(token);
+    this.identity =
+      claims === undefined ? undefined : { user: claims.user, groups: claims.groups, superuser: claims.superuser };
+    const master = new MasterApi(this.rpc, options.master, {
+      ...(masterOutagePatienceMs === undefined ? {} : { outagePatienceMs: masterOutagePatienceMs }),
+      ...(token === undefined ? {} : { token }),
+    });
     const locations = new LocationCache({ entriesMax: LOCATION_CACHE_ENTRIES_MAX, ttlMs: LOCATION_CACHE_TTL_MS });
     this.deps = {
       rpc: this.rpc,
@@ -370,13 +382,43 @@ export class GfsClient {
     return this.deps.master.reserveAppend(file, length);
   }
 
-  /** Sets the permission bits (0..0o7777) of a file or directory; kept and shown, not enforced. */
+  /** Sets the permission bits (0..0o7777) of a file or directory: its owner or a superuser may. */
   async chmod(path: string, mode: number): Promise<void> {
     const file = normalizePath(path);
     if (!Number.isInteger(mode) || mode < 0 || mode > MODE_BITS_MAX) {
       throw new GfsError('INVALID_ARGUMENT', 'mode must be an integer from 0 to 0o7777', file);
     }
     await this.deps.master.chmod(file, mode);
+  }
+
+  /** Who the master takes this client for (its token's user, groups and superuser flag). */
+  async whoami(): Promise<{ user: string; groups: string[]; superuser: boolean }> {
+    return this.deps.master.whoami();
+  }
+
+  /**
+   * A client token for `user`, signed by the master: only a superuser may ask
+   * (docs/security-users.md). `validForMs` absent: no expiry.
+   */
+  async createToken(request: {
+    user: string;
+    groups?: string[];
+    superuser?: boolean;
+    validForMs?: number;
+  }): Promise<string> {
+    return (await this.deps.master.createToken(request)).token;
+  }
+
+  /**
+   * Sets the owner and/or group of a file or directory: the owner only a superuser may change; the
+   * group also the owner, to a group they are in (docs/security-users.md).
+   */
+  async chown(path: string, owner: { user?: string; group?: string }): Promise<void> {
+    const file = normalizePath(path);
+    if (owner.user === undefined && owner.group === undefined) {
+      throw new GfsError('INVALID_ARGUMENT', 'chown needs a user, a group or both', file);
+    }
+    await this.deps.master.chown(file, owner.user, owner.group);
   }
 
   /** Sets the modification time of a file or directory (milliseconds since 1970). */

@@ -11,12 +11,14 @@
 
 import { isUnreachable, type RpcClient, wasNeverSent } from '../../shared/http/client.js';
 import type { BodyOf, ReplyOf, RouteDef } from '../../shared/http/route.js';
+import { createTokenRoute, whoamiRoute } from '../../shared/protocol/auth.js';
 import { appendLeaseRoute, fileChunksRoute, leaseRoute, locateRoute } from '../../shared/protocol/chunks.js';
 import { eventsRoute } from '../../shared/protocol/events.js';
 import { cloneLogRoute, fsckRoute } from '../../shared/protocol/health.js';
 import { statusRoute } from '../../shared/protocol/heartbeat.js';
 import {
   chmodRoute,
+  chownRoute,
   createRoute,
   deleteRoute,
   extendRoute,
@@ -46,6 +48,8 @@ export const MASTER_OUTAGE_PATIENCE_MS_DEFAULT = 60_000;
 export interface MasterApiOptions {
   /** How long a call waits for an unreachable master that answered before (0: fail at once). */
   outagePatienceMs?: number;
+  /** The client token sent with every call (issue 7); none for a master run with --insecure. */
+  token?: string;
 }
 
 /** Whether a call may be sent again after a connection that broke once the request was out. */
@@ -55,6 +59,7 @@ export class MasterApi {
   /** Set by the first reply (an error reply too): from then on, unreachable means restarting. */
   private answered = false;
   private readonly outagePatienceMs: number;
+  private readonly headers: Record<string, string> | undefined;
 
   constructor(
     private readonly rpc: RpcClient,
@@ -62,6 +67,7 @@ export class MasterApi {
     options: MasterApiOptions = {},
   ) {
     this.outagePatienceMs = options.outagePatienceMs ?? MASTER_OUTAGE_PATIENCE_MS_DEFAULT;
+    this.headers = options.token === undefined ? undefined : { authorization: `Bearer ${options.token}` };
   }
 
   /** The SDK's retry loop, kept going only through an outage of a master that answered before. */
@@ -75,7 +81,7 @@ export class MasterApi {
 
   private async send<R extends RouteDef>(def: R, body: BodyOf<R>): Promise<ReplyOf<R>> {
     try {
-      const reply = await this.rpc.call(this.address, def, body);
+      const reply = await this.rpc.call(this.address, def, body, def.url, this.headers);
       this.answered = true;
       return reply;
     } catch (error) {
@@ -158,6 +164,19 @@ export class MasterApi {
   }
   chmod(path: string, mode: number) {
     return this.call(chmodRoute, { path, mode });
+  }
+  whoami() {
+    return this.call(whoamiRoute, {});
+  }
+  createToken(request: BodyOf<typeof createTokenRoute>) {
+    return this.call(createTokenRoute, request, 'once');
+  }
+  chown(path: string, owner: string | undefined, group: string | undefined) {
+    return this.call(chownRoute, {
+      path,
+      ...(owner === undefined ? {} : { owner }),
+      ...(group === undefined ? {} : { group }),
+    });
   }
   utimes(path: string, mtimeMs: number) {
     return this.call(utimesRoute, { path, mtimeMs });

@@ -1,8 +1,10 @@
-// Who sent a request to the master (issue 7 item 3). An authentication hook (client tokens) sets
-// it on each request; handlers read it with callerOf to check permissions and to name the client
-// in chunk access tokens. A master started with --insecure treats every caller as a superuser.
+// Who sent a request to the master (issue 7 item 3). The authentication hook (authenticate.ts)
+// sets it on every client request; handlers read it with callerOf to check permissions and to
+// name the client in chunk access tokens. A master started with --insecure treats every caller as
+// a superuser.
 
 import type { FastifyRequest } from 'fastify';
+import { GfsError } from '../../shared/errors.js';
 
 export interface Caller {
   /** The user a client token names (`gfs token create USER`); a server's id for peer requests. */
@@ -12,8 +14,15 @@ export interface Caller {
   readonly superuser: boolean;
 }
 
+/** The superuser's name: owner and group of `/` and of entries logged before owners existed. */
+export const SUPERUSER_NAME = 'root';
+
 /** Every caller of a master running with --insecure. */
-export const INSECURE_CALLER: Caller = Object.freeze({ user: 'root', groups: ['root'], superuser: true });
+export const INSECURE_CALLER: Caller = Object.freeze({
+  user: SUPERUSER_NAME,
+  groups: Object.freeze([SUPERUSER_NAME]),
+  superuser: true,
+});
 
 const callers = new WeakMap<FastifyRequest, Caller>();
 
@@ -22,9 +31,12 @@ export function setCaller(request: FastifyRequest, caller: Caller): void {
 }
 
 /**
- * The caller the authentication hook found. A request that reached a handler without one came
- * through a master with no authentication installed (--insecure).
+ * The caller the authentication hook found. The hook sets one on every request it lets through
+ * (INSECURE_CALLER under --insecure), so a handler reached without one is a route the hook skips
+ * (or a bug): it is refused rather than served as the superuser.
  */
 export function callerOf(request: FastifyRequest): Caller {
-  return callers.get(request) ?? INSECURE_CALLER;
+  const caller = callers.get(request);
+  if (caller === undefined) throw new GfsError('INTERNAL', 'request has no authenticated caller', request.url);
+  return caller;
 }

@@ -2,7 +2,7 @@
 
 import { baseName } from '../../shared/paths.js';
 import type { Entry } from '../../shared/protocol/namespace.js';
-import type { NamespaceEntry } from '../state/types.js';
+import { DEFAULT_GROUP, DEFAULT_OWNER, type NamespaceEntry } from '../state/types.js';
 
 export function entryView(path: string, entry: NamespaceEntry, name = baseName(path)): Entry {
   const isFile = entry.type === 'file';
@@ -16,5 +16,7 @@ export function entryView(path: string, entry: NamespaceEntry, name = baseName(p
     mtime: new Date(entry.mtimeMs).toISOString(),
     mtimeMs: entry.mtimeMs,
     mode: entry.mode,
+    owner: entry.owner ?? DEFAULT_OWNER,
+    group: entry.group ?? DEFAULT_GROUP,
   };
 }

@@ -17,6 +17,7 @@ import {
   type LogRecord,
   type MasterState,
   type MkdirRecord,
+  type Ownership,
   type PurgeRecord,
   type RenameRecord,
   type RestoreRecord,
@@ -56,6 +57,13 @@ export function apply(state: MasterState, record: LogRecord): ApplyEffects {
       entry.mode = record.mode;
       return NO_EFFECTS();
     }
+    case 'chown': {
+      const entry = state.entries.get(record.path);
+      assert(entry !== undefined, 'chown of an existing entry');
+      if (record.owner !== undefined) entry.owner = record.owner;
+      if (record.group !== undefined) entry.group = record.group;
+      return NO_EFFECTS();
+    }
     case 'setMtime': {
       const entry = state.entries.get(record.path);
       assert(entry !== undefined, 'setMtime of an existing entry');
@@ -78,6 +86,14 @@ export function apply(state: MasterState, record: LogRecord): ApplyEffects {
   }
 }
 
+/** Only the fields a record names: an entry without them belongs to root (types.ts). */
+function ownershipOf(record: Ownership): Ownership {
+  return {
+    ...(record.owner === undefined ? {} : { owner: record.owner }),
+    ...(record.group === undefined ? {} : { group: record.group }),
+  };
+}
+
 function NO_EFFECTS(): ApplyEffects {
   return { droppedHandles: [] };
 }
@@ -93,7 +109,7 @@ function applyMkdir(state: MasterState, record: MkdirRecord): ApplyEffects {
   const paths = record.parents ? [...ancestorsOf(record.path), record.path] : [record.path];
   for (const path of paths) {
     if (state.entries.has(path)) continue;
-    putEntry(state, path, { type: 'dir', mtimeMs: record.mtimeMs, mode: record.mode });
+    putEntry(state, path, { type: 'dir', mtimeMs: record.mtimeMs, mode: record.mode, ...ownershipOf(record) });
     touchParent(state, path, record.mtimeMs);
   }
   return NO_EFFECTS();
@@ -131,6 +147,7 @@ function applyCreate(state: MasterState, record: CreateRecord): ApplyEffects {
     mtimeMs: record.mtimeMs,
     mode: record.mode,
     replication: record.replication,
+    ...ownershipOf(record),
   });
   touchParent(state, record.path, record.mtimeMs);
   return { droppedHandles };
@@ -164,7 +181,7 @@ function applyRestore(state: MasterState, record: RestoreRecord): ApplyEffects {
   assert(state.entries.has(source), 'restore of a trashed path');
   for (const ancestor of ancestorsOf(record.to)) {
     if (state.entries.has(ancestor)) continue;
-    putEntry(state, ancestor, { type: 'dir', mtimeMs: record.mtimeMs, mode: DIR_MODE_DEFAULT });
+    putEntry(state, ancestor, { type: 'dir', mtimeMs: record.mtimeMs, mode: DIR_MODE_DEFAULT, ...ownershipOf(record) });
     touchParent(state, ancestor, record.mtimeMs);
   }
   moveSubtree(state, source, record.to);

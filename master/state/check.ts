@@ -75,6 +75,10 @@ export function check(state: MasterState, record: LogRecord): boolean {
       requireEntry(state, record.path);
       requireMode(record.mode, record.path);
       return true;
+    case 'chown':
+      requireOutsideTrash(record.path, 'NOT_FOUND');
+      requireEntry(state, record.path);
+      return true;
     case 'setMtime':
       requireOutsideTrash(record.path, 'NOT_FOUND');
       requireEntry(state, record.path);

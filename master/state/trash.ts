@@ -77,12 +77,26 @@ export interface TrashListing {
   deletedAtMs: number;
 }
 
-/** The newest `max` trash entries, oldest first, with their sizes; `total` counts them all. */
-export function listTrash(state: MasterState, max: number): { entries: TrashListing[]; total: number } {
-  const total = state.trash.size;
+/**
+ * The newest `max` trash entries, oldest first, with their sizes; `total` counts them all. With
+ * `shows`, only the entries whose trashed root it accepts (a user sees what they deleted).
+ */
+export function listTrash(
+  state: MasterState,
+  max: number,
+  shows?: (entry: NamespaceEntry) => boolean,
+): { entries: TrashListing[]; total: number } {
+  const listed =
+    shows === undefined
+      ? state.trash
+      : [...state.trash].filter(([name]) => {
+          const entry = state.entries.get(trashEntryPath(name));
+          return entry !== undefined && shows(entry);
+        });
+  const total = shows === undefined ? state.trash.size : (listed as unknown[]).length;
   const entries: TrashListing[] = [];
   let skip = Math.max(0, total - max);
-  for (const [name, info] of state.trash) {
+  for (const [name, info] of listed) {
     if (skip > 0) {
       skip--;
       continue;

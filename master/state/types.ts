@@ -1,15 +1,28 @@
 // The master's durable state (DESIGN §2) and the operation-log records that change it. Everything
 // here is plain data: records carry their own timestamps, so applying them needs no clock.
 
+/**
+ * Who owns an entry (issue 7): a user and a group name, checked against the mode bits. Absent
+ * (`/`, and entries logged before owners existed) means the superuser's `root`/`root`.
+ */
+export interface Ownership {
+  owner?: string;
+  group?: string;
+}
+
+/** The owner and group of an entry whose record names none. */
+export const DEFAULT_OWNER = 'root';
+export const DEFAULT_GROUP = 'root';
+
 /** A directory in the path table. Its children live in the derived `children` index. */
-export interface DirEntry {
+export interface DirEntry extends Ownership {
   type: 'dir';
   mtimeMs: number;
   mode: number;
 }
 
 /** A file: the ordered list of its chunk handles (decimal strings) and its length in bytes. */
-export interface FileEntry {
+export interface FileEntry extends Ownership {
   type: 'file';
   chunks: string[];
   length: number;
@@ -58,7 +71,8 @@ export interface MasterState {
 export const DIR_MODE_DEFAULT = 0o755;
 export const FILE_MODE_DEFAULT = 0o644;
 
-export interface MkdirRecord {
+/** Owner and group of what it creates (directories made for `parents` too); absent: root. */
+export interface MkdirRecord extends Ownership {
   op: 'mkdir';
   path: string;
   /** Create missing ancestors too (`mkdir -p`). */
@@ -67,7 +81,8 @@ export interface MkdirRecord {
   mtimeMs: number;
 }
 
-export interface CreateRecord {
+/** Owner and group of the new file; absent: root. */
+export interface CreateRecord extends Ownership {
   op: 'create';
   path: string;
   /** An existing file at `path` is replaced by an empty one (see `trash`). */
@@ -107,9 +122,9 @@ export interface DeleteRecord {
 /**
  * Brings back a trashed entry, or one path inside a trashed directory: `path` is its original
  * path (the entry's, or one below it), `to` where it goes. Missing parents of `to` are created.
- * The trash entry is gone once its whole tree is restored.
+ * The trash entry is gone once its whole tree is restored. Created parents get `owner`/`group`.
  */
-export interface RestoreRecord {
+export interface RestoreRecord extends Ownership {
   op: 'restore';
   name: string;
   path: string;
@@ -164,6 +179,14 @@ export interface ChmodRecord {
   mode: number;
 }
 
+/** New owner and/or group of a file or directory (chown); what is absent stays. */
+export interface ChownRecord {
+  op: 'chown';
+  path: string;
+  owner?: string;
+  group?: string;
+}
+
 /** New modification time of a file or directory (utimes). */
 export interface SetMtimeRecord {
   op: 'setMtime';
@@ -215,6 +238,7 @@ export type LogRecord =
   | ExtendRecord
   | SetLengthRecord
   | ChmodRecord
+  | ChownRecord
   | SetMtimeRecord
   | ReserveHandlesRecord
   | SnapshotRecord

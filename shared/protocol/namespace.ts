@@ -18,6 +18,9 @@ export const EntrySchema = Type.Object({
   mtime: Type.String({ description: 'ISO 8601' }),
   mtimeMs: Type.Number(),
   mode: Type.Integer({ minimum: 0 }),
+  /** The owning user and group (issue 7; `root` for entries from before owners existed). */
+  owner: Type.String(),
+  group: Type.String(),
 });
 export type Entry = Static<typeof EntrySchema>;
 
@@ -147,6 +150,20 @@ export const snapshotRoute = defineRoute(
 
 /** Permission bits of a file or directory (kept and shown, not enforced). */
 export const MODE_BITS_MAX = 0o7777;
+
+/** A user or group name as client tokens allow them (shared/security/client-token.ts checks the charset). */
+const OwnerNameSchema = Type.String({ minLength: 1, maxLength: 64 });
+
+/** New owner and/or group: the owner only by a superuser, the group also by the owner (to one of theirs). */
+export const chownRoute = defineRoute(
+  'POST',
+  '/ns/chown',
+  Type.Object(
+    { path: PathSchema, owner: Type.Optional(OwnerNameSchema), group: Type.Optional(OwnerNameSchema) },
+    { additionalProperties: false },
+  ),
+  Empty,
+);
 
 export const chmodRoute = defineRoute(
   'POST',

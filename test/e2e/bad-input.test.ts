@@ -5,6 +5,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminHeaders } from '../harness/admin-rpc.js';
 import { TestCluster } from '../harness/cluster.js';
 import { freePort } from '../harness/free-port.js';
 import { runGfs } from '../harness/gfs-cli.js';
@@ -26,7 +27,11 @@ function oneLine(stderr: string): string {
 }
 
 async function post(url: string, body: string, contentType = 'application/json'): Promise<number> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { ...adminHeaders(), 'content-type': contentType },
+    body,
+  });
   await response.arrayBuffer();
   return response.status;
 }

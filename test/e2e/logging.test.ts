@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { adminHeaders } from '../harness/admin-rpc.js';
 import { freePort, freePortRun } from '../harness/free-port.js';
 import { GFS_BIN, runGfs } from '../harness/gfs-cli.js';
 import { waitFor } from '../harness/wait.js';
@@ -69,7 +70,7 @@ async function stopAndReadLog(master: RunningMaster): Promise<Array<Record<strin
 describe('logging', () => {
   it('--log-level debug wins over GFS_LOG_LEVEL; JSON lines; each failed request logged once with its fields', async () => {
     const master = await startMaster(['--log-level', 'debug'], { GFS_LOG_LEVEL: 'error' });
-    const missing = await fetch(`http://127.0.0.1:${master.port}/no/such/route`);
+    const missing = await fetch(`http://127.0.0.1:${master.port}/no/such/route`, { headers: adminHeaders() });
     expect(missing.status).toBe(404);
     const lines = await stopAndReadLog(master);
     expect(lines.length).toBeGreaterThan(0);
@@ -146,7 +147,7 @@ describe('logging', () => {
 
   it('GFS_LOG_LEVEL alone still sets the level', async () => {
     const master = await startMaster([], { GFS_LOG_LEVEL: 'warn' });
-    await fetch(`http://127.0.0.1:${master.port}/no/such/route`);
+    await fetch(`http://127.0.0.1:${master.port}/no/such/route`, { headers: adminHeaders() });
     const lines = await stopAndReadLog(master);
     expect(lines.filter((line) => (line.level as number) < 40)).toEqual([]);
   });

@@ -4,9 +4,10 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { GfsClient } from '../../index.js';
-import { RpcClient } from '../../shared/http/client.js';
+import type { RpcClient } from '../../shared/http/client.js';
 import { leaseRoute } from '../../shared/protocol/chunks.js';
 import { pushPath, writeRoute } from '../../shared/protocol/data.js';
+import { AdminRpcClient } from '../harness/admin-rpc.js';
 import { seededBytes, sha256 } from '../harness/bytes.js';
 import { TestCluster } from '../harness/cluster.js';
 import { codeOfAsync } from '../harness/error-code.js';
@@ -28,7 +29,7 @@ describe('partitioned primary', () => {
   it('loses its lease to the live replicas, and its own writes can no longer succeed', async () => {
     cluster = await TestCluster.start({ lease: '60s', deadAfter: '1500ms', heartbeat: '200ms', proxiedMaster: true });
     client = new GfsClient({ master: cluster.masterUrl });
-    rpc = new RpcClient();
+    rpc = new AdminRpcClient();
     const before = seededBytes(256 * 1024, 1);
     await client.writeFile('/p.bin', before);
 

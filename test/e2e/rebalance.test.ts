@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GfsClient } from '../../index.js';
 import type { ClusterStatus } from '../../shared/protocol/heartbeat.js';
+import { adminHeaders } from '../harness/admin-rpc.js';
 import { sha256 } from '../harness/bytes.js';
 import { type ClusterOptions, TestCluster } from '../harness/cluster.js';
 import {
@@ -41,7 +42,7 @@ async function start(options: ClusterOptions): Promise<{ cluster: TestCluster; c
 }
 
 async function status(cluster: TestCluster): Promise<ClusterStatus> {
-  const response = await fetch(`${cluster.masterUrl}/status`);
+  const response = await fetch(`${cluster.masterUrl}/status`, { headers: adminHeaders() });
   return (await response.json()) as ClusterStatus;
 }
 

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GfsClient } from '../../index.js';
 import { readPath } from '../../shared/protocol/data.js';
+import { adminHeaders } from '../harness/admin-rpc.js';
 import { seededBytes, sha256 } from '../harness/bytes.js';
 import { TestCluster } from '../harness/cluster.js';
 import { codeOfAsync } from '../harness/error-code.js';
@@ -127,7 +128,7 @@ describe('truncate', () => {
     // The master refuses them too, whoever asks.
     const response = await fetch(`${cluster.masterUrl}/ns/truncate`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...adminHeaders(), 'content-type': 'application/json' },
       body: JSON.stringify({ path: '/t4', length: -1 }),
     });
     expect(response.status).toBe(400);

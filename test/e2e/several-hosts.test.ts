@@ -8,7 +8,6 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSecretText } from '../../shared/security/cluster-secret.js';
 import { seededBytes } from '../harness/bytes.js';
 import { GFS_BIN } from '../harness/gfs-cli.js';
 import {
@@ -18,6 +17,7 @@ import {
   NetworkLab,
   namespacesLeft,
 } from '../harness/network-lab.js';
+import { TEST_CLUSTER_SECRET } from '../harness/test-identity.js';
 import { waitFor } from '../harness/wait.js';
 
 const MASTER_PORT = 7070;
@@ -93,7 +93,7 @@ beforeAll(async () => {
     }),
   );
   // Every host is given the cluster secret by variable (issue 7), as a deployment's unit files would.
-  hostEnv = { GFS_CONFIG: config, GFS_LOG_LEVEL: 'warn', GFS_SECRET: generateSecretText() };
+  hostEnv = { GFS_CONFIG: config, GFS_LOG_LEVEL: 'warn', GFS_SECRET: TEST_CLUSTER_SECRET };
   servers.push(lab.start('master', process.execPath, [GFS_BIN, 'master'], hostEnv));
   for (const name of CHUNKSERVERS) {
     const data = join(root, name);

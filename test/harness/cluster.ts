@@ -3,13 +3,14 @@
 // stopped by PID in `stop()`, and its data directory removed, even when the test failed.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureSecretFile } from '../../shared/security/cluster-secret.js';
+import { adminHeaders } from './admin-rpc.js';
 import { freePort } from './free-port.js';
 import { type CliResult, GFS_BIN, runGfs } from './gfs-cli.js';
 import { TcpProxy } from './tcp-proxy.js';
+import { TEST_CLUSTER_SECRET } from './test-identity.js';
 import { waitFor } from './wait.js';
 
 export interface ClusterOptions {
@@ -65,7 +66,9 @@ export class TestCluster {
   static async start(options: ClusterOptions = {}): Promise<TestCluster> {
     const root = await mkdtemp(join(options.parentDir ?? tmpdir(), 'gfs-test-'));
     // As `gfs cluster` does: one secret file for every server (issue 7).
-    const { path: secretFile } = await ensureSecretFile(root);
+    // The tests' fixed secret, so the GFS_TOKEN every test process has is valid here.
+    const secretFile = join(root, 'cluster.secret');
+    await writeFile(secretFile, `${TEST_CLUSTER_SECRET}\n`, { mode: 0o600 });
     const masterPort = await freePort();
     const masterArgs = [
       'master',
@@ -174,7 +177,7 @@ export class TestCluster {
     chunkservers: { id: string; address: string; alive: boolean; chunks: number }[];
     underReplicated: number;
   }> {
-    const response = await fetch(`${this.masterUrl}/status`);
+    const response = await fetch(`${this.masterUrl}/status`, { headers: adminHeaders() });
     if (!response.ok) throw new Error(`status ${response.status}`);
     return (await response.json()) as {
       chunkservers: { id: string; address: string; alive: boolean; chunks: number }[];

@@ -3,13 +3,15 @@
 // expose (e.g. a tiny checkpoint interval) and without process start-up costs. Data directories
 // persist across restarts and are removed in stop().
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningChunkserver, startChunkserver } from '../../chunkserver/main.js';
 import { type MasterOptions, type RunningMaster, startMaster } from '../../master/main.js';
 import { silentLogger } from '../../shared/log.js';
 import { SECRET_FILE_NAME } from '../../shared/security/cluster-secret.js';
+import { adminHeaders } from './admin-rpc.js';
+import { TEST_CLUSTER_SECRET } from './test-identity.js';
 import { waitFor } from './wait.js';
 
 export class InProcessCluster {
@@ -24,6 +26,8 @@ export class InProcessCluster {
 
   static async start(chunkservers: number, masterOptions: Partial<MasterOptions> = {}): Promise<InProcessCluster> {
     const cluster = new InProcessCluster(await mkdtemp(join(tmpdir(), 'gfs-inproc-')), masterOptions);
+    // The tests' fixed secret (test-identity.ts), so the GFS_TOKEN of every test process is valid here.
+    await writeFile(cluster.secretFile, `${TEST_CLUSTER_SECRET}\n`, { mode: 0o600 });
     try {
       await cluster.startMaster();
       for (let i = 0; i < chunkservers; i++) await cluster.startChunkserver(i);
@@ -37,6 +41,10 @@ export class InProcessCluster {
 
   get masterUrl(): string {
     return `http://127.0.0.1:${this.masterPort}`;
+  }
+
+  get secretFile(): string {
+    return join(this.root, SECRET_FILE_NAME);
   }
 
   get masterDataDir(): string {
@@ -55,6 +63,7 @@ export class InProcessCluster {
       deadAfterMs: 2_000,
       trashRetentionMs: 60_000,
       startupWaitMs: 5_000,
+      secretFile: this.secretFile,
       logger: silentLogger(),
       ...this.masterOptions,
     });
@@ -74,15 +83,14 @@ export class InProcessCluster {
       dataDir: join(this.root, `cs${index}`),
       rack: '',
       heartbeatMs: 100,
-      // The master made its secret in its data directory on first start (startMaster runs first).
-      secretFile: join(this.masterDataDir, SECRET_FILE_NAME),
+      secretFile: this.secretFile,
       logger: silentLogger(),
     });
   }
 
   async waitAlive(count: number): Promise<void> {
     await waitFor(`${count} live chunkservers`, async () => {
-      const response = await fetch(`${this.masterUrl}/status`).catch(() => undefined);
+      const response = await fetch(`${this.masterUrl}/status`, { headers: adminHeaders() }).catch(() => undefined);
       if (!response?.ok) return undefined;
       const status = (await response.json()) as { chunkservers: { alive: boolean }[] };
       return status.chunkservers.filter((cs) => cs.alive).length === count ? true : undefined;

@@ -12,9 +12,11 @@ import { type Command, Option } from 'commander';
 import { GfsError } from '../../../shared/errors.js';
 import { RpcClient } from '../../../shared/http/client.js';
 import { statusRoute } from '../../../shared/protocol/heartbeat.js';
-import { ensureSecretFile, SECRET_ENV } from '../../../shared/security/cluster-secret.js';
+import { ensureSecretFile, parseSecret, readSecretFile, SECRET_ENV } from '../../../shared/security/cluster-secret.js';
+import { deriveClusterKeys } from '../../../shared/security/keys.js';
 import { isTlsFailure, readCaFile, readServerTls } from '../../../shared/tls.js';
 import { delay } from '../../sdk/retry.js';
+import { type ClusterAdmin, clusterAdmin } from '../cluster-admin.js';
 import { configKey } from '../config/names.js';
 import { countOption, portOption } from '../options.js';
 import { type TlsFlags, tlsCaPathOf, tlsPathsOf } from '../tls-options.js';
@@ -170,22 +172,27 @@ async function runCluster(
   const logDir = join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const script = fileURLToPath(new URL('../main.js', import.meta.url));
+  const masterAddress = `${LOOPBACK}:${flags.port}`;
+  const masterUrl = `${tls.scheme}://${masterAddress}`;
+  let admin: ClusterAdmin | undefined;
   try {
-    await shareClusterSecret(dataDir, args, env);
+    const secret = await shareClusterSecret(dataDir, args, env);
+    admin = secret === undefined ? undefined : await clusterAdmin(deriveClusterKeys(secret), masterUrl);
   } catch (error) {
     const message = error instanceof GfsError ? `${error.message}: ${error.subject}` : String(error);
     process.stderr.write(`gfs: ${message}\n`);
     process.exit(1);
   }
-  const masterAddress = `${LOOPBACK}:${flags.port}`;
-  const masterUrl = `${tls.scheme}://${masterAddress}`;
+  if (admin?.savedIn !== undefined) {
+    process.stderr.write(`gfs: saved an admin token (user ${admin.user}) for ${masterUrl} in ${admin.savedIn}\n`);
+  }
   const children: Child[] = [];
-  const start = (name: string, argv: string[], hasData = true) => {
+  const start = (name: string, argv: string[], hasData = true, processEnv = env) => {
     if (hasData) mkdirSync(join(dataDir, name), { recursive: true });
     const log = openSync(join(logDir, `${name}.log`), 'a');
     const child: Child = {
       name,
-      process: spawn(process.execPath, [script, ...argv], { stdio: ['ignore', log, log], env }),
+      process: spawn(process.execPath, [script, ...argv], { stdio: ['ignore', log, log], env: processEnv }),
       exited: false,
     };
     closeSync(log);
@@ -223,8 +230,10 @@ async function runCluster(
 
   const gatewayPort = flags.gatewayPort ?? flags.port + flags.chunkservers + 1;
   const gatewayAddress = `${LOOPBACK}:${gatewayPort}`;
+  // The gateway talks to the master as the cluster's admin (docs/security-users.md, the gateway).
+  const gatewayEnv = admin === undefined ? env : { ...env, GFS_TOKEN: admin.token };
   const gatewayWhere = ['--master', masterUrl, '--host', LOOPBACK, '--port', String(gatewayPort)];
-  start('gateway', ['gateway', ...gatewayWhere, ...tls.caArgs, ...tls.serverArgs], false);
+  start('gateway', ['gateway', ...gatewayWhere, ...tls.caArgs, ...tls.serverArgs], false, gatewayEnv);
   const gatewayUrl = `${tls.scheme}://${gatewayAddress}`;
 
   const rpc = new RpcClient({
@@ -233,7 +242,7 @@ async function runCluster(
     ...(tls.ca === undefined ? {} : { ca: tls.ca }),
   });
   try {
-    await waitUntilUp(rpc, masterUrl, flags.chunkservers, children, logDir);
+    await waitUntilUp(rpc, masterUrl, flags.chunkservers, children, logDir, admin?.token);
     await waitForGateway(rpc, gatewayUrl, children, logDir);
   } catch (error) {
     const message = error instanceof GfsError ? `${error.message}: ${error.subject}` : String(error);
@@ -259,30 +268,44 @@ async function runCluster(
 /**
  * Safe by default with nothing to set up (issue 7): unless given a secret (--secret-file,
  * GFS_SECRET) or told --insecure, the cluster keeps one in DATA/cluster.secret, made on first
- * start, and hands the file to the master and every chunkserver.
+ * start, and hands the file to the master and every chunkserver. Answers the secret the servers
+ * run with (undefined under --insecure).
  */
 async function shareClusterSecret(
   dataDir: string,
   args: Record<'master' | 'chunkserver', string[]>,
   env: NodeJS.ProcessEnv,
-): Promise<void> {
+): Promise<Buffer | undefined> {
   const given = (flag: string) => args.master.includes(flag) || args.chunkserver.includes(flag);
-  if (given('--insecure') || given('--secret-file') || (env[SECRET_ENV] ?? '') !== '') return;
-  const { path } = await ensureSecretFile(dataDir);
+  if (given('--insecure')) return undefined;
+  const secretFile = args.master[args.master.indexOf('--secret-file') + 1];
+  if (args.master.includes('--secret-file') && secretFile !== undefined) return readSecretFile(secretFile);
+  const fromEnv = env[SECRET_ENV] ?? '';
+  if (fromEnv !== '') return parseSecret(fromEnv, SECRET_ENV);
+  const { path, secret } = await ensureSecretFile(dataDir);
   args.master.push('--secret-file', path);
   args.chunkserver.push('--secret-file', path);
+  return secret;
 }
 
 /**
  * Polls the master's status until it is ready with `count` live chunkservers. A TLS failure (a CA
  * that does not sign the certificate) will not pass by waiting: it ends the start-up at once.
  */
-async function waitUntilUp(rpc: RpcClient, masterUrl: string, count: number, children: Child[], logDir: string) {
+async function waitUntilUp(
+  rpc: RpcClient,
+  masterUrl: string,
+  count: number,
+  children: Child[],
+  logDir: string,
+  token: string | undefined,
+) {
+  const headers = token === undefined ? undefined : { authorization: `Bearer ${token}` };
   const giveUpAt = Date.now() + STARTUP_TIMEOUT_MS;
   for (;;) {
     throwIfExited(children, logDir);
     try {
-      const status = await rpc.call(masterUrl, statusRoute, {});
+      const status = await rpc.call(masterUrl, statusRoute, {}, statusRoute.url, headers);
       const alive = status.chunkservers.filter((server) => server.alive).length;
       if (status.ready && alive >= count) return;
     } catch (error) {

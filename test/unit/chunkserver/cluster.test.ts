@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningChunkserver, startChunkserver } from '../../../chunkserver/main.js';
 import { GfsError } from '../../../shared/errors.js';
-import { errorFromResponse, RpcClient } from '../../../shared/http/client.js';
+import { errorFromResponse, type RpcClient } from '../../../shared/http/client.js';
 import { CHECKSUM_BLOCK_BYTES } from '../../../shared/limits.js';
 import { silentLogger } from '../../../shared/log.js';
 import {
@@ -22,6 +22,7 @@ import {
 } from '../../../shared/protocol/data.js';
 import { ensureSecretFile } from '../../../shared/security/cluster-secret.js';
 import { deriveClusterKeys } from '../../../shared/security/keys.js';
+import { AdminRpcClient } from '../../harness/admin-rpc.js';
 import { freePort } from '../../harness/free-port.js';
 import { waitFor } from '../../harness/wait.js';
 import { FakeMaster } from './fake-master.js';
@@ -100,7 +101,7 @@ describe('chunkservers on loopback', () => {
     master = new FakeMaster(CHUNK_BYTES, keys.peerRequest);
     await master.start();
     // The test gives the orders a master would (grants), signed as the master signs them.
-    rpc = new RpcClient({ timeoutMs: 10_000, peerKey: keys.peerRequest });
+    rpc = new AdminRpcClient({ timeoutMs: 10_000, peerKey: keys.peerRequest });
   });
 
   afterEach(async () => {

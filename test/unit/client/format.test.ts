@@ -20,6 +20,8 @@ const entry = (overrides: Partial<Entry>): Entry => ({
   mtime: '2024-05-01T10:00:00.000Z',
   mtimeMs: 1714557600000,
   mode: 0o644,
+  owner: 'alice',
+  group: 'staff',
   ...overrides,
 });
 
@@ -44,8 +46,18 @@ describe('ls -l formatting', () => {
 });
 
 describe('JSON shapes (DESIGN §7)', () => {
-  it('ls --json and stat --json carry exactly the contract keys', () => {
-    expect(Object.keys(entryJson(entry({})))).toEqual(['name', 'path', 'type', 'size', 'replication', 'mtime', 'mode']);
+  it('ls --json and stat --json carry the contract keys, then owner and group (issue 7)', () => {
+    expect(Object.keys(entryJson(entry({})))).toEqual([
+      'name',
+      'path',
+      'type',
+      'size',
+      'replication',
+      'mtime',
+      'mode',
+      'owner',
+      'group',
+    ]);
     expect(statJson(entry({}))).toEqual({
       path: '/f',
       type: 'file',
@@ -54,6 +66,8 @@ describe('JSON shapes (DESIGN §7)', () => {
       replication: 3,
       mtime: '2024-05-01T10:00:00.000Z',
       mode: 0o644,
+      owner: 'alice',
+      group: 'staff',
     });
     const chunk = { index: 0, handle: '7', version: 2, size: 5, replicas: ['127.0.0.1:7071'] };
     expect(statJson(entry({}), [chunk]).chunks).toEqual([chunk]);

@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, expect, it } from 'vitest';
 import { type RunningMaster, startMaster } from '../../../master/main.js';
-import { RpcClient } from '../../../shared/http/client.js';
 import { createRpcServer, listen, serveRoute } from '../../../shared/http/server.js';
 import { silentLogger } from '../../../shared/log.js';
 import { leaseRoute, locateRoute } from '../../../shared/protocol/chunks.js';
@@ -16,6 +15,7 @@ import { grantRoute } from '../../../shared/protocol/data.js';
 import { fsckRoute } from '../../../shared/protocol/health.js';
 import { heartbeatRoute, registerRoute, statusRoute } from '../../../shared/protocol/heartbeat.js';
 import { createRoute } from '../../../shared/protocol/namespace.js';
+import { AdminRpcClient } from '../../harness/admin-rpc.js';
 import { clusterKeysOf } from '../../harness/peer-keys.js';
 import { waitFor } from '../../harness/wait.js';
 
@@ -49,8 +49,8 @@ it('a server silent past --dead-after is dead; back, it re-registers and its sta
     logger: silentLogger(),
   });
   cleanups.push(() => master.close());
-  // Signs as a chunkserver of the cluster does (client routes ignore the signature).
-  const rpc = new RpcClient({ peerKey: (await clusterKeysOf(dir)).peerRequest });
+  // Signs as a chunkserver of the cluster does, and carries the tests' superuser token.
+  const rpc = new AdminRpcClient({ peerKey: (await clusterKeysOf(dir)).peerRequest });
   cleanups.push(() => rpc.close());
   const addresses = { cs1: await fakeChunkserver(), cs2: await fakeChunkserver() };
   const register = (id: 'cs1' | 'cs2', chunks: { handle: string; version: number; size: number }[] = []) =>

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningMaster, startMaster } from '../../../master/main.js';
-import { RpcClient } from '../../../shared/http/client.js';
 import { PeerVerifier, requirePeerSignatures } from '../../../shared/http/peer-auth.js';
 import { createRpcServer, listen, serveRoute } from '../../../shared/http/server.js';
 import { silentLogger } from '../../../shared/log.js';
@@ -24,6 +23,7 @@ import {
   renameRoute,
   statRoute,
 } from '../../../shared/protocol/namespace.js';
+import { AdminRpcClient } from '../../harness/admin-rpc.js';
 import { clusterKeysOf } from '../../harness/peer-keys.js';
 
 const CHUNK = 1024 * 1024;
@@ -32,13 +32,13 @@ let master: RunningMaster;
 let fakeChunkserver: FastifyInstance;
 let csAddress: string;
 const granted: unknown[] = [];
-/** Signs as a chunkserver of the cluster does (client routes ignore the signature). */
-let rpc: RpcClient;
+/** Signs as a chunkserver of the cluster does, and carries the tests' superuser token. */
+let rpc: AdminRpcClient;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gfs-master-http-'));
   const keys = await clusterKeysOf(dir);
-  rpc = new RpcClient({ peerKey: keys.peerRequest });
+  rpc = new AdminRpcClient({ peerKey: keys.peerRequest });
   fakeChunkserver = createRpcServer(silentLogger());
   // The fake checks the master's grants as a real chunkserver does.
   requirePeerSignatures(fakeChunkserver, new PeerVerifier(keys.peerRequest, silentLogger()), [grantRoute]);

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningMaster, startMaster } from '../../../master/main.js';
 import { TRASH_ROOT } from '../../../master/state/trash.js';
-import { RpcClient } from '../../../shared/http/client.js';
 import { silentLogger } from '../../../shared/log.js';
 import { fileChunksRoute, leaseRoute, locateRoute } from '../../../shared/protocol/chunks.js';
 import { statusRoute } from '../../../shared/protocol/heartbeat.js';
@@ -25,10 +24,11 @@ import {
   trashRoute,
   truncateRoute,
 } from '../../../shared/protocol/namespace.js';
+import { AdminRpcClient } from '../../harness/admin-rpc.js';
 import { codeOfAsync } from '../../harness/error-code.js';
 
 const HOUR_MS = 3_600_000;
-const rpc = new RpcClient();
+const rpc = new AdminRpcClient();
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
