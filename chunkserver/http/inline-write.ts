@@ -12,11 +12,13 @@ import type { InlineApplyRequest, InlineWriteRequest, Mutator } from '../mutatio
 import type { ClaimedData } from '../push/push-buffer.js';
 import { type PushTarget, receivePush } from '../push/receive.js';
 import { checkHandle } from '../store/handle.js';
+import type { ChunkAccessCheck } from './chunk-access.js';
 import { addressListParam, declaredLength, integerParam } from './params.js';
 import { parseUrl, sendError, sendJson } from './respond.js';
 
 export interface InlineTarget extends PushTarget {
   mutator: Mutator;
+  access: ChunkAccessCheck;
 }
 
 /** Push-buffer ids of inline bodies: never a client's (a '.' is outside the data-id alphabet). */
@@ -41,6 +43,8 @@ export async function handleInline(
         ...mutationParams(parsed),
         secondaries: addressListParam(parsed, 'secondaries'),
       };
+      // Checked before the body is taken in. (An apply-inline comes from the primary, not a client.)
+      target.access.check(request.headers, { handle: write.handle, version: write.version, mode: 'w' });
       const data = await receiveInline(target, request, write.handle);
       sendJson(response, 200, await target.mutator.writeInline(write, data));
       return;

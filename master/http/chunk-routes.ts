@@ -1,5 +1,6 @@
 // Chunk routes for clients (shared/protocol/chunks.ts): locations for reads, leases for
-// mutations, and the per-chunk list of `gfs stat --chunks`.
+// mutations, and the per-chunk list of `gfs stat --chunks`. With `tokens` (a master with a cluster
+// secret), locations carry read tokens and leases write tokens for the caller.
 
 import type { FastifyInstance } from 'fastify';
 import { GfsError } from '../../shared/errors.js';
@@ -7,20 +8,29 @@ import { serveRoute } from '../../shared/http/server.js';
 import { appendLeaseRoute, fileChunksRoute, leaseRoute, locateRoute } from '../../shared/protocol/chunks.js';
 import { fileChunks, locateChunks } from '../chunkservers/locate.js';
 import type { MasterNode } from '../master-node.js';
+import { callerOf } from './caller.js';
+import type { ChunkTokenIssuer } from './chunk-tokens.js';
 import { visiblePath } from './visible-path.js';
 
-export function serveChunkRoutes(app: FastifyInstance, node: MasterNode): void {
-  serveRoute(app, locateRoute, async (body) => {
+export function serveChunkRoutes(app: FastifyInstance, node: MasterNode, tokens: ChunkTokenIssuer | null): void {
+  serveRoute(app, locateRoute, async (body, request) => {
     const path = visiblePath(body.path);
     if (!node.gate.isReady()) throw new GfsError('NOT_READY', 'master is waiting for chunk reports', path);
     const barrier = node.readBarrier();
     if (barrier !== undefined) await barrier;
-    return locateChunks(node.state, node.registry, body, path);
+    const reply = locateChunks(node.state, node.registry, body, path);
+    return tokens === null ? reply : tokens.withReadTokens(reply, callerOf(request).user);
   });
 
-  serveRoute(app, leaseRoute, async (body) => node.leases.lease(visiblePath(body.path), body.index));
+  serveRoute(app, leaseRoute, async (body, request) => {
+    const grant = await node.leases.lease(visiblePath(body.path), body.index);
+    return tokens === null ? grant : tokens.withWriteToken(grant, callerOf(request).user);
+  });
 
-  serveRoute(app, appendLeaseRoute, async (body) => node.leases.appendLease(visiblePath(body.path), body.after));
+  serveRoute(app, appendLeaseRoute, async (body, request) => {
+    const grant = await node.leases.appendLease(visiblePath(body.path), body.after);
+    return tokens === null ? grant : tokens.withWriteToken(grant, callerOf(request).user);
+  });
 
   serveRoute(app, fileChunksRoute, async (body) => {
     const path = visiblePath(body.path);

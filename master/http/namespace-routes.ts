@@ -32,13 +32,16 @@ import { requireFile } from '../chunkservers/locate.js';
 import type { MasterNode } from '../master-node.js';
 import { findTrashed, isTrashPath, listTrash, TRASH_ROOT } from '../state/trash.js';
 import { DIR_MODE_DEFAULT, FILE_MODE_DEFAULT } from '../state/types.js';
+import { callerOf } from './caller.js';
+import type { ChunkTokenIssuer } from './chunk-tokens.js';
 import { entryView } from './entry-view.js';
 import { visiblePath } from './visible-path.js';
 
 /** The trash root's name in `/`, left out of the root's listing. */
 const TRASH_ROOT_NAME = baseName(TRASH_ROOT);
 
-export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode): void {
+/** `tokens`: a create's reserved chunk carries a write token (null under --insecure). */
+export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode, tokens: ChunkTokenIssuer | null): void {
   const clock = node.options.clock;
 
   serveRoute(app, mkdirRoute, async (body) => {
@@ -47,7 +50,7 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode): vo
     return {};
   });
 
-  serveRoute(app, createRoute, async (body) => {
+  serveRoute(app, createRoute, async (body, request) => {
     const path = normalizePath(body.path);
     const replication = body.replication ?? node.options.replication;
     const mode = body.mode ?? FILE_MODE_DEFAULT;
@@ -56,7 +59,8 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode): vo
     await node.commit({ op: 'create', path, overwrite: body.overwrite, trash, replication, mode, mtimeMs });
     const entry = entryView(path, { type: 'file', chunks: [], length: 0, mtimeMs, mode, replication });
     const reserved = body.reserveChunk === true ? node.leases.reserveFirstChunk(replication) : undefined;
-    return reserved === undefined ? entry : { ...entry, reserved };
+    if (reserved === undefined) return entry;
+    return { ...entry, reserved: tokens === null ? reserved : tokens.withWriteToken(reserved, callerOf(request).user) };
   });
 
   serveRoute(app, statRoute, async (body) => {

@@ -49,11 +49,20 @@ export class RpcClient {
     });
   }
 
-  /** Calls a JSON route. `urlPath` overrides the definition's URL when it has parameters. */
-  async call<R extends RouteDef>(address: string, def: R, body: BodyOf<R>, urlPath = def.url): Promise<ReplyOf<R>> {
+  /**
+   * Calls a JSON route. `urlPath` overrides the definition's URL when it has parameters; `headers`
+   * go along (a chunk access token).
+   */
+  async call<R extends RouteDef>(
+    address: string,
+    def: R,
+    body: BodyOf<R>,
+    urlPath = def.url,
+    headers?: Readonly<Record<string, string>>,
+  ): Promise<ReplyOf<R>> {
     const startedMs = performance.now();
     try {
-      return await this.callOnce(address, def, body, urlPath);
+      return await this.callOnce(address, def, body, urlPath, headers);
     } catch (error) {
       this.logFailure(def.method, def.url, address, error, startedMs);
       throw error;
@@ -65,15 +74,16 @@ export class RpcClient {
     def: R,
     body: BodyOf<R>,
     urlPath: string,
+    headers: Readonly<Record<string, string>> | undefined,
   ): Promise<ReplyOf<R>> {
     const response = await this.send(
       address,
       def.method === 'GET'
-        ? { method: 'GET', path: urlPath }
+        ? { method: 'GET', path: urlPath, ...(headers === undefined ? {} : { headers }) }
         : {
             method: def.method,
             path: urlPath,
-            headers: { 'content-type': 'application/json' },
+            headers: { ...headers, 'content-type': 'application/json' },
             body: JSON.stringify(body),
           },
     );
