@@ -28,6 +28,8 @@ export interface ClusterOptions {
   masterEnv?: Readonly<Record<string, string>>;
   /** More flags for every chunkserver (e.g. `--scrub-idle 300ms`). */
   chunkserverArgs?: readonly string[];
+  /** More environment for every chunkserver process (e.g. a test-only knob). */
+  chunkserverEnv?: Readonly<Record<string, string>>;
   /** Each chunkserver reaches the master through its own TcpProxy, so a test can cut it off. */
   proxiedMaster?: boolean;
 }
@@ -101,6 +103,7 @@ export class TestCluster {
       const masterProxy = options.proxiedMaster ? await TcpProxy.start(masterPort) : undefined;
       return {
         masterProxy,
+        ...(options.chunkserverEnv === undefined ? {} : { env: options.chunkserverEnv }),
         name: `cs${i}`,
         port,
         dataDir,
