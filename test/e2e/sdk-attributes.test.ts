@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GfsClient } from '../../index.js';
 import { readPath } from '../../shared/protocol/data.js';
 import { seededBytes, sha256 } from '../harness/bytes.js';
+import { chunkTokenHeaders } from '../harness/chunk-token.js';
 import { TestCluster } from '../harness/cluster.js';
 import { codeOfAsync } from '../harness/error-code.js';
 
@@ -41,7 +42,9 @@ async function replicaContents(path: string, index: number, length = CHUNK): Pro
   expect(chunk.replicas).toHaveLength(3);
   return Promise.all(
     chunk.replicas.map(async (address) => {
-      const response = await fetch(`http://${address}${readPath(chunk.handle, chunk.version, 0, length)}`);
+      const response = await fetch(`http://${address}${readPath(chunk.handle, chunk.version, 0, length)}`, {
+        headers: await chunkTokenHeaders(cluster.root, chunk.handle, chunk.version),
+      });
       expect(response.status).toBe(200);
       return Buffer.from(await response.arrayBuffer());
     }),
