@@ -278,6 +278,33 @@ describe('chunk access tokens', () => {
   }, 120_000);
 });
 
+describe('an --insecure cluster', () => {
+  it('hands out no tokens and checks none', async () => {
+    cluster = await TestCluster.start({
+      chunkservers: 3,
+      chunkSize: '1MiB',
+      masterArgs: ['--insecure'],
+      chunkserverArgs: ['--insecure'],
+    });
+    client = new GfsClient({ master: cluster.masterUrl });
+    rpc = new RpcClient();
+    const data = seededBytes(300_000, 9);
+    await client.writeFile('/f', data);
+    expect((await client.readFile('/f')).equals(data)).toBe(true);
+    const located = await rpc.call(cluster.masterUrl, locateRoute, { path: '/f', index: 0, count: 1 });
+    const chunk = located.chunks[0];
+    if (chunk === undefined) throw new Error('no chunk');
+    expect(chunk.token).toBeUndefined();
+    const reply = await send(chunk.replicas[0] as string, readPath(chunk.handle, chunk.version, 0, 4096), {
+      method: 'GET',
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.body.equals(data.subarray(0, 4096))).toBe(true);
+    const grant = await rpc.call(cluster.masterUrl, leaseRoute, { path: '/f', index: 0 });
+    expect(grant.token).toBeUndefined();
+  }, 60_000);
+});
+
 /** The token with one character of its claims changed: still well-formed, no longer signed. */
 function alter(token: string): string {
   const [kind, claims, mac] = token.split('.') as [string, string, string];
