@@ -13,8 +13,6 @@ import {
 } from '../../shared/security/chunk-token.js';
 
 export interface ChunkAccessCheck {
-  /** True when requests are checked (a cluster secret), false under --insecure. */
-  readonly enabled: boolean;
   /**
    * The claims of the request's token when it allows `access` (a TOKEN_* GfsError otherwise);
    * undefined when nothing is checked.
@@ -28,9 +26,8 @@ export function chunkAccessCheck(
   clockSkewMs = CHUNK_TOKEN_CLOCK_SKEW_MS,
   now: () => number = Date.now,
 ): ChunkAccessCheck {
-  if (key === null) return { enabled: false, check: () => undefined };
+  if (key === null) return { check: () => undefined };
   return {
-    enabled: true,
     check: (headers, access) => verifyChunkToken(key, headers[CHUNK_TOKEN_HEADER], access, now(), clockSkewMs),
   };
 }
