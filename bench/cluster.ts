@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClusterStatus } from '../shared/protocol/heartbeat.js';
+import { ensureSecretFile } from '../shared/security/cluster-secret.js';
 
 export const GFS_BIN = fileURLToPath(new URL('../client/cli/main.js', import.meta.url));
 
@@ -78,6 +79,8 @@ export interface ServerSettings {
   deadAfter: string;
   /** More flags for the master. */
   masterArgs?: readonly string[];
+  /** Every server with --insecure; otherwise all share DATA/cluster.secret, as under `gfs cluster`. */
+  insecure?: boolean;
 }
 
 /** How long the master and every chunkserver get to come up. */
@@ -108,17 +111,22 @@ export async function startServers(dataDir: string, port: number, settings: Serv
   };
   const masterUrl = `http://127.0.0.1:${port}`;
   const chunkservers: BenchChunkserver[] = [];
+  await mkdir(dataDir, { recursive: true });
+  const security =
+    settings.insecure === true ? ['--insecure'] : ['--secret-file', (await ensureSecretFile(dataDir)).path];
   try {
     await spawnGfs('master', [
       ...['master', '--port', String(port), '--data', join(dataDir, 'master')],
       ...['--chunk-size', settings.chunkSize, '--replication', String(settings.replication)],
       ...['--dead-after', settings.deadAfter, '--trash-retention', '0'],
       ...(settings.masterArgs ?? []),
+      ...security,
     ]);
     for (let i = 1; i <= settings.chunkservers; i++) {
       const name = `cs${i}`;
       const child = await spawnGfs(name, [
         ...['chunkserver', '--master', masterUrl, '--port', String(port + i), '--data', join(dataDir, name)],
+        ...security,
       ]);
       chunkservers.push({
         address: `127.0.0.1:${port + i}`,

@@ -66,7 +66,7 @@ export async function measureGateway(
 }
 
 /** Median seconds of `a` and of `b`, run alternately `runs` times each, every run after `sync`. */
-async function takingTurns(
+export async function takingTurns(
   runs: number,
   a: () => Promise<unknown>,
   b: () => Promise<unknown>,

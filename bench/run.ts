@@ -12,6 +12,9 @@
 //   (bench/gateway.ts), beside `gfs cp` / `gfs cat` of the same file in the same run.
 // - repair: re-replication MiB/s after SIGKILLing a chunkserver holding ≥ 2 GiB (its own master and
 //   4 chunkservers, bench/repair.ts), beside `cp` + `sync` of 2 GiB on the local disk.
+// - security: `gfs cp` and `gfs cat` of a 256 MiB file and SDK stat/s on a cluster with a secret
+//   (chunk access tokens checked on every data request) beside the same on an --insecure cluster,
+//   taking turns in the same run (bench/security.ts).
 // - master (opt-in: GFS_BENCH_ONLY=master; 3–6 minutes and ~3 GB of memory): restart time of the
 //   real `gfs master` with 1 M files and 1 M chunks in the log and in a checkpoint, stat latency
 //   while it checkpoints, memory per file and per chunk (bench/master.ts), beside an empty
@@ -20,7 +23,7 @@
 //
 // Environment (all optional):
 //   GFS_BENCH_ONLY              comma-separated sections to run: io, metadata, append, mount,
-//                               gateway, repair, master (default all but master)
+//                               gateway, repair, security, master (default all but master)
 //   GFS_BENCH_PORT              master's port, chunkservers take the following ones (17070)
 //   GFS_BENCH_FILE_MIB          io: file size (1024)
 //   GFS_BENCH_METADATA_OPS      metadata: operations per measurement (20000)
@@ -33,6 +36,8 @@
 //   GFS_BENCH_MOUNT_FILES       mount: small files per run (2000)
 //   GFS_BENCH_REPAIR_GIB        repair: GiB the killed chunkserver holds at least (2)
 //   GFS_BENCH_MASTER_FILES      master: files (and chunks) in the data dir (1000000)
+//   GFS_BENCH_SECURITY_MIB      security: file size (256)
+//   GFS_BENCH_SECURITY_STATS    security: SDK stat calls per measurement, 16 in flight (2000)
 
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
@@ -50,6 +55,7 @@ import { type MasterFigures, measureMaster, type Restart } from './master.js';
 import { opsPerSecond, run, seconds, settleDisk } from './measure.js';
 import { type MountFigures, measureMount } from './mount.js';
 import { measureRepair, type RepairFigures } from './repair.js';
+import { measureSecurity, type SecurityFigures } from './security.js';
 
 const MiB = 1024 * 1024;
 const FILE_BYTES = Number(process.env.GFS_BENCH_FILE_MIB ?? 1024) * MiB;
@@ -84,9 +90,15 @@ const GFS_PAPER_BYTES = 64;
 /** Issue 6's target: the gateway's curl upload and download against `gfs cp` / `gfs cat`. */
 const GATEWAY_RATIO_TARGET = 0.8;
 
-const SECTIONS = ['io', 'metadata', 'append', 'mount', 'gateway', 'repair', 'master'] as const;
+const SECURITY_FILE_BYTES = Number(process.env.GFS_BENCH_SECURITY_MIB ?? 256) * MiB;
+const SECURITY_STATS = Number(process.env.GFS_BENCH_SECURITY_STATS ?? 2_000);
+const SECURITY_STATS_IN_FLIGHT = 16;
+/** Issue 7's target: throughput with security on against the same with it off, same run. */
+const SECURITY_RATIO_TARGET = 0.9;
+
+const SECTIONS = ['io', 'metadata', 'append', 'mount', 'gateway', 'repair', 'security', 'master'] as const;
 /** Sections run when GFS_BENCH_ONLY is unset: master takes 3–6 minutes and ~3 GB, so it is opt-in. */
-const DEFAULT_SECTIONS: readonly Section[] = ['io', 'metadata', 'append', 'mount', 'gateway', 'repair'];
+const DEFAULT_SECTIONS: readonly Section[] = ['io', 'metadata', 'append', 'mount', 'gateway', 'repair', 'security'];
 /** The sections that share the `gfs cluster` below (repair and master start servers of their own). */
 const CLUSTER_SECTIONS: readonly Section[] = ['io', 'metadata', 'append', 'mount', 'gateway'];
 type Section = (typeof SECTIONS)[number];
@@ -110,13 +122,13 @@ interface Row {
   runs?: AppendRun[];
 }
 
-async function makeInput(path: string): Promise<void> {
+async function makeInput(path: string, bytes = FILE_BYTES): Promise<void> {
   // Incompressible bytes, written once: a 64 MiB random block repeated.
   const block = Buffer.allocUnsafe(64 * MiB);
   for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, i);
   const file = await open(path, 'w');
-  for (let written = 0; written < FILE_BYTES; written += block.length) {
-    await file.write(block, 0, Math.min(block.length, FILE_BYTES - written));
+  for (let written = 0; written < bytes; written += block.length) {
+    await file.write(block, 0, Math.min(block.length, bytes - written));
   }
   await file.sync();
   await file.close();
@@ -145,6 +157,24 @@ async function main(): Promise<void> {
         (line) => console.error(line),
       );
       rows.push(...repairRows(figures));
+    }
+    if (ONLY.has('security')) {
+      // Two clusters of its own, side by side, on ports of their own.
+      const input = join(root, 'security-input.bin');
+      await makeInput(input, SECURITY_FILE_BYTES);
+      const figures = await measureSecurity(
+        root,
+        port + 30,
+        {
+          input,
+          fileBytes: SECURITY_FILE_BYTES,
+          runs: RUNS,
+          stats: SECURITY_STATS,
+          statsInFlight: SECURITY_STATS_IN_FLIGHT,
+        },
+        (line) => console.error(line),
+      );
+      rows.push(...securityRows(figures));
     }
   } finally {
     await rm(root, { recursive: true, force: true });
@@ -394,6 +424,25 @@ function gatewayRows(figures: GatewayFigures): Row[] {
   return [
     ratioRow(`gateway: curl PUT ${size}`, figures.curlUpload, figures.cliUpload, 'gfs cp, same run'),
     ratioRow(`gateway: curl GET ${size} (cold)`, figures.curlDownload, figures.cliDownload, 'gfs cat, same run'),
+  ];
+}
+
+function securityRows(figures: SecurityFigures): Row[] {
+  const size = `${SECURITY_FILE_BYTES / MiB} MiB`;
+  const off = 'security off (--insecure), same run';
+  return [
+    targetRatioRow(`security on: gfs cp ${size}`, figures.cpOn, figures.cpOff, off, SECURITY_RATIO_TARGET),
+    targetRatioRow(`security on: gfs cat ${size} (cold)`, figures.catOn, figures.catOff, off, SECURITY_RATIO_TARGET),
+    {
+      ...targetRatioRow(
+        `security on: SDK stat, ${SECURITY_STATS_IN_FLIGHT} in flight`,
+        figures.statOn,
+        figures.statOff,
+        off,
+        SECURITY_RATIO_TARGET,
+      ),
+      unit: 'ops/s',
+    },
   ];
 }
 

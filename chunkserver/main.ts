@@ -12,6 +12,7 @@ import { PeerVerifier, requirePeerSignatures } from '../shared/http/peer-auth.js
 import { observeRequests } from '../shared/http/request-metrics-hook.js';
 import { boundPort, createRpcServer, listen } from '../shared/http/server.js';
 import {
+  CHUNK_TOKEN_CLOCK_SKEW_MS,
   SCRUB_BYTES_PER_SECOND,
   SCRUB_IDLE_MS,
   SCRUB_INTERVAL_MS,
@@ -24,6 +25,7 @@ import type { ClusterKeys } from '../shared/security/keys.js';
 import { serverKeys, warnIfInsecure } from '../shared/security/server-keys.js';
 import { type ServerTls, schemeOf } from '../shared/tls.js';
 import { Reporter } from './heartbeat/reporter.js';
+import { chunkAccessCheck } from './http/chunk-access.js';
 import { registerControlRoutes } from './http/control.js';
 import { installDataPath } from './http/fast-path.js';
 import { loadOrCreateId } from './identity.js';
@@ -104,6 +106,17 @@ export interface ChunkserverTuning {
   pushBufferTtlMs?: number;
 }
 
+/**
+ * Test-only knob: GFS_TEST_CHUNK_TOKEN_SKEW_MS replaces the clock-skew allowance on chunk access
+ * token expiry, so an end-to-end test with short-lived tokens (the master's
+ * GFS_TEST_CHUNK_TOKEN_TTL_MS) sees them refused soon after they expire. Unset in production.
+ */
+function chunkTokenClockSkewMs(): number {
+  const text = process.env.GFS_TEST_CHUNK_TOKEN_SKEW_MS;
+  const value = Number(text);
+  return text !== undefined && text !== '' && Number.isFinite(value) && value >= 0 ? value : CHUNK_TOKEN_CLOCK_SKEW_MS;
+}
+
 export async function startChunkserver(
   options: ChunkserverOptions,
   tuning: ChunkserverTuning = {},
@@ -124,6 +137,7 @@ export async function startChunkserver(
   }
   const logger = (options.logger ?? createLogger({ role: 'chunkserver' })).child({ node: id });
   warnIfInsecure(keys, logger);
+  const access = chunkAccessCheck(keys === null ? null : keys.chunkToken, chunkTokenClockSkewMs());
   const metrics = new ChunkserverMetrics();
   const monotonicMs = () => performance.now();
   const activity = new ClientActivity(monotonicMs);
@@ -187,6 +201,7 @@ export async function startChunkserver(
       },
       onDataRequest: () => activity.touch(),
       requests: metrics.requests,
+      access,
     },
     logger,
   );
@@ -219,6 +234,8 @@ export async function startChunkserver(
     store,
     isReady: () => reporter?.ready === true,
     metrics: metrics.server,
+    access,
+    buffer,
   });
   metrics.watch({
     chunks: () => store.count,

@@ -11,6 +11,7 @@ import { boundPort, createRpcServer, listen } from '../shared/http/server.js';
 import {
   CHUNK_POOL_CHUNKS_DEFAULT,
   CHUNK_POOL_SWEEP_MS,
+  CHUNK_TOKEN_LIFETIME_MS,
   CLONE_TIMEOUT_MS,
   REPAIR_TICK_MS,
   TRASH_SWEEP_MS,
@@ -32,6 +33,7 @@ import { OrderRefusals } from './chunkservers/order-refusals.js';
 import { serveAuthRoutes } from './http/auth-routes.js';
 import { authenticateClients } from './http/authenticate.js';
 import { serveChunkRoutes } from './http/chunk-routes.js';
+import { ChunkTokenIssuer, CLONE_TOKEN_CLIENT } from './http/chunk-tokens.js';
 import { serveChunkserverRoutes } from './http/chunkserver-routes.js';
 import { serveHealthRoutes } from './http/health-routes.js';
 import { serveNamespaceRoutes } from './http/namespace-routes.js';
@@ -98,6 +100,16 @@ function testCheckpointBatchDelayMs(): number | undefined {
   return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
+/**
+ * Test-only knob: GFS_TEST_CHUNK_TOKEN_TTL_MS shortens the lifetime of the chunk access tokens the
+ * master mints, so an end-to-end test sees its clients' tokens expire and be renewed
+ * (test/e2e/chunk-tokens.test.ts). Unset in production: CHUNK_TOKEN_LIFETIME_MS.
+ */
+function chunkTokenLifetimeMs(): number {
+  const value = Number(process.env.GFS_TEST_CHUNK_TOKEN_TTL_MS);
+  return Number.isFinite(value) && value > 0 ? value : CHUNK_TOKEN_LIFETIME_MS;
+}
+
 export async function startMaster(options: MasterOptions): Promise<RunningMaster> {
   // Refused before anything is opened: a master nobody can be told the address of must not start.
   let address = advertisedAddress(options.host, options.port, options.advertise);
@@ -118,6 +130,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     throw error;
   }
   warnIfInsecure(keys, logger);
+  const tokens = keys === null ? null : new ChunkTokenIssuer(keys.chunkToken, chunkTokenLifetimeMs());
   const scheme = options.tls === undefined ? 'http' : 'https';
   // Orders to chunkservers are signed with the cluster secret (none under --insecure).
   const peers = {
@@ -158,7 +171,18 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       cut: async (address, body) => {
         await refusals.watch(address, cutRpc.call(address, chunkTruncateRoute, body));
       },
-      clone: (address, body) => refusals.watch(address, cloneRpc.call(address, cloneRoute, body)),
+      // The target reads the source's replica through its data path, which wants a read token.
+      clone: (address, body) =>
+        refusals.watch(
+          address,
+          cloneRpc.call(
+            address,
+            cloneRoute,
+            tokens === null
+              ? body
+              : { ...body, sourceToken: tokens.mint(body.handle, body.version, 'r', CLONE_TOKEN_CLIENT) },
+          ),
+        ),
       // A revoke waits for mutations in serial order behind others, as a cut does.
       revoke: async (address, body) => {
         await refusals.watch(address, cutRpc.call(address, revokeRoute, body));
@@ -180,9 +204,9 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   observeRequests(app, metrics.requests);
   if (keys !== null) requirePeerSignatures(app, new PeerVerifier(keys.peerRequest, logger), MASTER_PEER_ROUTES);
   authenticateClients(app, keys);
-  serveNamespaceRoutes(app, node);
+  serveNamespaceRoutes(app, node, tokens);
   serveAuthRoutes(app, keys);
-  serveChunkRoutes(app, node);
+  serveChunkRoutes(app, node, tokens);
   serveChunkserverRoutes(app, node, () => address);
   serveOpsRoutes(app, node, metrics.server);
   serveHealthRoutes(app, node);

@@ -280,6 +280,23 @@ export const SCRUB_PIECE_BYTES = 1 * MiB;
 /** Longest the scrubber sleeps before looking again for idleness and due chunks (new chunks are due at once). */
 export const SCRUB_POLL_MS_MAX = 1_000;
 
+/**
+ * How long a chunk access token (issue 7, docs/security-tokens.md) is valid from when the master
+ * minted it. The SDK re-asks the master for locations every LOCATION_CACHE_TTL_MS and for leases
+ * every lease, so its tokens are renewed long before this; what the lifetime bounds is how long a
+ * token copied out of a client (a log, a core dump, a stolen request) stays useful, and how often a
+ * holder that keeps one longer (an open file's `sync()` of a chunk written long ago) must re-ask.
+ * HDFS's 10 h serves clients that keep block locations for a whole open stream; ours never do, so
+ * ten minutes: 20 cache lifetimes, 10 default leases, 20 clone timeouts.
+ */
+export const CHUNK_TOKEN_LIFETIME_MS = 10 * 60_000;
+/**
+ * A chunkserver still accepts a token this long past its expiry: the master's clock (which set the
+ * expiry) and the chunkserver's may differ by this much. Servers run NTP (docs/security.md), as
+ * for the peer signatures' window; a few seconds would do, a minute forgives a poorly synced host.
+ */
+export const CHUNK_TOKEN_CLOCK_SKEW_MS = 60_000;
+
 /** Log records after which the master writes a checkpoint and trims the log. */
 export const CHECKPOINT_EVERY_RECORDS = 200_000;
 /** Largest JSON control request; data travels as octet-stream pieces bounded by PIECE_BYTES_MAX. */
@@ -339,6 +356,9 @@ assert(CONNECT_TIMEOUT_MS < RPC_TIMEOUT_MS, 'a connection is made well within a 
 assert(HTTP_IDLE_TIMEOUT_MS >= RPC_TIMEOUT_MS, 'a call that is still waiting is not cut as idle');
 assert(HTTP_CONNECTIONS_CHECK_MS < HTTP_HEADERS_TIMEOUT_MS, 'stalled heads are found well within their timeout');
 assert(TRASH_PURGE_BATCH_MAX <= TRASH_LIST_MAX, 'one purge never exceeds what a listing shows');
+assert(CHUNK_TOKEN_LIFETIME_MS > 2 * LOCATION_CACHE_TTL_MS, 'a cached location never outlives its token');
+assert(CHUNK_TOKEN_LIFETIME_MS > 2 * LEASE_MS_DEFAULT, 'a cached lease never outlives its token');
+assert(CHUNK_TOKEN_LIFETIME_MS > CLONE_TIMEOUT_MS, 'a clone ends before its source token');
 
 /** Largest record for record append: a quarter of the chunk, so padding wastes at most 25%. */
 export function recordBytesMax(chunkSizeBytes: number): number {

@@ -23,8 +23,10 @@ import {
 } from '../../shared/protocol/data.js';
 import { HEALTHZ_URL, METRICS_URL } from '../../shared/protocol/ops.js';
 import type { Mutator } from '../mutation/mutator.js';
+import type { PushBuffer } from '../push/push-buffer.js';
 import type { Cloner } from '../replication/cloner.js';
 import type { ChunkStore } from '../store/chunk-store.js';
+import type { ChunkAccessCheck } from './chunk-access.js';
 
 export interface ControlDeps {
   mutator: Mutator;
@@ -32,18 +34,34 @@ export interface ControlDeps {
   store: ChunkStore;
   isReady: () => boolean;
   metrics: ServerMetrics;
+  access: ChunkAccessCheck;
+  buffer: PushBuffer;
 }
 
 export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): void {
-  const { mutator } = deps;
-  serveRoute(app, writeRoute, (body) => mutator.write(body));
+  const { mutator, access, buffer } = deps;
+  // Client mutations need a write token for the chunk and version they name; pushed data is
+  // written only to the chunk its push's token named.
+  serveRoute(app, writeRoute, async (body, request) => {
+    access.check(request.headers, { handle: body.handle, version: body.version, mode: 'w' });
+    buffer.checkPushedFor(body.dataId, body.handle);
+    return mutator.write(body);
+  });
   serveRoute(app, applyRoute, (body) => mutator.apply(body));
   serveRoute(app, applyBatchRoute, (body) => mutator.applyBatch(body.mutations));
-  serveRoute(app, appendRoute, (body) => mutator.append(body));
+  serveRoute(app, appendRoute, async (body, request) => {
+    access.check(request.headers, { handle: body.handle, version: body.version, mode: 'w' });
+    buffer.checkPushedFor(body.dataId, body.handle);
+    return mutator.append(body);
+  });
   serveRoute(app, padRoute, (body) => mutator.pad(body));
   serveRoute(app, grantRoute, (body) => mutator.grant(body, Date.now()));
   serveRoute(app, grantBatchRoute, (body) => mutator.grantBatch(body.grants, Date.now()));
-  serveRoute(app, syncRoute, (body) => mutator.sync(body.handle));
+  // A sync names no version: a write token for the chunk at any version may flush it.
+  serveRoute(app, syncRoute, async (body, request) => {
+    access.check(request.headers, { handle: body.handle, version: undefined, mode: 'w' });
+    return mutator.sync(body.handle);
+  });
   serveRoute(app, chunkTruncateRoute, (body) => mutator.truncate(body));
   serveRoute(app, chunkApplyTruncateRoute, (body) => mutator.applyTruncate(body));
   serveRoute(app, cloneRoute, (body) => deps.cloner.clone(body));

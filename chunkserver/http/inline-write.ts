@@ -15,6 +15,7 @@ import type { InlineApplyRequest, InlineWriteRequest, Mutator } from '../mutatio
 import type { ClaimedData } from '../push/push-buffer.js';
 import { type PushTarget, receivePush } from '../push/receive.js';
 import { checkHandle } from '../store/handle.js';
+import type { ChunkAccessCheck } from './chunk-access.js';
 import { addressListParam, declaredLength, integerParam } from './params.js';
 import { parseUrl, sendError, sendJson } from './respond.js';
 
@@ -22,6 +23,7 @@ export interface InlineTarget extends PushTarget {
   mutator: Mutator;
   /** Checks that an apply-inline comes from a server of the cluster; none under --insecure. */
   peerVerifier?: PeerVerifier | undefined;
+  access: ChunkAccessCheck;
 }
 
 /** Push-buffer ids of inline bodies: never a client's (a '.' is outside the data-id alphabet). */
@@ -46,6 +48,8 @@ export async function handleInline(
         ...mutationParams(parsed),
         secondaries: addressListParam(parsed, 'secondaries'),
       };
+      // Checked before the body is taken in. (An apply-inline comes from the primary, not a client.)
+      target.access.check(request.headers, { handle: write.handle, version: write.version, mode: 'w' });
       const data = await receiveInline(target, request, write.handle);
       sendJson(response, 200, await target.mutator.writeInline(write, data));
       return;

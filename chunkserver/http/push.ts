@@ -1,10 +1,13 @@
 // PUT /push/:dataId?chain=a:1,b:2 on the bare node:http data path (see fast-path.ts): parses and
-// validates the request, then hands the body stream to the push receiver.
+// validates the request, checks its write token (before a byte of the body is taken), then hands
+// the body stream to the push receiver, which keeps the chunk the token names with the data and
+// passes the token down the chain.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GfsError } from '../../shared/errors.js';
 import { PUSH_URL_PREFIX } from '../../shared/protocol/data.js';
 import { type PushTarget, receivePush } from '../push/receive.js';
+import { type ChunkAccessCheck, tokenHeaderOf } from './chunk-access.js';
 import { addressListParam, declaredLength } from './params.js';
 import { parseUrl, sendError, sendJson } from './respond.js';
 
@@ -17,6 +20,7 @@ export function isPushRequest(request: IncomingMessage): boolean {
 export interface PushRouteTarget extends PushTarget {
   /** Bytes of every push received whole (metrics). */
   onBytesPushed?: (bytes: number) => void;
+  access: ChunkAccessCheck;
 }
 
 export async function handlePush(
@@ -28,7 +32,16 @@ export async function handlePush(
   try {
     if (request.method !== 'PUT') throw new GfsError('NOT_FOUND', 'no such route', `${request.method} ${url}`);
     const { dataId, chain } = parsePushUrl(url);
-    const reply = await receivePush(target, { dataId, chain, declaredBytes: declaredLength(request), body: request });
+    // A push names no chunk: the token's is remembered with the data, and its write checked against it.
+    const claims = target.access.check(request.headers, { handle: undefined, version: undefined, mode: 'w' });
+    const reply = await receivePush(target, {
+      dataId,
+      chain,
+      declaredBytes: declaredLength(request),
+      body: request,
+      token: tokenHeaderOf(request.headers),
+      handle: claims?.handle,
+    });
     target.onBytesPushed?.(reply.bytes);
     sendJson(response, 200, reply);
   } catch (error) {

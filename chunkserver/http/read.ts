@@ -16,6 +16,7 @@ import {
 } from '../../shared/protocol/data.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { checkHandle } from '../store/handle.js';
+import type { ChunkAccessCheck } from './chunk-access.js';
 import { integerParam } from './params.js';
 import { parseUrl, sendError } from './respond.js';
 
@@ -32,6 +33,7 @@ export interface ReadRequest {
 export interface ReadTarget {
   store: ChunkStore;
   onBytesRead: (bytes: number) => void;
+  access: ChunkAccessCheck;
 }
 
 export function isReadRequest(request: IncomingMessage): boolean {
@@ -47,6 +49,7 @@ export async function handleRead(
   const url = request.url ?? '';
   try {
     const read = parseReadUrl(url, target.store.chunkSizeBytes);
+    target.access.check(request.headers, { handle: read.handle, version: read.version, mode: 'r' });
     const stored = target.store.versionOf(read.handle);
     if (stored === undefined) throw new GfsError('CHUNK_NOT_FOUND', 'no replica of this chunk here', read.handle);
     if (stored !== read.version) {

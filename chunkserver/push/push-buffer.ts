@@ -14,6 +14,8 @@ export interface PushedData {
   pooled?: boolean;
   /** CRC32C of each CHECKSUM_BLOCK_BYTES block of the data from its start, when computed on arrival. */
   blockCrcs?: number[] | undefined;
+  /** The chunk the push's access token named (undefined when tokens are not checked). */
+  handle?: string | undefined;
 }
 
 interface Entry extends PushedData {
@@ -75,6 +77,17 @@ export class PushBuffer {
 
   has(dataId: string): boolean {
     return this.entries.has(dataId);
+  }
+
+  /**
+   * TOKEN_WRONG_CHUNK when the data under `dataId` was pushed with a token for another chunk than
+   * `handle`: a token for one chunk must not carry bytes into another. Absent data is left to claim.
+   */
+  checkPushedFor(dataId: string, handle: string): void {
+    const pushedFor = this.entries.get(dataId)?.handle;
+    if (pushedFor !== undefined && pushedFor !== handle) {
+      throw new GfsError('TOKEN_WRONG_CHUNK', `data ${dataId} was pushed with a token for chunk ${pushedFor}`, handle);
+    }
   }
 
   /** Takes the data for a write: DATA_NOT_FOUND when absent, INVALID_ARGUMENT on a length mismatch. */

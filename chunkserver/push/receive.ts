@@ -11,6 +11,7 @@ import { GfsError } from '../../shared/errors.js';
 import { errorFromResponse, type RpcClient } from '../../shared/http/client.js';
 import { CHECKSUM_BLOCK_BYTES, PIECE_BYTES_MAX } from '../../shared/limits.js';
 import { type PushReply, pushPath } from '../../shared/protocol/data.js';
+import { CHUNK_TOKEN_HEADER } from '../../shared/security/chunk-token.js';
 import type { PushBuffer } from './push-buffer.js';
 
 /** Bytes the forwarding pipe holds before the upstream socket is paused. */
@@ -31,6 +32,10 @@ export interface PushRequest {
   /** Content-Length when the client sent one. */
   declaredBytes: number | undefined;
   body: Readable;
+  /** The client's chunk access token, passed down the chain (each hop checks it). */
+  token?: string | undefined;
+  /** The chunk the token names (undefined when tokens are not checked): a write of the data must be to it. */
+  handle?: string | undefined;
 }
 
 export async function receivePush(target: PushTarget, request: PushRequest): Promise<PushReply> {
@@ -105,6 +110,7 @@ export async function receivePush(target: PushTarget, request: PushRequest): Pro
       crc32c: crc,
       pooled: whole !== undefined,
       blockCrcs: whole === undefined ? undefined : blockCrcs,
+      handle: request.handle,
     });
     buffer.unreserve(reservedBytes - bytes);
     return { bytes, crc32c: crc };
@@ -140,6 +146,7 @@ function startForward(rpc: RpcClient, request: PushRequest): Forward | undefined
   const pipe = new PassThrough({ highWaterMark: FORWARD_HIGH_WATER_BYTES });
   const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
   if (request.declaredBytes !== undefined) headers['content-length'] = String(request.declaredBytes);
+  if (request.token !== undefined) headers[CHUNK_TOKEN_HEADER] = request.token;
   const reply = rpc
     .request(next, { method: 'PUT', path: pushPath(request.dataId, rest), headers, body: pipe })
     .then(async (response) => {

@@ -17,6 +17,7 @@ import {
   readPath,
   WANT_BODY_CRC_HEADER,
 } from '../../shared/protocol/data.js';
+import { CHUNK_TOKEN_HEADER } from '../../shared/security/chunk-token.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { checkHandle } from '../store/handle.js';
 
@@ -44,7 +45,7 @@ export class Cloner {
   constructor(private readonly deps: ClonerDeps) {}
 
   async clone(request: CloneRequest): Promise<{ sizeBytes: number }> {
-    const { handle, version, source } = request;
+    const { handle, version, source, sourceToken } = request;
     checkHandle(handle);
     const { store } = this.deps;
     if (this.running.size >= (this.deps.clonesMax ?? CLONES_PER_CHUNKSERVER_MAX)) {
@@ -56,18 +57,20 @@ export class Cloner {
     this.running.add(handle);
     try {
       // A zero-length read: the source's length, and its version checked, before anything moves.
-      const sizeBytes = (await this.fetch(source, handle, version, 0, 0)).replicaBytes;
+      const fetch = (offset: number, length: number) =>
+        this.fetch(source, sourceToken, handle, version, offset, length);
+      const sizeBytes = (await fetch(0, 0)).replicaBytes;
       const pieceBytes = this.deps.pieceBytes ?? CLONE_PIECE_BYTES;
       await store.importChunk(handle, version, async (write) => {
         for (let offset = 0; offset < sizeBytes; offset += pieceBytes) {
-          const piece = await this.fetch(source, handle, version, offset, Math.min(pieceBytes, sizeBytes - offset));
+          const piece = await fetch(offset, Math.min(pieceBytes, sizeBytes - offset));
           checkUnchanged(piece, sizeBytes, handle, source);
           await write(offset, piece.bytes);
           this.deps.onBytesWritten(piece.bytes.length);
         }
         // Pair check: the master holds the chunk's leases back meanwhile, so the source cannot have
         // changed; if it did anyway, this copy is refused rather than trusted.
-        checkUnchanged(await this.fetch(source, handle, version, 0, 0), sizeBytes, handle, source);
+        checkUnchanged(await fetch(0, 0), sizeBytes, handle, source);
       });
       this.deps.logger.info({ handle, version, source, bytes: sizeBytes }, 'chunk cloned');
       return { sizeBytes };
@@ -76,9 +79,10 @@ export class Cloner {
     }
   }
 
-  /** One verified piece from the source's read path. */
+  /** One verified piece from the source's read path, with the clone order's read token for it. */
   private async fetch(
     source: string,
+    sourceToken: string | undefined,
     handle: string,
     version: number,
     offsetBytes: number,
@@ -87,7 +91,10 @@ export class Cloner {
     const response = await this.deps.rpc.request(source, {
       method: 'GET',
       path: readPath(handle, version, offsetBytes, lengthBytes),
-      headers: { [WANT_BODY_CRC_HEADER]: '1' },
+      headers: {
+        [WANT_BODY_CRC_HEADER]: '1',
+        ...(sourceToken === undefined ? {} : { [CHUNK_TOKEN_HEADER]: sourceToken }),
+      },
     });
     if (response.statusCode >= 400) throw await errorFromResponse(response, source);
     let bytes: Buffer;

@@ -7,6 +7,7 @@
 import { GfsError } from '../../shared/errors.js';
 import { errorFromResponse, unavailable } from '../../shared/http/client.js';
 import { readPath } from '../../shared/protocol/data.js';
+import { isTokenError, tokenHeaders } from './chunk-token.js';
 import type { SdkDeps } from './deps.js';
 import type { CachedChunk } from './location-cache.js';
 import type { Piece } from './pieces.js';
@@ -51,8 +52,8 @@ async function readFromReplicas(
       return await readFromReplica(deps, address, chunk, piece, into);
     } catch (error) {
       lastError = error;
-      // Our version is older than the chunk's: every replica will say so; ask the master.
-      if (error instanceof GfsError && error.code === 'STALE_VERSION') break;
+      // Our version is older than the chunk's, or our token refused: every replica will say so.
+      if ((error instanceof GfsError && error.code === 'STALE_VERSION') || isTokenError(error)) break;
     }
   }
   throw lastError;
@@ -68,6 +69,7 @@ async function readFromReplica(
   const response = await deps.rpc.request(address, {
     method: 'GET',
     path: readPath(chunk.handle as string, chunk.version, piece.chunkOffsetBytes, piece.lengthBytes),
+    headers: tokenHeaders(chunk.token),
   });
   if (response.statusCode >= 400) throw await errorFromResponse(response, address);
   let receivedBytes: number;

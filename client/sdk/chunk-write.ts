@@ -10,6 +10,7 @@ import { GfsError } from '../../shared/errors.js';
 import { errorFromResponse, isUnreachable, unavailable } from '../../shared/http/client.js';
 import { DEAD_AFTER_MS_DEFAULT, INLINE_WRITE_BYTES_MAX } from '../../shared/limits.js';
 import { BODY_CRC_HEADER, type PushReply, pushPath, writeInlinePath, writeRoute } from '../../shared/protocol/data.js';
+import { tokenHeaders } from './chunk-token.js';
 import type { SdkDeps } from './deps.js';
 import type { LeaseReply } from './master-api.js';
 import type { Piece } from './pieces.js';
@@ -19,6 +20,10 @@ import { withRetries } from './retry.js';
 export interface WrittenPiece {
   handle: string;
   replicas: string[];
+  /** The write token the chunk's lease came with (`sync()` presents it). */
+  token: string | undefined;
+  /** The chunk's index in the file: where `sync()` asks for a new token when this one expired. */
+  chunkIndex: number;
 }
 
 /** Writes one piece (inside one chunk), retrying on retryable errors. */
@@ -27,7 +32,12 @@ export async function writePiece(deps: SdkDeps, path: string, piece: Piece, data
     async () => {
       const grant = await deps.leases.get(path, piece.chunkIndex);
       await writeToChunk(deps, grant, piece.chunkOffsetBytes, data);
-      return { handle: grant.handle, replicas: [grant.primary, ...grant.secondaries] };
+      return {
+        handle: grant.handle,
+        replicas: [grant.primary, ...grant.secondaries],
+        token: grant.token,
+        chunkIndex: piece.chunkIndex,
+      };
     },
     {
       onRetry: () => {
@@ -64,15 +74,21 @@ export async function writeToChunk(deps: SdkDeps, grant: LeaseReply, chunkOffset
   }
   const chain = [grant.primary, ...grant.secondaries];
   const dataId = randomBytes(18).toString('base64url');
-  await push(deps, chain, dataId, data);
-  await deps.rpc.call(grant.primary, writeRoute, {
-    handle: grant.handle,
-    version: grant.version,
-    offset: chunkOffsetBytes,
-    dataId,
-    length: data.byteLength,
-    secondaries: grant.secondaries,
-  });
+  await push(deps, chain, dataId, data, grant.token);
+  await deps.rpc.call(
+    grant.primary,
+    writeRoute,
+    {
+      handle: grant.handle,
+      version: grant.version,
+      offset: chunkOffsetBytes,
+      dataId,
+      length: data.byteLength,
+      secondaries: grant.secondaries,
+    },
+    writeRoute.url,
+    tokenHeaders(grant.token),
+  );
 }
 
 /**
@@ -92,6 +108,7 @@ export async function writeInline(
       'content-type': 'application/octet-stream',
       'content-length': String(data.byteLength),
       [BODY_CRC_HEADER]: String(crc32cOf(data)),
+      ...tokenHeaders(grant.token),
     },
     body: data,
   });
@@ -101,14 +118,24 @@ export async function writeInline(
   });
 }
 
-/** PUT /push/<dataId> to the head of the chain, which forwards it down the rest. */
-export async function push(deps: SdkDeps, chain: readonly string[], dataId: string, data: Uint8Array): Promise<void> {
+/** PUT /push/<dataId> to the head of the chain, which forwards it (and the write token) down the rest. */
+export async function push(
+  deps: SdkDeps,
+  chain: readonly string[],
+  dataId: string,
+  data: Uint8Array,
+  token: string | undefined,
+): Promise<void> {
   const [head, ...rest] = chain;
   if (head === undefined) throw new GfsError('UNAVAILABLE', 'no replica to write to', dataId);
   const response = await deps.rpc.request(head, {
     method: 'PUT',
     path: pushPath(dataId, rest),
-    headers: { 'content-type': 'application/octet-stream', 'content-length': String(data.byteLength) },
+    headers: {
+      'content-type': 'application/octet-stream',
+      'content-length': String(data.byteLength),
+      ...tokenHeaders(token),
+    },
     body: data,
   });
   if (response.statusCode >= 400) throw await errorFromResponse(response, head);

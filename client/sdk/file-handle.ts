@@ -5,20 +5,22 @@
 import { GfsError } from '../../shared/errors.js';
 import { PIECE_BYTES_DEFAULT } from '../../shared/limits.js';
 import { syncRoute } from '../../shared/protocol/data.js';
+import { tokenHeaders } from './chunk-token.js';
 import type { SdkDeps } from './deps.js';
 import { PieceWriter } from './piece-writer.js';
 import { splitIntoPieces } from './pieces.js';
 import { type ByteRange, readRange, readRangeToBuffer } from './range-reader.js';
 import { fitsReserved, type ReservedChunk, writeIntoReserved } from './reserved-chunk.js';
 import { withRetries } from './retry.js';
+import { mergeWritten, rememberWritten, type WrittenChunk, type WrittenChunks } from './written-chunks.js';
 
 export type OpenMode = 'r' | 'r+' | 'w' | 'a';
 
 export class GfsFileHandle {
   private positionBytes = 0;
   private closed = false;
-  /** Chunk handle → replicas this handle wrote to, for `sync()`. */
-  private readonly written = new Map<string, Set<string>>();
+  /** The chunks this handle wrote (replicas, write token), for `sync()`. */
+  private readonly written: WrittenChunks = new Map();
 
   constructor(
     private readonly deps: SdkDeps,
@@ -132,7 +134,7 @@ export class GfsFileHandle {
     if (reserved !== undefined && fitsReserved(reserved, data.byteLength, Date.now())) {
       const written = await writeIntoReserved(this.deps, this.path, reserved, data);
       if (written !== undefined) {
-        this.remember(written.handle, new Set(written.replicas));
+        rememberWritten(this.written, written);
         this.knownSizeBytes = Math.max(this.knownSizeBytes, data.byteLength);
         return;
       }
@@ -156,12 +158,32 @@ export class GfsFileHandle {
   async sync(): Promise<void> {
     this.checkOpen();
     const calls: Promise<unknown>[] = [];
-    for (const [handle, replicas] of this.written) {
-      for (const replica of replicas) {
-        calls.push(withRetries(() => this.deps.rpc.call(replica, syncRoute, { handle }), { retriesMax: 3 }));
+    for (const [handle, chunk] of this.written) {
+      for (const replica of chunk.replicas) {
+        calls.push(
+          withRetries(
+            () => this.deps.rpc.call(replica, syncRoute, { handle }, syncRoute.url, tokenHeaders(chunk.token)),
+            {
+              retriesMax: 3,
+              onRetry: (error) => (error.code === 'TOKEN_EXPIRED' ? this.renewToken(handle, chunk) : undefined),
+            },
+          ),
+        );
       }
     }
     await Promise.all(calls);
+  }
+
+  /**
+   * A new write token for a chunk this handle wrote long ago (its token expired before the sync):
+   * the file's lease of the chunk's index, when that is still the same chunk. Otherwise (a
+   * snapshot's copy-on-write gave the index another chunk) the old token stays, and the sync fails
+   * with TOKEN_EXPIRED.
+   */
+  private async renewToken(handle: string, chunk: WrittenChunk): Promise<void> {
+    this.deps.leases.invalidate(this.path, chunk.chunkIndex);
+    const grant = await this.deps.leases.get(this.path, chunk.chunkIndex).catch(() => undefined);
+    if (grant?.handle === handle) chunk.token = grant.token;
   }
 
   async close(): Promise<void> {
@@ -181,14 +203,8 @@ export class GfsFileHandle {
     try {
       await writer.drain();
     } finally {
-      for (const [handle, replicas] of writer.written) this.remember(handle, replicas);
+      mergeWritten(this.written, writer.written);
     }
-  }
-
-  private remember(handle: string, replicas: Set<string>): void {
-    const known = this.written.get(handle);
-    if (known === undefined) this.written.set(handle, new Set(replicas));
-    else for (const replica of replicas) known.add(replica);
   }
 
   private checkWritable(): void {

@@ -9,6 +9,8 @@ export interface CachedChunk {
   handle: string | undefined;
   version: number;
   replicas: readonly string[];
+  /** The read token the master handed out with the location (none from an --insecure master). */
+  token?: string | undefined;
   fetchedAtMs: number;
 }
 

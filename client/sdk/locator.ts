@@ -62,7 +62,12 @@ export class Locator {
     const seen = new Set<number>();
     for (const chunk of reply.chunks) {
       seen.add(chunk.index);
-      this.cache.set(path, chunk.index, { handle: chunk.handle, version: chunk.version, replicas: chunk.replicas });
+      this.cache.set(path, chunk.index, {
+        handle: chunk.handle,
+        version: chunk.version,
+        replicas: chunk.replicas,
+        token: chunk.token,
+      });
     }
     // Chunks inside the file that the master did not list were never written: holes, read as zeros.
     const last = Math.min(index + LOCATE_PREFETCH_CHUNKS, chunksInFile);

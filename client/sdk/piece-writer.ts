@@ -4,15 +4,16 @@
 
 import type { GfsError } from '../../shared/errors.js';
 import { PIECES_IN_FLIGHT } from '../../shared/limits.js';
-import { type WrittenPiece, writePiece } from './chunk-write.js';
+import { writePiece } from './chunk-write.js';
 import type { SdkDeps } from './deps.js';
 import type { Piece } from './pieces.js';
+import { rememberWritten, type WrittenChunks } from './written-chunks.js';
 
 export class PieceWriter {
   private readonly inFlight = new Set<Promise<void>>();
   private failure: unknown;
-  /** Chunk handle → replicas written, for `sync()`. */
-  readonly written = new Map<string, Set<string>>();
+  /** The chunks written, for `sync()`. */
+  readonly written: WrittenChunks = new Map();
 
   constructor(
     private readonly deps: SdkDeps,
@@ -24,7 +25,7 @@ export class PieceWriter {
     while (this.inFlight.size >= this.piecesInFlight) await Promise.race(this.inFlight);
     this.throwIfFailed();
     const started: Promise<void> = writePiece(this.deps, this.path, piece, data)
-      .then((written) => this.remember(written))
+      .then((written) => rememberWritten(this.written, written))
       .catch((error: unknown) => {
         this.failure ??= error;
       })
@@ -44,14 +45,5 @@ export class PieceWriter {
 
   private throwIfFailed(): void {
     if (this.failure !== undefined) throw this.failure;
-  }
-
-  private remember(written: WrittenPiece): void {
-    let replicas = this.written.get(written.handle);
-    if (replicas === undefined) {
-      replicas = new Set();
-      this.written.set(written.handle, replicas);
-    }
-    for (const replica of written.replicas) replicas.add(replica);
   }
 }

@@ -52,5 +52,5 @@ export async function writeIntoReserved(
     if (error instanceof GfsError) return undefined;
     throw error;
   }
-  return { handle: grant.handle, replicas: [grant.primary, ...grant.secondaries] };
+  return { handle: grant.handle, replicas: [grant.primary, ...grant.secondaries], token: grant.token, chunkIndex: 0 };
 }

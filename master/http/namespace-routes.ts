@@ -47,6 +47,7 @@ import { findTrashed, isTrashPath, listTrash, TRASH_ROOT } from '../state/trash.
 import { DIR_MODE_DEFAULT, FILE_MODE_DEFAULT } from '../state/types.js';
 import { type Caller, callerOf } from './caller.js';
 import { chownFor } from './chown.js';
+import type { ChunkTokenIssuer } from './chunk-tokens.js';
 import { entryView } from './entry-view.js';
 import { visiblePath } from './visible-path.js';
 
@@ -61,7 +62,8 @@ function ownershipBy(caller: Caller): { owner: string; group: string } {
   return { owner: caller.user, group: caller.groups[0] ?? caller.user };
 }
 
-export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode): void {
+/** `tokens`: a create's reserved chunk carries a write token (null under --insecure). */
+export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode, tokens: ChunkTokenIssuer | null): void {
   const clock = node.options.clock;
   const state = node.state;
 
@@ -105,7 +107,8 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode): vo
     });
     const entry = entryView(path, { type: 'file', chunks: [], length: 0, mtimeMs, mode, replication, ...ownership });
     const reserved = body.reserveChunk === true ? node.leases.reserveFirstChunk(replication) : undefined;
-    return reserved === undefined ? entry : { ...entry, reserved };
+    if (reserved === undefined) return entry;
+    return { ...entry, reserved: tokens === null ? reserved : tokens.withWriteToken(reserved, callerOf(request).user) };
   });
 
   serveRoute(app, statRoute, async (body, request) => {

@@ -74,14 +74,14 @@ export class RpcClient {
 
   /**
    * Calls a JSON route. `urlPath` overrides the definition's URL when it has parameters; `headers`
-   * go with the request (a client's Authorization).
+   * go with the request (a client's Authorization, a chunk access token).
    */
   async call<R extends RouteDef>(
     address: string,
     def: R,
     body: BodyOf<R>,
     urlPath = def.url,
-    headers?: Record<string, string>,
+    headers?: Readonly<Record<string, string>>,
   ): Promise<ReplyOf<R>> {
     const startedMs = performance.now();
     try {
@@ -97,7 +97,7 @@ export class RpcClient {
     def: R,
     body: BodyOf<R>,
     urlPath: string,
-    headers: Record<string, string> | undefined,
+    headers: Readonly<Record<string, string>> | undefined,
   ): Promise<ReplyOf<R>> {
     const response = await this.send(
       address,

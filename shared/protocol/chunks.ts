@@ -2,7 +2,14 @@
 
 import { type Static, Type } from '@sinclair/typebox';
 import { defineRoute } from '../http/route.js';
+import { SEALED_TOKEN_CHARS_MAX } from '../security/sealed-token.js';
 import { AddressSchema, HandleSchema, PathSchema, VersionSchema } from './common.js';
+
+/**
+ * A chunk access token (shared/security/chunk-token.ts) the client sends back with each data
+ * request for the chunk, in the x-gfs-chunk-token header. Absent from a master run with --insecure.
+ */
+export const ChunkTokenSchema = Type.String({ minLength: 1, maxLength: SEALED_TOKEN_CHARS_MAX });
 
 export const ChunkLocationSchema = Type.Object({
   index: Type.Integer({ minimum: 0 }),
@@ -10,6 +17,8 @@ export const ChunkLocationSchema = Type.Object({
   version: VersionSchema,
   /** Up-to-date live replicas only; a stale replica is never handed out. */
   replicas: Type.Array(AddressSchema),
+  /** Read token for this chunk at this version. */
+  token: Type.Optional(ChunkTokenSchema),
 });
 export type ChunkLocation = Static<typeof ChunkLocationSchema>;
 
@@ -47,6 +56,8 @@ export const leaseRoute = defineRoute(
     /** How long the client may cache this answer; the primary enforces the lease itself. */
     leaseMs: Type.Integer({ minimum: 0 }),
     chunkSize: Type.Integer({ minimum: 1 }),
+    /** Write token for this chunk at this version: push, write, append, sync. */
+    token: Type.Optional(ChunkTokenSchema),
   }),
 );
 export type LeaseGrant = Static<(typeof leaseRoute)['reply']>;

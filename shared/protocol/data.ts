@@ -33,6 +33,7 @@
 
 import { type Static, Type } from '@sinclair/typebox';
 import { defineRoute } from '../http/route.js';
+import { ChunkTokenSchema } from './chunks.js';
 import { AddressSchema, Empty, HandleSchema, VersionSchema } from './common.js';
 
 /** Client-chosen id for pushed data: unique per push (random), safe in a URL. */
@@ -257,7 +258,13 @@ export const cloneRoute = defineRoute(
   'POST',
   '/chunk/clone',
   Type.Object(
-    { handle: HandleSchema, version: Type.Integer({ minimum: 1 }), source: AddressSchema },
+    {
+      handle: HandleSchema,
+      version: Type.Integer({ minimum: 1 }),
+      source: AddressSchema,
+      /** A read token for the chunk at `version`, which the target presents to `source`. */
+      sourceToken: Type.Optional(ChunkTokenSchema),
+    },
     { additionalProperties: false },
   ),
   Type.Object({ sizeBytes: Type.Integer({ minimum: 0 }) }),

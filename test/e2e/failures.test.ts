@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GfsClient } from '../../index.js';
 import { seededBytes, sha256 } from '../harness/bytes.js';
+import { chunkTokenHeaders } from '../harness/chunk-token.js';
 import { TestCluster } from '../harness/cluster.js';
 import { waitFor } from '../harness/wait.js';
 
@@ -197,6 +198,7 @@ describe('corrupt replica', () => {
     for (const address of chunk.replicas.slice(0, -1)) {
       const response = await fetch(
         `http://${address}/chunk/${chunk.handle}?version=${chunk.version}&offset=0&length=${MiB}`,
+        { headers: await chunkTokenHeaders(cluster.root, chunk.handle, chunk.version) },
       );
       const { code } = (await response.json()) as { code: string };
       expect(['CHECKSUM_MISMATCH', 'CHUNK_NOT_FOUND']).toContain(code);

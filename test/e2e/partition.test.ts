@@ -3,6 +3,7 @@
 // out the old lease; the old primary, still alive, must not be able to complete a write.
 
 import { afterEach, describe, expect, it } from 'vitest';
+import { tokenHeaders } from '../../client/sdk/chunk-token.js';
 import { GfsClient } from '../../index.js';
 import type { RpcClient } from '../../shared/http/client.js';
 import { leaseRoute } from '../../shared/protocol/chunks.js';
@@ -51,19 +52,26 @@ describe('partitioned primary', () => {
     const pushed = await rpc.request(old.primary, {
       method: 'PUT',
       path: pushPath(dataId, chain.slice(1)),
-      headers: { 'content-type': 'application/octet-stream' },
+      // The old lease's own write token: the client still holds it, and it has not expired.
+      headers: { 'content-type': 'application/octet-stream', ...tokenHeaders(old.token) },
       body: stale,
     });
     await pushed.body.text();
     const code = await codeOfAsync(
-      rpc.call(old.primary, writeRoute, {
-        handle: old.handle,
-        version: old.version,
-        offset: 0,
-        dataId,
-        length: stale.length,
-        secondaries: old.secondaries,
-      }),
+      rpc.call(
+        old.primary,
+        writeRoute,
+        {
+          handle: old.handle,
+          version: old.version,
+          offset: 0,
+          dataId,
+          length: stale.length,
+          secondaries: old.secondaries,
+        },
+        writeRoute.url,
+        tokenHeaders(old.token),
+      ),
     );
     expect(['REPLICA_FAILED', 'STALE_VERSION']).toContain(code);
 

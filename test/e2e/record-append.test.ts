@@ -11,6 +11,7 @@ import { GfsClient } from '../../index.js';
 import { RpcClient } from '../../shared/http/client.js';
 import { appendRoute } from '../../shared/protocol/data.js';
 import { sha256 } from '../harness/bytes.js';
+import { chunkTokenHeaders } from '../harness/chunk-token.js';
 import { TestCluster } from '../harness/cluster.js';
 import { codeOfAsync } from '../harness/error-code.js';
 import { GFS_BIN } from '../harness/gfs-cli.js';
@@ -256,20 +257,22 @@ describe('record size limit', () => {
   });
 
   it('the primary itself refuses an oversized append', async () => {
-    const { client } = await start();
+    const { cluster, client } = await start();
     await client.recordAppend('/small.rec', 'x');
     const [chunk] = await client.fileChunks('/small.rec');
     const rpc = new RpcClient({});
     try {
       const primary = chunk?.primary ?? '';
+      const handle = chunk?.handle ?? '';
+      const version = chunk?.version ?? 0;
       const error = await codeOfAsync(
-        rpc.call(primary, appendRoute, {
-          handle: chunk?.handle ?? '',
-          version: chunk?.version ?? 0,
-          dataId: 'never-pushed-data-id',
-          length: CHUNK / 4 + 1,
-          secondaries: [],
-        }),
+        rpc.call(
+          primary,
+          appendRoute,
+          { handle, version, dataId: 'never-pushed-data-id', length: CHUNK / 4 + 1, secondaries: [] },
+          appendRoute.url,
+          await chunkTokenHeaders(cluster.root, handle, version, 'w'),
+        ),
       );
       expect(error).toBe('RECORD_TOO_LARGE');
     } finally {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GfsClient } from '../../index.js';
 import { seededBytes, sha256 } from '../harness/bytes.js';
+import { chunkTokenHeaders } from '../harness/chunk-token.js';
 import { TestCluster } from '../harness/cluster.js';
 
 const KiB = 1024;
@@ -157,6 +158,7 @@ describe('concurrent writers', () => {
       for (const replica of chunk.replicas) {
         const response = await fetch(
           `http://${replica}/chunk/${chunk.handle}?version=${chunk.version}&offset=0&length=${MiB}`,
+          { headers: await chunkTokenHeaders(cluster.root, chunk.handle, chunk.version) },
         );
         expect(response.status).toBe(200);
         digests.add(sha256(Buffer.from(await response.arrayBuffer())));

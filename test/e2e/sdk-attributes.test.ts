@@ -8,6 +8,7 @@ import { GfsClient } from '../../index.js';
 import { readPath } from '../../shared/protocol/data.js';
 import { adminHeaders } from '../harness/admin-rpc.js';
 import { seededBytes, sha256 } from '../harness/bytes.js';
+import { chunkTokenHeaders } from '../harness/chunk-token.js';
 import { TestCluster } from '../harness/cluster.js';
 import { codeOfAsync } from '../harness/error-code.js';
 
@@ -42,7 +43,9 @@ async function replicaContents(path: string, index: number, length = CHUNK): Pro
   expect(chunk.replicas).toHaveLength(3);
   return Promise.all(
     chunk.replicas.map(async (address) => {
-      const response = await fetch(`http://${address}${readPath(chunk.handle, chunk.version, 0, length)}`);
+      const response = await fetch(`http://${address}${readPath(chunk.handle, chunk.version, 0, length)}`, {
+        headers: await chunkTokenHeaders(cluster.root, chunk.handle, chunk.version),
+      });
       expect(response.status).toBe(200);
       return Buffer.from(await response.arrayBuffer());
     }),

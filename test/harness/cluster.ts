@@ -29,6 +29,8 @@ export interface ClusterOptions {
   masterEnv?: Readonly<Record<string, string>>;
   /** More flags for every chunkserver (e.g. `--scrub-idle 300ms`). */
   chunkserverArgs?: readonly string[];
+  /** More environment for every chunkserver process (e.g. a test-only knob). */
+  chunkserverEnv?: Readonly<Record<string, string>>;
   /** Each chunkserver reaches the master through its own TcpProxy, so a test can cut it off. */
   proxiedMaster?: boolean;
   /** Where the cluster's temporary root is made (default: the system's temporary directory). */
@@ -106,6 +108,7 @@ export class TestCluster {
       const masterProxy = options.proxiedMaster ? await TcpProxy.start(masterPort) : undefined;
       return {
         masterProxy,
+        ...(options.chunkserverEnv === undefined ? {} : { env: options.chunkserverEnv }),
         name: `cs${i}`,
         port,
         dataDir,

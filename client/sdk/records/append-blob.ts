@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { GfsError } from '../../../shared/errors.js';
 import { appendRoute } from '../../../shared/protocol/data.js';
+import { tokenHeaders } from '../chunk-token.js';
 import { mutationPatienceMs, push } from '../chunk-write.js';
 import type { SdkDeps } from '../deps.js';
 import type { AppendLeaseReply } from '../master-api.js';
@@ -38,13 +39,13 @@ export async function appendBlob(deps: SdkDeps, target: AppendTarget, data: Uint
 
 async function pushAndAppend(deps: SdkDeps, grant: AppendLeaseReply, data: Uint8Array): Promise<number | null> {
   const dataId = randomBytes(18).toString('base64url');
-  await push(deps, [grant.primary, ...grant.secondaries], dataId, data);
-  const reply = await deps.rpc.call(grant.primary, appendRoute, {
-    handle: grant.handle,
-    version: grant.version,
-    dataId,
-    length: data.byteLength,
-    secondaries: grant.secondaries,
-  });
+  await push(deps, [grant.primary, ...grant.secondaries], dataId, data, grant.token);
+  const reply = await deps.rpc.call(
+    grant.primary,
+    appendRoute,
+    { handle: grant.handle, version: grant.version, dataId, length: data.byteLength, secondaries: grant.secondaries },
+    appendRoute.url,
+    tokenHeaders(grant.token),
+  );
   return reply.offset;
 }

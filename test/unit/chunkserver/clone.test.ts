@@ -7,12 +7,16 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type ChunkAccessCheck, chunkAccessCheck } from '../../../chunkserver/http/chunk-access.js';
 import { handleRead } from '../../../chunkserver/http/read.js';
 import { Cloner } from '../../../chunkserver/replication/cloner.js';
 import { ChunkStore } from '../../../chunkserver/store/chunk-store.js';
 import { RpcClient } from '../../../shared/http/client.js';
 import { CHECKSUM_BLOCK_BYTES } from '../../../shared/limits.js';
 import { silentLogger } from '../../../shared/log.js';
+import { mintChunkToken } from '../../../shared/security/chunk-token.js';
+import { parseSecret } from '../../../shared/security/cluster-secret.js';
+import { deriveClusterKeys } from '../../../shared/security/keys.js';
 import { codeOf, expectBytes, pattern } from './helpers.js';
 
 const CHUNK = 1024 * 1024;
@@ -32,6 +36,8 @@ describe('Cloner', () => {
   let rpc: RpcClient;
   let sourceAddress: string;
   let tamper: Tamper;
+  /** The source's token check: none, unless a test turns it on. */
+  let sourceAccess: ChunkAccessCheck;
 
   async function openStore(): Promise<ChunkStore> {
     const dir = await mkdtemp(join(tmpdir(), 'gfs-clone-'));
@@ -43,6 +49,7 @@ describe('Cloner', () => {
 
   beforeEach(async () => {
     tamper = {};
+    sourceAccess = chunkAccessCheck(null);
     source = await openStore();
     target = await openStore();
     rpc = new RpcClient();
@@ -60,7 +67,7 @@ describe('Cloner', () => {
             return end(chunk);
           }) as typeof response.end;
         }
-        await handleRead({ store: source, onBytesRead: () => undefined }, request, response);
+        await handleRead({ store: source, onBytesRead: () => undefined, access: sourceAccess }, request, response);
       })();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -114,6 +121,30 @@ describe('Cloner', () => {
     target = await ChunkStore.open({ dataDir: join(target.chunkDir, '..'), logger: silentLogger() });
     expect(target.reports()).toEqual([{ handle: '11', version: 3, size: expected.length }]);
     expectBytes(await target.read('11', 0, expected.length), expected);
+  });
+
+  it('presents the read token of the clone order to a source that checks tokens', async () => {
+    const keys = deriveClusterKeys(parseSecret('e'.repeat(64), 'test'));
+    sourceAccess = chunkAccessCheck(keys.chunkToken);
+    const expected = await sourceChunk('15');
+    const mint = (handle: string, mode: 'r' | 'w') =>
+      mintChunkToken(keys.chunkToken, {
+        handle,
+        version: 3,
+        mode,
+        expiresAtMs: Date.now() + 60_000,
+        client: '@master',
+      });
+    expect(await codeOf(cloner().clone({ handle: '15', version: 3, source: sourceAddress }))).toBe('TOKEN_INVALID');
+    expect(
+      await codeOf(cloner().clone({ handle: '15', version: 3, source: sourceAddress, sourceToken: mint('15', 'w') })),
+    ).toBe('TOKEN_WRONG_MODE');
+    expect(target.versionOf('15')).toBeUndefined();
+    expect(await chunkFiles(target)).toEqual([]);
+    expect(
+      await cloner().clone({ handle: '15', version: 3, source: sourceAddress, sourceToken: mint('15', 'r') }),
+    ).toEqual({ sizeBytes: expected.length });
+    expectBytes(await target.read('15', 0, expected.length), expected);
   });
 
   it('copies an empty chunk', async () => {
