@@ -179,7 +179,7 @@ describe('fuzzed requests', () => {
       let sent = 0;
       const property = fc.asyncProperty(requestsFor(entry, targets), async (request) => {
         const port = portOf(entry.role, sent++);
-        const response = await sendRaw(port, authenticate(request), ANSWER_TIMEOUT_MS);
+        const response = await sendRaw(port, authenticate(request, sent), ANSWER_TIMEOUT_MS);
         if (request.method === entry.method && !isNoSuchRoute(response)) reached.add(routeKey(entry));
         checkAnswer(response);
       });

@@ -3,6 +3,8 @@
 // header). The answer is read until the server closes the connection (`Connection: close`).
 
 import { connect } from 'node:net';
+import { signPeerRequest } from '../../../shared/security/peer-signature.js';
+import { TEST_KEYS } from '../test-identity.js';
 
 export interface FuzzRequest {
   method: string;
@@ -24,12 +26,21 @@ export interface FuzzResponse {
 }
 
 /**
- * Where credentials will be added to a request once the cluster has them (issue 7: HMAC-signed
- * server-to-server requests, chunk access tokens, client tokens): the one place the fuzzer changes
- * to fuzz authenticated requests as well as anonymous ones. Today requests go as generated.
+ * Every other request carries the credentials of a member of the test cluster (issue 7): the
+ * tests' superuser client token (GFS_TOKEN, which vitest.config.ts sets) and a peer signature
+ * made with the tests' cluster secret over exactly what is sent. Anonymous requests show that
+ * refusals are clean; authenticated ones get past the checks to the handlers' own validation.
+ * Chunk access tokens are not minted: the data path refuses the authenticated ones too, which
+ * the anonymous half already covers, and the route's own checks are reached through the SDK.
  */
-export function authenticate(request: FuzzRequest): FuzzRequest {
-  return request;
+export function authenticate(request: FuzzRequest, sequence = 0): FuzzRequest {
+  if (sequence % 2 === 0) return request;
+  const token = process.env.GFS_TOKEN ?? '';
+  const signature = signPeerRequest(TEST_KEYS.peerRequest, request.method, request.target, request.body ?? '');
+  return {
+    ...request,
+    headers: { ...request.headers, ...(token === '' ? {} : { authorization: `Bearer ${token}` }), ...signature },
+  };
 }
 
 /** Bytes of an answer kept: enough for a status line, headers and an error body. */

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { CLUSTER_ROUTE } from '../../../gateway/dashboard-routes.js';
 import { FILE_OPERATIONS, FILES_PREFIX } from '../../../gateway/file-routes.js';
 import type { RouteDef } from '../../../shared/http/route.js';
+import * as auth from '../../../shared/protocol/auth.js';
 import * as chunks from '../../../shared/protocol/chunks.js';
 import * as data from '../../../shared/protocol/data.js';
 import * as events from '../../../shared/protocol/events.js';
@@ -64,7 +65,7 @@ function publicFiles(): string[] {
 
 export function routesFromCode(): RouteEntry[] {
   return [
-    ...jsonRoutes('master', [namespace, chunks, heartbeat, health, events]),
+    ...jsonRoutes('master', [namespace, chunks, heartbeat, health, events, auth]),
     ...opsRoutes('master'),
     ...jsonRoutes('chunkserver', [data]),
     { role: 'chunkserver', method: 'PUT', url: `${data.PUSH_URL_PREFIX}:dataId`, route: { kind: 'push' } },
