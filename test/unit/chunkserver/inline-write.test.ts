@@ -12,7 +12,7 @@ import { writeInline } from '../../../client/sdk/chunk-write.js';
 import type { SdkDeps } from '../../../client/sdk/deps.js';
 import type { LeaseReply } from '../../../client/sdk/master-api.js';
 import { crc32cOf } from '../../../shared/checksum.js';
-import { errorFromResponse, RpcClient } from '../../../shared/http/client.js';
+import { errorFromResponse, type RpcClient } from '../../../shared/http/client.js';
 import { CHECKSUM_BLOCK_BYTES, INLINE_WRITE_BYTES_MAX } from '../../../shared/limits.js';
 import { silentLogger } from '../../../shared/log.js';
 import {
@@ -24,6 +24,7 @@ import {
 } from '../../../shared/protocol/data.js';
 import { ensureSecretFile } from '../../../shared/security/cluster-secret.js';
 import { deriveClusterKeys } from '../../../shared/security/keys.js';
+import { ChunkTokenRpc } from '../../harness/chunk-token-rpc.js';
 import { waitFor } from '../../harness/wait.js';
 import { FakeMaster } from './fake-master.js';
 import { codeOf, expectBytes, pattern } from './helpers.js';
@@ -123,7 +124,8 @@ describe('inline writes and batched grants', () => {
     master = new FakeMaster(CHUNK_BYTES, keys.peerRequest);
     await master.start();
     // The test gives the orders a master would (grants), signed as the master signs them.
-    rpc = new RpcClient({ timeoutMs: 20_000, peerKey: keys.peerRequest });
+    // Orders signed as the master signs them; data requests with the tokens it would hand out.
+    rpc = new ChunkTokenRpc(keys.chunkToken, { timeoutMs: 20_000, peerKey: keys.peerRequest });
   });
 
   afterEach(async () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningChunkserver, startChunkserver } from '../../../chunkserver/main.js';
-import { errorFromResponse, RpcClient } from '../../../shared/http/client.js';
+import { errorFromResponse, type RpcClient } from '../../../shared/http/client.js';
 import { silentLogger } from '../../../shared/log.js';
 import {
   appendRoute,
@@ -21,6 +21,7 @@ import {
 } from '../../../shared/protocol/data.js';
 import { ensureSecretFile } from '../../../shared/security/cluster-secret.js';
 import { deriveClusterKeys } from '../../../shared/security/keys.js';
+import { ChunkTokenRpc } from '../../harness/chunk-token-rpc.js';
 import { waitFor } from '../../harness/wait.js';
 import { FakeMaster } from './fake-master.js';
 import { codeOf, expectBytes, pattern } from './helpers.js';
@@ -44,7 +45,8 @@ describe('/chunk/truncate', () => {
     const keys = deriveClusterKeys(secret.secret);
     master = new FakeMaster(CHUNK_BYTES, keys.peerRequest);
     await master.start();
-    rpc = new RpcClient({ timeoutMs: 10_000, peerKey: keys.peerRequest });
+    // Orders signed as the master signs them; data requests with the tokens it would hand out.
+    rpc = new ChunkTokenRpc(keys.chunkToken, { timeoutMs: 10_000, peerKey: keys.peerRequest }, HANDLE);
     for (let i = 0; i < 3; i++) {
       const dir = await mkdtemp(join(tmpdir(), 'gfs-cs-truncate-'));
       dirs.push(dir);
