@@ -267,7 +267,7 @@ async function runCluster(
 
 /**
  * Safe by default with nothing to set up (issue 7): unless given a secret (--secret-file,
- * GFS_SECRET) or told --insecure, the cluster keeps one in DATA/cluster.secret, made on first
+ * GFS_SECRET) or told --insecure, the cluster keeps one in DATA/master/cluster.secret, made on first
  * start, and hands the file to the master and every chunkserver. Answers the secret the servers
  * run with (undefined under --insecure).
  */
@@ -282,7 +282,10 @@ async function shareClusterSecret(
   if (args.master.includes('--secret-file') && secretFile !== undefined) return readSecretFile(secretFile);
   const fromEnv = env[SECRET_ENV] ?? '';
   if (fromEnv !== '') return parseSecret(fromEnv, SECRET_ENV);
-  const { path, secret } = await ensureSecretFile(dataDir);
+  // Where a master started on its own keeps it: `gfs token create --data DATA/master` finds it.
+  const masterDir = join(dataDir, 'master');
+  mkdirSync(masterDir, { recursive: true });
+  const { path, secret } = await ensureSecretFile(masterDir);
   args.master.push('--secret-file', path);
   args.chunkserver.push('--secret-file', path);
   return secret;
