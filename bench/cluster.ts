@@ -5,11 +5,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClusterStatus } from '../shared/protocol/heartbeat.js';
-import { ensureSecretFile } from '../shared/security/cluster-secret.js';
+import { mintClientToken } from '../shared/security/client-token.js';
+import { generateSecretText, parseSecret, SECRET_FILE_NAME } from '../shared/security/cluster-secret.js';
+import { deriveClusterKeys } from '../shared/security/keys.js';
 
 export const GFS_BIN = fileURLToPath(new URL('../client/cli/main.js', import.meta.url));
 
@@ -112,8 +114,7 @@ export async function startServers(dataDir: string, port: number, settings: Serv
   const masterUrl = `http://127.0.0.1:${port}`;
   const chunkservers: BenchChunkserver[] = [];
   await mkdir(dataDir, { recursive: true });
-  const security =
-    settings.insecure === true ? ['--insecure'] : ['--secret-file', (await ensureSecretFile(dataDir)).path];
+  const security = settings.insecure === true ? ['--insecure'] : ['--secret-file', await benchSecretFile(dataDir)];
   try {
     await spawnGfs('master', [
       ...['master', '--port', String(port), '--data', join(dataDir, 'master')],
@@ -146,10 +147,28 @@ export async function startServers(dataDir: string, port: number, settings: Serv
   return { masterUrl, chunkservers, stop: stopAll };
 }
 
+/** One secret for every secure cluster of a bench run, so one superuser token serves them all. */
+const BENCH_SECRET = generateSecretText();
+
+/**
+ * Writes the bench's secret into DATA/cluster.secret and makes GFS_TOKEN a superuser token of it,
+ * for every client the bench runs from here on (the CLI it spawns, the SDK clients it makes): a
+ * secure cluster then takes the bench's requests as a user's, tokens and checks included.
+ */
+async function benchSecretFile(dataDir: string): Promise<string> {
+  const path = join(dataDir, SECRET_FILE_NAME);
+  await writeFile(path, `${BENCH_SECRET}\n`, { mode: 0o600 });
+  const keys = deriveClusterKeys(parseSecret(BENCH_SECRET, 'bench'));
+  process.env.GFS_TOKEN = mintClientToken(keys, { user: 'bench', superuser: true });
+  return path;
+}
+
 async function waitUntilAlive(masterUrl: string, count: number): Promise<void> {
   const giveUpAt = Date.now() + SERVERS_READY_MS_MAX;
+  const token = process.env.GFS_TOKEN;
+  const headers = token === undefined ? undefined : { authorization: `Bearer ${token}` };
   for (;;) {
-    const status = await fetch(`${masterUrl}/status`)
+    const status = await fetch(`${masterUrl}/status`, { headers })
       .then((response) => (response.ok ? (response.json() as Promise<ClusterStatus>) : undefined))
       .catch(() => undefined);
     if (status?.ready && status.chunkservers.filter((server) => server.alive).length === count) return;

@@ -74,10 +74,13 @@ export async function takingTurns(
 ): Promise<[number, number]> {
   const times: [number[], number[]] = [[], []];
   for (let i = 0; i < runs; i++) {
-    for (const [side, action] of [a, b].entries()) {
+    // Who goes first swaps every run: going first or second (a disk still writing back the other
+    // side's bytes, caches the other side warmed) must not favour either side.
+    const order: (0 | 1)[] = i % 2 === 0 ? [0, 1] : [1, 0];
+    for (const side of order) {
       await settleDisk();
       await before?.();
-      times[side as 0 | 1].push(await seconds(action));
+      times[side].push(await seconds(side === 0 ? a : b));
     }
   }
   const middle = (values: number[]) => values.sort((x, y) => x - y)[Math.floor(values.length / 2)] ?? Number.NaN;

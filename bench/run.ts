@@ -37,7 +37,7 @@
 //   GFS_BENCH_REPAIR_GIB        repair: GiB the killed chunkserver holds at least (2)
 //   GFS_BENCH_MASTER_FILES      master: files (and chunks) in the data dir (1000000)
 //   GFS_BENCH_SECURITY_MIB      security: file size (256)
-//   GFS_BENCH_SECURITY_STATS    security: SDK stat calls per measurement, 16 in flight (2000)
+//   GFS_BENCH_SECURITY_STATS    security: SDK stat calls per measurement, 16 in flight (20000)
 
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
@@ -91,7 +91,7 @@ const GFS_PAPER_BYTES = 64;
 const GATEWAY_RATIO_TARGET = 0.8;
 
 const SECURITY_FILE_BYTES = Number(process.env.GFS_BENCH_SECURITY_MIB ?? 256) * MiB;
-const SECURITY_STATS = Number(process.env.GFS_BENCH_SECURITY_STATS ?? 2_000);
+const SECURITY_STATS = Number(process.env.GFS_BENCH_SECURITY_STATS ?? 20_000);
 const SECURITY_STATS_IN_FLIGHT = 16;
 /** Issue 7's target: throughput with security on against the same with it off, same run. */
 const SECURITY_RATIO_TARGET = 0.9;

@@ -5,7 +5,7 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GfsError } from '../../shared/errors.js';
-import { verifyClientToken } from '../../shared/security/client-token.js';
+import { readClientClaims, verifyClientToken } from '../../shared/security/client-token.js';
 import type { ClusterKeys } from '../../shared/security/keys.js';
 import { type Caller, INSECURE_CALLER, setCaller } from './caller.js';
 
@@ -37,10 +37,38 @@ export function authenticate(
   return Object.freeze({ user: claims.user, groups: Object.freeze([...claims.groups]), superuser: claims.superuser });
 }
 
+/**
+ * Tokens already verified, with their callers: a client sends the same token on every request,
+ * and its HMAC and claims need checking once, not per stat. Expiry is still checked each time.
+ * Bounded: past this many distinct tokens the cache starts over.
+ */
+const VERIFIED_TOKENS_MAX = 4096;
+
 /** Installs the hook; `keys` null (--insecure) makes every caller the superuser. */
 export function authenticateClients(app: FastifyInstance, keys: Pick<ClusterKeys, 'clientToken'> | null): void {
-  app.addHook('onRequest', async (request) => {
-    if (isOpenPath(request.url.split('?')[0] ?? '')) return;
-    setCaller(request, keys === null ? INSECURE_CALLER : authenticate(keys, request));
+  const verified = new Map<string, { caller: Caller; expiresMs: number }>();
+  const callerFor = (request: FastifyRequest, keys: Pick<ClusterKeys, 'clientToken'>): Caller => {
+    const header = request.headers.authorization;
+    const known = header === undefined ? undefined : verified.get(header);
+    const nowMs = Date.now();
+    if (known !== undefined && known.expiresMs > nowMs) return known.caller;
+    const caller = authenticate(keys, request, nowMs);
+    if (header !== undefined) {
+      if (verified.size >= VERIFIED_TOKENS_MAX) verified.clear();
+      const expires = readClientClaims(header.slice(header.indexOf(' ') + 1))?.expires;
+      verified.set(header, { caller, expiresMs: expires ?? Number.POSITIVE_INFINITY });
+    }
+    return caller;
+  };
+  // A callback hook, not an async one: it runs on every request (docs/security.md, what it costs).
+  app.addHook('onRequest', (request, _reply, done) => {
+    try {
+      if (!isOpenPath(request.url.split('?')[0] ?? '')) {
+        setCaller(request, keys === null ? INSECURE_CALLER : callerFor(request, keys));
+      }
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
   });
 }

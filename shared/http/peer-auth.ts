@@ -76,24 +76,39 @@ export function requirePeerSignatures(app: FastifyInstance, verifier: PeerVerifi
   const bodyDigests = new WeakMap<FastifyRequest, string>();
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+  // As a string, as fastify's own parser reads it: the digest is of its UTF-8 bytes, the bytes
+  // sent for any body that is valid UTF-8 (one that is not changes, and fails its signature).
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body: string, done) => {
     if (isPeerRoute(request)) bodyDigests.set(request, sha256Hex(body));
-    parseJson(request, body.toString('utf8'), done);
+    parseJson(request, body, done);
   });
-  app.addHook('onRequest', async (request) => {
-    if (isPeerRoute(request))
-      verifier.checkHeaders(request.method, request.url, request.headers, peerOf(request.socket));
+  // Callback hooks, not async ones: they run on every request, and a promise each is measurable
+  // on the master's small requests (docs/security.md, what it costs).
+  app.addHook('onRequest', (request, _reply, done) => {
+    try {
+      if (isPeerRoute(request))
+        verifier.checkHeaders(request.method, request.url, request.headers, peerOf(request.socket));
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
   });
-  app.addHook('preValidation', async (request) => {
-    if (!isPeerRoute(request)) return;
-    // No body at all is the empty body a GET or body-less POST is signed with; a body some other
-    // parser took (not JSON) has no digest and is refused.
-    const digest = bodyDigests.get(request) ?? (request.body === undefined ? EMPTY_BODY_SHA256 : undefined);
-    verifier.checkBody(
-      request.headers,
-      digest,
-      `${request.method} ${request.routeOptions.url}`,
-      peerOf(request.socket),
-    );
+  app.addHook('preValidation', (request, _reply, done) => {
+    try {
+      if (isPeerRoute(request)) {
+        // No body at all is the empty body a GET or body-less POST is signed with; a body some
+        // other parser took (not JSON) has no digest and is refused.
+        const digest = bodyDigests.get(request) ?? (request.body === undefined ? EMPTY_BODY_SHA256 : undefined);
+        verifier.checkBody(
+          request.headers,
+          digest,
+          `${request.method} ${request.routeOptions.url}`,
+          peerOf(request.socket),
+        );
+      }
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
   });
 }
