@@ -1,14 +1,13 @@
 // `gfs cluster` as a newcomer runs it: prints the master and gateway addresses once every
 // chunkserver has registered, serves, and stops every child on SIGTERM with exit 0.
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePortRun } from '../harness/free-port.js';
-import { GFS_BIN, runGfs } from '../harness/gfs-cli.js';
-import { waitFor } from '../harness/wait.js';
+import { runGfs } from '../harness/gfs-cli.js';
+import { startGfsCluster } from '../harness/gfs-cluster-process.js';
 
 let cleanup: (() => Promise<void>) | undefined;
 
@@ -23,36 +22,15 @@ async function startCluster(
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ root: string; port: number; lines: string[]; child: ChildProcess; exited: Promise<number | null> }> {
   const root = await mkdtemp(join(tmpdir(), 'gfs-cluster-'));
-  const port = await freePortRun(5);
-  const child = spawn(process.execPath, [GFS_BIN, 'cluster', '--data', root, '--port', String(port), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   cleanup = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
     await rm(root, { recursive: true, force: true });
   };
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (piece: Buffer) => {
-    stdout += piece.toString();
-  });
-  child.stderr?.on('data', (piece: Buffer) => {
-    stderr = (stderr + piece.toString()).slice(-4000);
-  });
-  await waitFor(
-    'master and gateway lines',
-    () => {
-      if (child.exitCode !== null) throw new Error(`gfs cluster exited ${child.exitCode}: ${stderr}`);
-      return stdout.split('\n').length >= 3 ? true : undefined;
-    },
-    60_000,
-  );
-  return { root, port, lines: stdout.trim().split('\n'), child, exited };
+  const cluster = await startGfsCluster(root, args, env);
+  cleanup = async () => {
+    await cluster.stop();
+    await rm(root, { recursive: true, force: true });
+  };
+  return { root, ...cluster };
 }
 
 describe('gfs cluster', () => {

@@ -4,7 +4,7 @@
 // clone after a chunkserver dies, and the gateway. A client that does not trust the CA, and one
 // that speaks plain HTTP, fail in one line.
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,8 @@ import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { seededBytes, sha256 } from '../harness/bytes.js';
 import { freePortRun } from '../harness/free-port.js';
-import { GFS_BIN, runGfs } from '../harness/gfs-cli.js';
+import { runGfs } from '../harness/gfs-cli.js';
+import { startGfsCluster } from '../harness/gfs-cluster-process.js';
 import { makeTestCerts, type TestCerts } from '../harness/tls-certs.js';
 import { waitFor } from '../harness/wait.js';
 
@@ -39,38 +40,13 @@ async function startTlsCluster(args: readonly string[]): Promise<TlsCluster> {
     await rm(root, { recursive: true, force: true });
   };
   const certs = await makeTestCerts(root);
-  const port = await freePortRun(5);
   const tlsArgs = ['--tls-cert', certs.cert, '--tls-key', certs.key, '--tls-ca', certs.ca];
-  const child = spawn(
-    process.execPath,
-    [GFS_BIN, 'cluster', '--data', join(root, 'data'), '--port', String(port), ...tlsArgs, ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const cluster = await startGfsCluster(join(root, 'data'), [...tlsArgs, ...args]);
   cleanup = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await cluster.stop();
     await rm(root, { recursive: true, force: true });
   };
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (piece: Buffer) => {
-    stdout += piece.toString();
-  });
-  child.stderr?.on('data', (piece: Buffer) => {
-    stderr = (stderr + piece.toString()).slice(-4000);
-  });
-  await waitFor(
-    'master and gateway lines',
-    () => {
-      if (child.exitCode !== null) throw new Error(`gfs cluster exited ${child.exitCode}: ${stderr}`);
-      return stdout.split('\n').length >= 3 ? true : undefined;
-    },
-    60_000,
-  );
-  return { root, port, certs, lines: stdout.trim().split('\n'), child, exited };
+  return { root, certs, ...cluster };
 }
 
 /** The PID of the child of `parent` whose command line contains `needle` (Linux /proc). */

@@ -6,10 +6,9 @@
 import type { Dispatcher } from 'undici';
 import type { RpcClientOptions } from '../../shared/http/client.js';
 import type { BodyOf, ReplyOf, RouteDef } from '../../shared/http/route.js';
-import { CHUNK_TOKEN_HEADER, type ChunkTokenMode, mintChunkToken } from '../../shared/security/chunk-token.js';
+import type { ChunkTokenMode } from '../../shared/security/chunk-token.js';
 import { AdminRpcClient } from './admin-rpc.js';
-
-const LIFETIME_MS = 10 * 60_000;
+import { chunkTokenHeader } from './chunk-token.js';
 
 export class ChunkTokenRpc extends AdminRpcClient {
   constructor(
@@ -23,14 +22,7 @@ export class ChunkTokenRpc extends AdminRpcClient {
 
   /** The header of a token for `mode` on chunk `handle` at `version`, for a request made by hand. */
   tokenHeader(handle: string, version: number, mode: ChunkTokenMode): Record<string, string> {
-    const token = mintChunkToken(this.chunkTokenKey, {
-      handle,
-      version,
-      mode,
-      expiresAtMs: Date.now() + LIFETIME_MS,
-      client: 'test',
-    });
-    return { [CHUNK_TOKEN_HEADER]: token };
+    return chunkTokenHeader(this.chunkTokenKey, handle, version, mode);
   }
 
   override call<R extends RouteDef>(

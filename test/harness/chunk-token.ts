@@ -17,7 +17,17 @@ export async function chunkTokenHeaders(
   mode: ChunkTokenMode = 'r',
 ): Promise<Record<string, string>> {
   const keys = deriveClusterKeys(await readSecretFile(join(root, SECRET_FILE_NAME)));
-  const token = mintChunkToken(keys.chunkToken, {
+  return chunkTokenHeader(keys.chunkToken, handle, version, mode);
+}
+
+/** The header of a token for `mode` on chunk `handle` at `version`, minted with `key` as the master would. */
+export function chunkTokenHeader(
+  key: Buffer,
+  handle: string,
+  version: number,
+  mode: ChunkTokenMode,
+): Record<string, string> {
+  const token = mintChunkToken(key, {
     handle,
     version,
     mode,
