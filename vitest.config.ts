@@ -1,8 +1,13 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { TEST_ADMIN, TEST_CLUSTER_SECRET, testToken } from './test/harness/test-identity.js';
+
+// Credentials files the tests save (the quick start's) go here, never to ~/.config/gfs; removed
+// when the run ends, pass or fail.
+const configDir = mkdtempSync(join(tmpdir(), 'gfs-test-config-'));
+process.once('exit', () => rmSync(configDir, { recursive: true, force: true }));
 
 // Integration tests spawn real `gfs` processes from dist/, so `npm test` builds first.
 export default defineConfig({
@@ -18,7 +23,7 @@ export default defineConfig({
     env: {
       GFS_SECRET: TEST_CLUSTER_SECRET,
       GFS_TOKEN: testToken({ user: TEST_ADMIN, superuser: true }),
-      GFS_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'gfs-test-config-')),
+      GFS_CONFIG_DIR: configDir,
     },
   },
 });
