@@ -1,7 +1,7 @@
 // The server-to-server routes (issue 7 item 1): only servers holding the cluster secret may call
 // them, so each request must carry a peer signature (shared/security/peer-signature.ts) when the
 // server has keys. Everything else a server serves is a client route (authorised by client and
-// chunk access tokens, not here) or open to anyone (/healthz, /metrics, /status).
+// chunk access tokens, not here) or open to anyone (/healthz, /metrics).
 
 import type { RouteDef } from '../http/route.js';
 import {

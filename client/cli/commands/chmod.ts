@@ -22,6 +22,25 @@ async function eachPath(
   for (const child of await client.readdir(path)) await eachPath(client, child.path, true, change);
 }
 
+/** Runs `change` on each cluster path given (and, recursive, everything below), with its master's client. */
+async function eachTarget(
+  command: Command,
+  paths: readonly string[],
+  recursive: boolean,
+  change: (client: GfsClient, path: string) => Promise<unknown>,
+): Promise<void> {
+  const context = CliContext.of(command);
+  await context.run(async () => {
+    for (const path of paths) {
+      const target = parseClusterTarget(path, context.defaultMaster);
+      const client = context.client(target.master);
+      await eachPath(client, target.path, recursive, async (each) => {
+        await change(client, each);
+      });
+    }
+  });
+}
+
 export function registerChmod(program: Command): void {
   program
     .command('chmod')
@@ -31,15 +50,8 @@ export function registerChmod(program: Command): void {
     .option('-R, --recursive', 'also everything below each directory')
     .action(async (modeText: string, paths: string[], options: { recursive?: boolean }, command: Command) => {
       const spec = parseModeSpec(modeText);
-      const context = CliContext.of(command);
-      await context.run(async () => {
-        for (const path of paths) {
-          const target = parseClusterTarget(path, context.defaultMaster);
-          const client = context.client(target.master);
-          await eachPath(client, target.path, options.recursive ?? false, async (each) => {
-            await client.chmod(each, spec((await client.stat(each)).mode));
-          });
-        }
+      await eachTarget(command, paths, options.recursive ?? false, async (client, each) => {
+        await client.chmod(each, spec((await client.stat(each)).mode));
       });
     });
 }
@@ -65,13 +77,6 @@ export function registerChown(program: Command): void {
     .option('-R, --recursive', 'also everything below each directory')
     .action(async (ownerText: string, paths: string[], options: { recursive?: boolean }, command: Command) => {
       const owner = parseOwnerSpec(ownerText);
-      const context = CliContext.of(command);
-      await context.run(async () => {
-        for (const path of paths) {
-          const target = parseClusterTarget(path, context.defaultMaster);
-          const client = context.client(target.master);
-          await eachPath(client, target.path, options.recursive ?? false, (each) => client.chown(each, owner));
-        }
-      });
+      await eachTarget(command, paths, options.recursive ?? false, (client, each) => client.chown(each, owner));
     });
 }
