@@ -68,3 +68,25 @@ export function runToNull(command: string, args: string[]): Promise<void> {
 export async function dropCaches(): Promise<void> {
   await writeFile('/proc/sys/vm/drop_caches', '3\n').catch(() => undefined);
 }
+
+/** Median seconds of `a` and of `b`, run alternately `runs` times each, every run after `sync`. */
+export async function takingTurns(
+  runs: number,
+  a: () => Promise<unknown>,
+  b: () => Promise<unknown>,
+  before?: () => Promise<void>,
+): Promise<[number, number]> {
+  const times: [number[], number[]] = [[], []];
+  for (let i = 0; i < runs; i++) {
+    // Who goes first swaps every run: going first or second (a disk still writing back the other
+    // side's bytes, caches the other side warmed) must not favour either side.
+    const order: (0 | 1)[] = i % 2 === 0 ? [0, 1] : [1, 0];
+    for (const side of order) {
+      await settleDisk();
+      await before?.();
+      times[side].push(await seconds(side === 0 ? a : b));
+    }
+  }
+  const middle = (values: number[]) => values.sort((x, y) => x - y)[Math.floor(values.length / 2)] ?? Number.NaN;
+  return [middle(times[0]), middle(times[1])];
+}

@@ -2,19 +2,19 @@
 // same tools on a local directory and beside `gfs cp` / `gfs cat` of the same file in the same run.
 // - sequential write: `dd bs=1M conv=fsync` of the input file into the mount (the time includes
 //   the final fsync, which returns once every replica has the data), vs `gfs cp` of the same file;
-// - sequential read: `dd bs=1M` of that file out of the mount after the page cache is dropped, vs
-//   `gfs cat` of the file `gfs cp` wrote;
+// - sequential read: `dd bs=1M` of that file out of the mount to /dev/null, vs `gfs cat` of the
+//   same file to /dev/null, each after the page cache is dropped;
 // - small files: a bash loop that creates, writes and closes 2,000 files of 4 KiB (`printf > f`,
 //   no fork per file, like ../shared/bench/fs-bench.sh), vs the same loop on a local directory.
-// Every gfs figure is the median of 3 runs, each one starting after `sync`; the local figures are
-// references, not what the targets compare with.
+// Every gfs figure is the median of 3 runs, each one starting after `sync`, the mount's and the
+// CLI's in turn; the local figures are references, not what the targets compare with.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GFS_BIN } from './cluster.js';
-import { dropCaches, median, run, runToNull } from './measure.js';
+import { dropCaches, median, run, runToNull, takingTurns } from './measure.js';
 
 const MiB = 1024 * 1024;
 const MOUNT_READY_MS_MAX = 30_000;
@@ -60,16 +60,22 @@ export async function measureMount(
     const { input, fileBytes, runs } = settings;
     const rate = (secs: number) => fileBytes / MiB / secs;
 
-    const cliWrite = rate(
-      await median(runs, () => run(process.execPath, [GFS_BIN, ...master, 'cp', input, 'gfs:/bench-mount/cli.bin'])),
+    // Each side runs in turn with the other (who goes first swaps every run), and both reads come
+    // from the same file after the page cache is dropped: only the read path differs.
+    const [cliWriteSecs, mountWriteSecs] = await takingTurns(
+      runs,
+      () => run(process.execPath, [GFS_BIN, ...master, 'cp', input, 'gfs:/bench-mount/cli.bin']),
+      () => ddWrite(input, inMount('dd.bin')),
     );
-    const cliRead = rate(
-      await median(runs, () => runToNull(process.execPath, [GFS_BIN, ...master, 'cat', 'gfs:/bench-mount/cli.bin'])),
+    const [cliReadSecs, mountReadSecs] = await takingTurns(
+      runs,
+      () => runToNull(process.execPath, [GFS_BIN, ...master, 'cat', 'gfs:/bench-mount/dd.bin']),
+      () => ddRead(inMount('dd.bin'), fileBytes),
+      dropCaches,
     );
+    const [cliWrite, mountWrite] = [rate(cliWriteSecs), rate(mountWriteSecs)];
+    const [cliRead, mountRead] = [rate(cliReadSecs), rate(mountReadSecs)];
     log(`mount: gfs cp ${cliWrite.toFixed(0)} MiB/s, gfs cat ${cliRead.toFixed(0)} MiB/s`);
-
-    const mountWrite = rate(await median(runs, () => ddWrite(input, inMount('dd.bin'))));
-    const mountRead = rate(await median(runs, () => ddRead(inMount('dd.bin'), fileBytes), dropCaches));
     log(`mount: dd write ${mountWrite.toFixed(0)} MiB/s, dd read ${mountRead.toFixed(0)} MiB/s`);
 
     const localWrite = rate(await median(1, () => ddWrite(input, join(local, 'dd.bin'))));
@@ -139,14 +145,17 @@ function ddWrite(from: string, to: string): Promise<void> {
   return run('dd', [`if=${from}`, `of=${to}`, 'bs=1M', 'conv=fsync', 'status=none']);
 }
 
+/** `dd` to /dev/null, as `gfs cat` is measured: nothing of the bytes passes through this process. */
 async function ddRead(from: string, expectedBytes: number): Promise<void> {
-  const child = spawn('dd', [`if=${from}`, 'bs=1M', 'status=none'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let bytes = 0;
-  child.stdout?.on('data', (piece: Buffer) => {
-    bytes += piece.length;
+  const child = spawn('dd', [`if=${from}`, 'of=/dev/null', 'bs=1M'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let summary = '';
+  child.stderr?.on('data', (piece: Buffer) => {
+    summary += piece.toString();
   });
   const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`dd if=${from} exited with ${code}`);
+  if (code !== 0) throw new Error(`dd if=${from} exited with ${code}: ${summary.trim()}`);
+  // dd's last line: "N bytes (…) copied, …".
+  const bytes = Number(/^(\d+) bytes/m.exec(summary)?.[1]);
   if (bytes !== expectedBytes) throw new Error(`dd read ${bytes} bytes of ${from}, expected ${expectedBytes}`);
 }
 

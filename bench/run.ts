@@ -140,6 +140,9 @@ function mbps(bytes: number, secs: number): number {
 
 async function main(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'gfs-bench-'));
+  // `gfs cluster` saves an admin token for its master URL, and the CLI runs read it back: keep
+  // that in the bench's own directory, not in the user's credentials file.
+  process.env.GFS_CONFIG_DIR = join(root, 'config');
   const rows: Row[] = [];
   const port = Number(process.env.GFS_BENCH_PORT ?? 17070);
   try {

@@ -6,8 +6,7 @@
 
 import { GfsClient } from '../index.js';
 import { type BenchServers, GFS_BIN, startServers } from './cluster.js';
-import { takingTurns } from './gateway.js';
-import { dropCaches, opsPerSecond, run, runToNull } from './measure.js';
+import { dropCaches, opsPerSecond, run, runToNull, takingTurns } from './measure.js';
 
 const MiB = 1024 * 1024;
 const FILE = '/bench-security/file.bin';
