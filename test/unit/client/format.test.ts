@@ -70,7 +70,8 @@ describe('JSON shapes (DESIGN §7)', () => {
       group: 'staff',
     });
     const chunk = { index: 0, handle: '7', version: 2, size: 5, replicas: ['127.0.0.1:7071'] };
-    expect(statJson(entry({}), [chunk]).chunks).toEqual([chunk]);
+    // The primary is the master's business, not the contract's: it is left out.
+    expect(statJson(entry({}), [{ ...chunk, primary: '127.0.0.1:7071' }]).chunks).toEqual([chunk]);
   });
 
   it('status --json keeps the contract keys only', () => {

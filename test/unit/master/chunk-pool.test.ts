@@ -14,6 +14,7 @@ import { createState } from '../../../master/state/namespace-table.js';
 import { GfsError } from '../../../shared/errors.js';
 import { CHUNK_POOL_READY_MIN } from '../../../shared/limits.js';
 import { silentLogger } from '../../../shared/log.js';
+import { noSnapshotOrders } from './unexpected-orders.js';
 
 const CHUNK = 1024 * 1024;
 const LEASE_MS = 60_000;
@@ -47,6 +48,7 @@ async function harness(leaseMs = LEASE_MS, pool = POOL): Promise<Harness> {
     grants.push({ address, handle: body.handle, lease: body.leaseMs !== undefined });
   const open = async () => {
     const node = await MasterNode.open({
+      ...noSnapshotOrders,
       dataDir,
       chunkSizeBytes: CHUNK,
       replication: 3,

@@ -10,6 +10,7 @@ import { MasterNode } from '../../../master/master-node.js';
 import { GfsError } from '../../../shared/errors.js';
 import { HOLE_CHUNKS_PER_LEASE_MAX } from '../../../shared/limits.js';
 import { silentLogger } from '../../../shared/log.js';
+import { noSnapshotOrders } from './unexpected-orders.js';
 
 const CHUNK = 1024 * 1024;
 const LEASE_MS = 60_000;
@@ -40,6 +41,7 @@ async function harness(startupWaitMs = 5_000): Promise<Harness> {
   const down = new Set<string>();
   const open = async () => {
     const node = await MasterNode.open({
+      ...noSnapshotOrders,
       dataDir,
       chunkSizeBytes: CHUNK,
       replication: 3,

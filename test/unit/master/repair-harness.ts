@@ -11,6 +11,7 @@ import type { RebalanceSettings } from '../../../master/replication/rebalancer.j
 import type { CloneBody, RepairLimits } from '../../../master/replication/scheduler.js';
 import { GfsError } from '../../../shared/errors.js';
 import { silentLogger } from '../../../shared/log.js';
+import { noSnapshotOrders } from './unexpected-orders.js';
 
 export const CHUNK = 1024 * 1024;
 export const LEASE_MS = 60_000;
@@ -67,6 +68,7 @@ export async function harness(
   const clones: CloneCall[] = [];
   const grants: GrantBody[] = [];
   const node = await MasterNode.open({
+    ...noSnapshotOrders,
     dataDir,
     chunkSizeBytes: CHUNK,
     replication: 3,

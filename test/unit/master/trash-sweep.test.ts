@@ -17,6 +17,7 @@ import type { LogRecord, MasterState } from '../../../master/state/types.js';
 import { GfsError } from '../../../shared/errors.js';
 import { silentLogger } from '../../../shared/log.js';
 import { runScript, trashLines } from './script.js';
+import { noSnapshotOrders } from './unexpected-orders.js';
 
 const CHUNK = 1024 * 1024;
 const RETENTION_MS = 2_000;
@@ -151,6 +152,7 @@ describe('garbage collection in the master node', () => {
     dirs.push(dataDir);
     let now = 1_000_000;
     const node = await MasterNode.open({
+      ...noSnapshotOrders,
       dataDir,
       chunkSizeBytes: CHUNK,
       replication: 2,

@@ -14,6 +14,7 @@ import type { FileEntry } from '../../../master/state/types.js';
 import { GfsError } from '../../../shared/errors.js';
 import { silentLogger } from '../../../shared/log.js';
 import { codeOfAsync } from '../../harness/error-code.js';
+import { noSnapshotOrders } from './unexpected-orders.js';
 
 const CHUNK = 1024 * 1024;
 const GiB = 1024 * 1024 * 1024;
@@ -40,6 +41,7 @@ async function harness(onCut: (cut: Cut) => Promise<void> = async () => undefine
   let node: MasterNode | undefined;
   const lengthOf = (path: string) => (node?.state.entries.get(path) as FileEntry | undefined)?.length ?? -1;
   node = await MasterNode.open({
+    ...noSnapshotOrders,
     dataDir,
     chunkSizeBytes: CHUNK,
     replication: 2,

@@ -101,6 +101,8 @@ class FakeCluster {
       mtime: new Date(0).toISOString(),
       mtimeMs: 0,
       mode: file.mode,
+      owner: 'root',
+      group: 'root',
     };
   }
 }

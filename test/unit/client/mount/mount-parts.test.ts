@@ -24,6 +24,8 @@ const file: Entry = {
   mtime: '2021-01-01T00:00:00.000Z',
   mtimeMs: Date.UTC(2021, 0, 1),
   mode: 0o640,
+  owner: 'root',
+  group: 'root',
 };
 
 describe('errno table', () => {
