@@ -4,12 +4,22 @@
 // reported to the master exactly as a client read reports it (the master has the replica
 // re-cloned from a good one, then deleted).
 //
+// Scheduling: a server may hold a million replicas (small files are one chunk each), so the next
+// replica is not looked for among all of them each time. One walk over the store's handles builds
+// a due queue (the replicas due then, sorted oldest-verified first, never-verified lowest handle
+// first); the scrubber works through it, skipping replicas gone or verified meanwhile, and walks
+// the store again only once the queue is empty. A pass over n replicas thus costs one O(n log n)
+// sort, O(1) per replica verified, and an idle poll with nothing due one O(n) walk. The price: a
+// replica created or falling due while a queue is worked through waits for the next walk.
+//
 // Bounds: one piece (pieceBytes) is read at a time under the chunk's read lock, so a writer waits
 // for at most one piece and client I/O pauses the scrub within one piece; an interrupted chunk
-// resumes where it stopped. When each replica was last verified is kept in memory only (one
-// entry per replica held, pruned as replicas go): after a restart every replica counts as never
-// verified and is verified once more, lowest handle (oldest chunk) first. Only a full pass
-// counts: a client read checks just the blocks it touches, so it does not stand in for one.
+// resumes where it stopped. When each replica was last verified is kept in memory only: after a
+// restart every replica counts as never verified and is verified once more, lowest handle (oldest
+// chunk) first. That map is pruned of replicas gone once it is a quarter bigger than the store,
+// so each prune (one walk) removes at least a fifth of it: O(1) per replica gone, however they go.
+// Only a full pass counts: a client read checks just the blocks it touches, so it does not stand
+// in for one.
 
 import { GfsError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
@@ -26,7 +36,10 @@ export interface ScrubSettings {
 
 /** What the scrubber needs of the chunk store (ChunkStore has it). */
 export interface ScrubStore {
+  /** A fresh copy: O(n). */
   handles(): string[];
+  /** How many replicas the store holds, without copying their handles. */
+  readonly count: number;
   /** The replica's length; CHUNK_NOT_FOUND once it is gone. */
   sizeOf(handle: string): number;
   /** A verified read: CHECKSUM_MISMATCH (reported to the master by the store) on a bad block. */
@@ -64,6 +77,9 @@ interface Pass {
 
 export class Scrubber {
   private readonly lastVerifiedMs = new Map<string, number>();
+  /** Handles due when the queue was built, in verification order; `dueNext` is its head. */
+  private due: string[] = [];
+  private dueNext = 0;
   private abort = new AbortController();
   private running: Promise<void> | undefined;
   private partial: Pass | undefined;
@@ -92,27 +108,52 @@ export class Scrubber {
 
   /** The replica that a pass would verify next at `nowMs`, if any is due. */
   nextDue(nowMs: number): string | undefined {
-    const { intervalMs } = this.deps.settings;
-    let best: string | undefined;
-    let bestMs = Number.POSITIVE_INFINITY;
+    const queued = this.dueHead(nowMs);
+    if (queued !== undefined) return queued;
+    this.buildDueQueue(nowMs);
+    return this.dueHead(nowMs);
+  }
+
+  /** The queue's first replica still held and still due, dropping those before it. */
+  private dueHead(nowMs: number): string | undefined {
+    for (; this.dueNext < this.due.length; this.dueNext++) {
+      const handle = this.due[this.dueNext] as string;
+      if (this.isDue(handle, nowMs) && this.holds(handle)) return handle;
+    }
+    return undefined;
+  }
+
+  private buildDueQueue(nowMs: number): void {
+    const due: { handle: string; lastMs: number }[] = [];
     for (const handle of this.deps.store.handles()) {
-      const last = this.lastVerifiedMs.get(handle) ?? Number.NEGATIVE_INFINITY;
-      if (nowMs - last < intervalMs) continue;
-      if (last < bestMs || (last === bestMs && best !== undefined && compareHandles(handle, best) < 0)) {
-        best = handle;
-        bestMs = last;
+      if (this.isDue(handle, nowMs)) {
+        due.push({ handle, lastMs: this.lastVerifiedMs.get(handle) ?? Number.NEGATIVE_INFINITY });
       }
     }
-    return best;
+    // Not a subtraction: two never-verified replicas (-Infinity each) would compare as NaN.
+    due.sort((a, b) => (a.lastMs === b.lastMs ? compareHandles(a.handle, b.handle) : a.lastMs < b.lastMs ? -1 : 1));
+    this.due = due.map((entry) => entry.handle);
+    this.dueNext = 0;
+  }
+
+  private isDue(handle: string, nowMs: number): boolean {
+    const last = this.lastVerifiedMs.get(handle);
+    return last === undefined || nowMs - last >= this.deps.settings.intervalMs;
+  }
+
+  private holds(handle: string): boolean {
+    try {
+      this.deps.store.sizeOf(handle);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   progress(nowMs = this.deps.clock()): ScrubProgress {
     const handles = this.deps.store.handles();
     let chunksDue = 0;
-    for (const handle of handles) {
-      const last = this.lastVerifiedMs.get(handle);
-      if (last === undefined || nowMs - last >= this.deps.settings.intervalMs) chunksDue++;
-    }
+    for (const handle of handles) if (this.isDue(handle, nowMs)) chunksDue++;
     return {
       chunksDue,
       chunksHeld: handles.length,
@@ -145,6 +186,9 @@ export class Scrubber {
       } finally {
         this.active = false;
       }
+      // Done with it, unless client I/O paused its pass (it resumes next) or a stop cut it short
+      // (it starts over next).
+      if (this.partial === undefined && !signal.aborted && this.due[this.dueNext] === handle) this.dueNext++;
     }
   }
 
@@ -199,9 +243,10 @@ export class Scrubber {
     this.chunksVerifiedTotal++;
   }
 
-  /** Forgets replicas the store no longer holds: the map never outgrows the store. */
+  /** Forgets replicas the store no longer holds (see the header for when). */
   private prune(): void {
-    if (this.lastVerifiedMs.size <= this.deps.store.handles().length) return;
+    const heldCount = this.deps.store.count;
+    if (this.lastVerifiedMs.size <= heldCount + heldCount / 4) return;
     const held = new Set(this.deps.store.handles());
     for (const handle of this.lastVerifiedMs.keys()) if (!held.has(handle)) this.lastVerifiedMs.delete(handle);
   }

@@ -30,16 +30,24 @@ interface Read {
   atMs: number;
 }
 
-/** A store of replicas with given sizes; `bad` makes reads of a handle's range fail their checksum. */
+/**
+ * A store of replicas with given sizes; `bad` makes reads of a handle's range fail their checksum;
+ * `handlesWalked` counts the handles that `handles()` has copied out.
+ */
 class FakeStore implements ScrubStore {
   readonly reads: Read[] = [];
   readonly bad = new Set<string>();
+  handlesWalked = 0;
   constructor(
     readonly sizes: Map<string, number>,
     private readonly clock: () => number,
   ) {}
   handles(): string[] {
+    this.handlesWalked += this.sizes.size;
     return [...this.sizes.keys()];
+  }
+  get count(): number {
+    return this.sizes.size;
   }
   sizeOf(handle: string): number {
     const size = this.sizes.get(handle);
@@ -195,6 +203,17 @@ describe('scrubber', () => {
     });
     expect(restarted.progress(r.now())).toMatchObject({ chunksDue: 2, chunksHeld: 2 });
     expect(restarted.nextDue(r.now())).toBe('1');
+  });
+
+  it('walks the store once per pass, not once per replica: 20,000 small replicas', async () => {
+    const n = 20_000;
+    const sizes: Record<string, number> = {};
+    // Handles given in a shuffled order, so the store's order is not already the verification order.
+    for (let i = 0; i < n; i++) sizes[String((i * 7_919) % n)] = 4096;
+    const r = rig(sizes);
+    await r.runUntil(() => r.store.reads.length === n);
+    expect(r.store.reads.map((read) => read.handle)).toEqual(Array.from({ length: n }, (_, i) => String(i)));
+    expect(r.store.handlesWalked).toBeLessThanOrEqual(5 * n);
   });
 
   it('does not run at all with a rate of 0', async () => {
