@@ -189,6 +189,10 @@ export class Scrubber {
       // Done with it, unless client I/O paused its pass (it resumes next) or a stop cut it short
       // (it starts over next).
       if (this.partial === undefined && !signal.aborted && this.due[this.dueNext] === handle) this.dueNext++;
+      // An empty replica is verified without any I/O or rate sleep: without this turn of the event
+      // loop, a run of them would hold off client requests (and the idleness check that would
+      // notice them) until the run ended.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
