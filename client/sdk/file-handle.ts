@@ -3,9 +3,11 @@
 // wrote durable on every replica that holds it.
 
 import { GfsError } from '../../shared/errors.js';
+import { isUnreachable } from '../../shared/http/client.js';
 import { PIECE_BYTES_DEFAULT } from '../../shared/limits.js';
 import { syncRoute } from '../../shared/protocol/data.js';
 import { tokenHeaders } from './chunk-token.js';
+import { mutationPatienceMs } from './chunk-write.js';
 import type { SdkDeps } from './deps.js';
 import { PieceWriter } from './piece-writer.js';
 import { splitIntoPieces } from './pieces.js';
@@ -154,24 +156,51 @@ export class GfsFileHandle {
     this.knownSizeBytes = Math.max(this.knownSizeBytes, size, endBytes);
   }
 
-  /** Flushes every chunk this handle wrote to stable storage on every replica that took the writes. */
+  /**
+   * Flushes every chunk this handle wrote to stable storage on every replica that took the writes
+   * and still counts. A replica that cannot be reached is waited for as a write waits for one:
+   * until it answers, or the master declares its chunkserver dead and stops listing it. The bytes
+   * are then durable on every replica the chunk has, and the master re-replicates from them.
+   */
   async sync(): Promise<void> {
     this.checkOpen();
     const calls: Promise<unknown>[] = [];
     for (const [handle, chunk] of this.written) {
-      for (const replica of chunk.replicas) {
-        calls.push(
-          withRetries(
-            () => this.deps.rpc.call(replica, syncRoute, { handle }, syncRoute.url, tokenHeaders(chunk.token)),
-            {
-              retriesMax: 3,
-              onRetry: (error) => (error.code === 'TOKEN_EXPIRED' ? this.renewToken(handle, chunk) : undefined),
-            },
-          ),
-        );
-      }
+      for (const replica of chunk.replicas) calls.push(this.syncReplica(handle, chunk, replica));
     }
     await Promise.all(calls);
+  }
+
+  private async syncReplica(handle: string, chunk: WrittenChunk, replica: string): Promise<void> {
+    let dropped = false;
+    await withRetries(
+      async () => {
+        if (dropped) return;
+        await this.deps.rpc.call(replica, syncRoute, { handle }, syncRoute.url, tokenHeaders(chunk.token));
+      },
+      {
+        retriesMax: 3,
+        patienceMs: (error) =>
+          isUnreachable(error) && error.subject === replica ? mutationPatienceMs(this.deps, error) : 0,
+        onRetry: async (error) => {
+          if (error.code === 'TOKEN_EXPIRED') await this.renewToken(handle, chunk);
+          else if (isUnreachable(error)) dropped = await this.masterDropped(handle, chunk.chunkIndex, replica);
+        },
+        logger: this.deps.logger,
+        what: `sync of chunk ${chunk.chunkIndex} of ${this.path} on ${replica}`,
+      },
+    );
+  }
+
+  /** Whether the master no longer lists `replica` for the chunk (its chunkserver was declared dead). */
+  private async masterDropped(handle: string, chunkIndex: number, replica: string): Promise<boolean> {
+    try {
+      await this.deps.locator.refresh(this.path, chunkIndex);
+    } catch {
+      return false;
+    }
+    const current = this.deps.locator.cache.get(this.path, chunkIndex);
+    return current?.handle === handle && !current.replicas.includes(replica);
   }
 
   /**

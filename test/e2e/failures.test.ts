@@ -126,6 +126,21 @@ describe('chunkserver crash', () => {
     await client.writeFile('/w2.bin', data);
     expect(sha256(await client.readFile('/w2.bin'))).toBe(sha256(data));
   });
+  it('sync after a replica died waits for the master to drop it, then succeeds; nothing is lost', async () => {
+    const { cluster, client } = await start();
+    const data = seededBytes(2 * MiB + 5, 31);
+    const file = await client.open('/synced.bin', 'w');
+    await file.write(data);
+    const [first] = await chunksOf(cluster, '/synced.bin');
+    const address = first?.replicas[0];
+    if (address === undefined) throw new Error('chunk 0 has no replica');
+    await cluster.kill(nodeAt(cluster, address));
+    // Every chunk was written to all three; one replica of chunk 0 (at least) is gone for good.
+    await file.sync();
+    await file.close();
+    expect(sha256(await client.readFile('/synced.bin'))).toBe(sha256(data));
+    expect((await chunksOf(cluster, '/synced.bin'))[0]?.replicas).not.toContain(address);
+  });
 });
 
 describe('stale replica', () => {
