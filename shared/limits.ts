@@ -31,6 +31,12 @@ export const STARTUP_REPORT_WAIT_MS_MAX = 10_000;
 
 /** Paths: bounded so a hostile client cannot make the master hold huge keys. */
 export const PATH_BYTES_MAX = 4096;
+/**
+ * Creates the master remembers by their client-chosen id, so that a create retried after its
+ * answer was lost (the master restarted, the connection broke) is recognised rather than refused
+ * as ALREADY_EXISTS. A retry comes within seconds; ~100 bytes each.
+ */
+export const RECENT_CREATES_MAX = 65_536;
 export const NAME_BYTES_MAX = 255;
 
 /** Bytes one chunkserver holds in its push buffer before it answers BUSY (backpressure). */

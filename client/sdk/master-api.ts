@@ -6,9 +6,10 @@
 // restarting: calls wait for it (up to `outagePatienceMs`) instead of failing, so a mount or a long
 // copy rides out a master restart. A call is sent again only when that cannot do anything twice:
 // it never reached the master (the connection was refused), or doing it twice is harmless (reads,
-// truncating creates, setting a length or a mode). A master never reached fails at once: that is
-// a wrong address, not a restart.
+// creates, which the master recognises by their id, setting a length or a mode). A master never
+// reached fails at once: that is a wrong address, not a restart.
 
+import { randomBytes } from 'node:crypto';
 import { isUnreachable, type RpcClient, wasNeverSent } from '../../shared/http/client.js';
 import type { BodyOf, ReplyOf, RouteDef } from '../../shared/http/route.js';
 import { createTokenRoute, whoamiRoute } from '../../shared/protocol/auth.js';
@@ -52,6 +53,9 @@ export interface MasterApiOptions {
   token?: string;
 }
 
+/** Random bytes of a create's id: 96 bits, so two clients' ids for one path never meet. */
+const CREATE_ID_BYTES = 12;
+
 /** Whether a call may be sent again after a connection that broke once the request was out. */
 type Resend = 'idempotent' | 'once';
 
@@ -93,18 +97,24 @@ export class MasterApi {
   mkdir(path: string, recursive: boolean) {
     return this.call(mkdirRoute, { path, recursive }, recursive ? 'idempotent' : 'once');
   }
-  /** With `reserveChunk`, the reply may name a chunk set aside for the file's chunk 0 (`reserved`). */
+  /**
+   * With `reserveChunk`, the reply may name a chunk set aside for the file's chunk 0 (`reserved`).
+   * Every attempt carries the same `createId`, so a create sent again after its answer was lost
+   * (the master restarted, the connection broke) gets the file its first attempt made.
+   */
   create(path: string, overwrite: boolean, options: { mode?: number; reserveChunk?: boolean } = {}) {
     const { mode, reserveChunk } = options;
+    const createId = randomBytes(CREATE_ID_BYTES).toString('base64url');
     return this.call(
       createRoute,
       {
         path,
         overwrite,
+        createId,
         ...(mode === undefined ? {} : { mode }),
         ...(reserveChunk === true ? { reserveChunk } : {}),
       },
-      overwrite ? 'idempotent' : 'once',
+      'idempotent',
     );
   }
   stat(path: string) {

@@ -44,7 +44,7 @@ import {
   WRITE,
 } from '../permissions/path-checks.js';
 import { findTrashed, isTrashPath, listTrash, TRASH_ROOT } from '../state/trash.js';
-import { DIR_MODE_DEFAULT, FILE_MODE_DEFAULT } from '../state/types.js';
+import { DIR_MODE_DEFAULT, FILE_MODE_DEFAULT, type MasterState } from '../state/types.js';
 import { type Caller, callerOf } from './caller.js';
 import { chownFor } from './chown.js';
 import type { ChunkTokenIssuer } from './chunk-tokens.js';
@@ -58,6 +58,13 @@ const TRASH_ROOT_NAME = baseName(TRASH_ROOT);
  * Who owns what a caller creates: the caller, and their first group (as on Linux, not HDFS's
  * parent-directory group: a user's files stay in a group they chose when their token was made).
  */
+/** The file at `path`, when the create with `createId` made it: that create retried. */
+function createdBy(state: MasterState, path: string, createId: string) {
+  const entry = state.entries.get(path);
+  if (entry?.type !== 'file' || state.recentCreates.get(path) !== createId) return undefined;
+  return entryView(path, entry);
+}
+
 function ownershipBy(caller: Caller): { owner: string; group: string } {
   return { owner: caller.user, group: caller.groups[0] ?? caller.user };
 }
@@ -92,6 +99,9 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode, tok
     if (body.overwrite) requireAccess(state, caller, path, WRITE);
     const replication = body.replication ?? node.options.replication;
     const mode = body.mode ?? FILE_MODE_DEFAULT;
+    const retried = body.createId === undefined ? undefined : createdBy(state, path, body.createId);
+    // The answer to this create's earlier attempt was lost: it made the file, which is the answer.
+    if (retried !== undefined) return retried;
     const mtimeMs = clock();
     const trash = node.usesTrash;
     const ownership = ownershipBy(caller);
@@ -104,6 +114,7 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode, tok
       mode,
       mtimeMs,
       ...ownership,
+      ...(body.createId === undefined ? {} : { createId: body.createId }),
     });
     const entry = entryView(path, { type: 'file', chunks: [], length: 0, mtimeMs, mode, replication, ...ownership });
     const reserved = body.reserveChunk === true ? node.leases.reserveFirstChunk(replication) : undefined;

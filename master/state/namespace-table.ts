@@ -24,6 +24,7 @@ export function createState(chunkSizeBytes: number): MasterState {
     nextTrashId: 1,
     fileCount: 0,
     trashFileCount: 0,
+    recentCreates: new Map(),
   };
   putEntry(state, ROOT_PATH, { type: 'dir', mtimeMs: 0, mode: DIR_MODE_DEFAULT });
   return state;

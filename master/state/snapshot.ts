@@ -49,6 +49,7 @@ export function fromSnapshot(snapshot: StateSnapshot, options: { copy?: boolean 
     nextTrashId: snapshot.nextTrashId ?? 1,
     fileCount: 0,
     trashFileCount: 0,
+    recentCreates: new Map(),
   };
   for (const [path, entry] of snapshot.entries) {
     if (!copy) putEntry(state, path, entry);

@@ -66,6 +66,12 @@ export interface MasterState {
   fileCount: number;
   /** Derived: file entries inside the trash. */
   trashFileCount: number;
+  /**
+   * Derived from the create records since the last checkpoint (never checkpointed): path → the
+   * `createId` of the create that made the file there, the last RECENT_CREATES_MAX of them. Only
+   * for recognising a retried create, which comes within seconds.
+   */
+  readonly recentCreates: Map<string, string>;
 }
 
 export const DIR_MODE_DEFAULT = 0o755;
@@ -95,6 +101,8 @@ export interface CreateRecord extends Ownership {
   replication: number;
   mode: number;
   mtimeMs: number;
+  /** The client's id for this create (createRoute's `createId`), when it sent one. */
+  createId?: string;
 }
 
 export interface RenameRecord {

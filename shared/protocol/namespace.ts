@@ -48,6 +48,12 @@ export const createRoute = defineRoute(
       replication: Type.Optional(Type.Integer({ minimum: 1, maximum: REPLICATION_MAX })),
       mode: Type.Optional(Type.Integer({ minimum: 0, maximum: 0o7777 })),
       reserveChunk: Type.Optional(Type.Boolean()),
+      /**
+       * Chosen by the client, the same for every attempt of one create (NFSv3's exclusive-create
+       * verifier): a retry finding the file its earlier attempt made gets that file, not
+       * ALREADY_EXISTS.
+       */
+      createId: Type.Optional(Type.String({ minLength: 8, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })),
     },
     { additionalProperties: false },
   ),
