@@ -54,10 +54,6 @@ import { visiblePath } from './visible-path.js';
 /** The trash root's name in `/`, left out of the root's listing. */
 const TRASH_ROOT_NAME = baseName(TRASH_ROOT);
 
-/**
- * Who owns what a caller creates: the caller, and their first group (as on Linux, not HDFS's
- * parent-directory group: a user's files stay in a group they chose when their token was made).
- */
 /** The file at `path`, when the create with `createId` made it: that create retried. */
 function createdBy(state: MasterState, path: string, createId: string) {
   const entry = state.entries.get(path);
@@ -65,6 +61,10 @@ function createdBy(state: MasterState, path: string, createId: string) {
   return entryView(path, entry);
 }
 
+/**
+ * Who owns what a caller creates: the caller, and their first group (as on Linux, not HDFS's
+ * parent-directory group: a user's files stay in a group they chose when their token was made).
+ */
 function ownershipBy(caller: Caller): { owner: string; group: string } {
   return { owner: caller.user, group: caller.groups[0] ?? caller.user };
 }
