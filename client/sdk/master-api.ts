@@ -6,10 +6,12 @@
 // restarting: calls wait for it (up to `outagePatienceMs`) instead of failing, so a mount or a long
 // copy rides out a master restart. A call is sent again only when that cannot do anything twice:
 // it never reached the master (the connection was refused), or doing it twice is harmless (reads,
-// creates, which the master recognises by their id, setting a length or a mode). A master never
-// reached fails at once: that is a wrong address, not a restart.
+// creates, which the master recognises by their id, setting a length or a mode), or its path being
+// gone on the second attempt is the answer (renames, deletes). A master never reached fails at
+// once: that is a wrong address, not a restart.
 
 import { randomBytes } from 'node:crypto';
+import { GfsError } from '../../shared/errors.js';
 import { isUnreachable, type RpcClient, wasNeverSent } from '../../shared/http/client.js';
 import type { BodyOf, ReplyOf, RouteDef } from '../../shared/http/route.js';
 import { createTokenRoute, whoamiRoute } from '../../shared/protocol/auth.js';
@@ -83,6 +85,41 @@ export class MasterApi {
     });
   }
 
+  /**
+   * `call` for a rename or delete of `path`, which may be sent again after its connection broke
+   * mid-call: NOT_FOUND for `path` on a later attempt means an earlier one went through (the path
+   * is gone), and that is the answer. It would be wrong only if another client removed the same
+   * path in those seconds, and the path is gone then too.
+   */
+  private callUntilGone<R extends RouteDef>(
+    def: R,
+    body: BodyOf<R>,
+    path: string,
+    gone: ReplyOf<R>,
+  ): Promise<ReplyOf<R>> {
+    let maybeDone = false;
+    return withRetries(
+      async () => {
+        try {
+          return await this.send(def, body);
+        } catch (error) {
+          if (maybeDone && error instanceof GfsError && error.code === 'NOT_FOUND' && error.subject === path)
+            return gone;
+          throw error;
+        }
+      },
+      {
+        retryIf: (error) => {
+          const retry = this.answered && isUnreachable(error);
+          if (retry && !wasNeverSent(error)) maybeDone = true;
+          return retry;
+        },
+        retriesMax: 1,
+        patienceMs: () => this.outagePatienceMs,
+      },
+    );
+  }
+
   private async send<R extends RouteDef>(def: R, body: BodyOf<R>): Promise<ReplyOf<R>> {
     try {
       const reply = await this.rpc.call(this.address, def, body, def.url, this.headers);
@@ -128,13 +165,13 @@ export class MasterApi {
     return (await this.call(listRoute, { path })).entries;
   }
   rename(from: string, to: string) {
-    return this.call(renameRoute, { from, to }, 'once');
+    return this.callUntilGone(renameRoute, { from, to }, from, {});
   }
   snapshot(from: string, to: string) {
     return this.call(snapshotRoute, { from, to }, 'once');
   }
   delete(path: string, recursive: boolean) {
-    return this.call(deleteRoute, { path, recursive }, 'once');
+    return this.callUntilGone(deleteRoute, { path, recursive }, path, {});
   }
   /** With `attach`, the chunk the file's create reserved becomes its chunk 0 in the same step. */
   extend(path: string, length: number, attach?: string) {

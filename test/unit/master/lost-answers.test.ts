@@ -1,7 +1,8 @@
-// A create whose answer was lost (the master restarted, the connection broke after the request
-// went out) is sent again by the SDK with the same createId, and the master answers it with the
-// file the first attempt made, before and after a restart, instead of ALREADY_EXISTS. Any other
-// create of an existing path is still refused.
+// Calls whose answer was lost (the master restarted, the connection broke after the request went
+// out) and that cannot simply be sent again. A create is sent again with the same createId, and
+// the master answers it with the file the first attempt made, before and after a restart, instead
+// of ALREADY_EXISTS; any other create of an existing path is still refused. A rename or delete is
+// sent again, and its path being gone then is the answer.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
@@ -55,11 +56,11 @@ async function tempDir(): Promise<string> {
 
 /**
  * An HTTP proxy to `target` that passes every request and answer through, except that it drops
- * the connection instead of answering the first /ns/create, after the master answered it.
+ * the connection instead of answering the first request to `url`, after the master answered it.
  */
-async function answerLosingProxy(target: string): Promise<{ address: string; createsSeen: () => number }> {
+async function answerLosingProxy(target: string, url: string): Promise<{ address: string; seen: () => number }> {
   const [host, port] = target.split(':');
-  let creates = 0;
+  let seen = 0;
   const server: Server = createServer((incoming, outgoing) => {
     const upstream = httpRequest(
       { host, port: Number(port), method: incoming.method, path: incoming.url, headers: incoming.headers },
@@ -67,7 +68,7 @@ async function answerLosingProxy(target: string): Promise<{ address: string; cre
         const chunks: Buffer[] = [];
         answer.on('data', (chunk: Buffer) => chunks.push(chunk));
         answer.on('end', () => {
-          if (incoming.url === '/ns/create' && ++creates === 1) {
+          if (incoming.url === url && ++seen === 1) {
             incoming.socket.destroy();
             return;
           }
@@ -82,7 +83,7 @@ async function answerLosingProxy(target: string): Promise<{ address: string; cre
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   closers.push(() => new Promise((resolve) => server.close(resolve)));
   const { port: proxyPort } = server.address() as AddressInfo;
-  return { address: `127.0.0.1:${proxyPort}`, createsSeen: () => creates };
+  return { address: `127.0.0.1:${proxyPort}`, seen: () => seen };
 }
 
 describe('a retried create', () => {
@@ -129,18 +130,49 @@ describe('a retried create', () => {
   });
 
   it('the SDK sends a create again when its answer is lost, and gets the file, not ALREADY_EXISTS', async () => {
-    const running = await master(await tempDir());
-    const proxy = await answerLosingProxy(running.address);
-    const transport = new RpcClient();
-    closers.push(() => transport.close());
-    const api = new MasterApi(transport, proxy.address, { token: process.env.GFS_TOKEN ?? '' });
-    // A master that has answered once: a broken connection now means a restart, worth waiting out.
-    await api.stat('/');
+    const { api, proxy, masterAddress } = await behindProxy('/ns/create');
     const created = await api.create('/lost-answer', false, { mode: 0o600 });
-    expect(proxy.createsSeen()).toBe(2);
+    expect(proxy.seen()).toBe(2);
     expect(created).toMatchObject({ path: '/lost-answer', type: 'file', size: 0, mode: 0o600 });
-    expect(await rpcClient().call(running.address, statRoute, { path: '/lost-answer' })).toMatchObject({
-      mode: 0o600,
-    });
+    expect(await rpcClient().call(masterAddress, statRoute, { path: '/lost-answer' })).toMatchObject({ mode: 0o600 });
   });
 });
+
+describe('a rename or delete whose answer is lost', () => {
+  it('is sent again, and the path being gone then is its answer', async () => {
+    const renamed = await behindProxy('/ns/rename');
+    const rpc = rpcClient();
+    await rpc.call(renamed.masterAddress, createRoute, { path: '/from', overwrite: false });
+    await renamed.api.rename('/from', '/to');
+    expect(renamed.proxy.seen()).toBe(2);
+    expect(await rpc.call(renamed.masterAddress, statRoute, { path: '/to' })).toMatchObject({ type: 'file' });
+
+    const deleted = await behindProxy('/ns/delete');
+    await rpc.call(deleted.masterAddress, createRoute, { path: '/doomed', overwrite: false });
+    await deleted.api.delete('/doomed', false);
+    expect(deleted.proxy.seen()).toBe(2);
+    await expect(rpc.call(deleted.masterAddress, statRoute, { path: '/doomed' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+  });
+
+  it('still fails when what is missing is not its path', async () => {
+    const renamed = await behindProxy('/ns/rename');
+    await rpcClient().call(renamed.masterAddress, createRoute, { path: '/here', overwrite: false });
+    // The destination's directory does not exist: NOT_FOUND names it, so the rename did not happen.
+    await expect(renamed.api.rename('/here', '/nowhere/there')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(renamed.proxy.seen()).toBe(2);
+  });
+});
+
+/** A master of its own, and an SDK MasterApi reaching it through a proxy that loses `url`'s first answer. */
+async function behindProxy(url: string) {
+  const running = await master(await tempDir());
+  const proxy = await answerLosingProxy(running.address, url);
+  const transport = new RpcClient();
+  closers.push(() => transport.close());
+  const api = new MasterApi(transport, proxy.address, { token: process.env.GFS_TOKEN ?? '' });
+  // A master that has answered once: a broken connection now means a restart, worth waiting out.
+  await api.stat('/');
+  return { api, proxy, masterAddress: running.address };
+}
