@@ -4,7 +4,6 @@
 // a missing, forged or expired token is refused with 401; and the quick start (`gfs cluster`, then
 // `gfs cp` with nothing set up) still works.
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,10 +13,9 @@ import { mintClientToken } from '../../shared/security/client-token.js';
 import { deriveClusterKeys } from '../../shared/security/keys.js';
 import { TestCluster } from '../harness/cluster.js';
 import { codeOfAsync } from '../harness/error-code.js';
-import { freePortRun } from '../harness/free-port.js';
-import { type CliResult, GFS_BIN, runGfs } from '../harness/gfs-cli.js';
+import { type CliResult, runGfs } from '../harness/gfs-cli.js';
+import { type GfsClusterProcess, startGfsCluster } from '../harness/gfs-cluster-process.js';
 import { TEST_ADMIN, testToken } from '../harness/test-identity.js';
-import { waitFor } from '../harness/wait.js';
 
 const ALICE = testToken({ user: 'alice' });
 const BOB = testToken({ user: 'bob' });
@@ -239,51 +237,28 @@ describe('permissions', () => {
 });
 
 describe('quick start', () => {
-  let child: ChildProcess | undefined;
+  let cluster: GfsClusterProcess | undefined;
   let root: string | undefined;
 
   afterAll(async () => {
-    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child?.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await cluster?.stop();
     if (root !== undefined) await rm(root, { recursive: true, force: true });
   });
 
   it('gfs cluster then gfs cp works with nothing set up: the cluster saves an admin token', async () => {
     root = await mkdtemp(join(tmpdir(), 'gfs-quick-start-'));
-    const port = await freePortRun(5);
     // A newcomer's environment: no token, no secret, an empty config directory.
-    const env: NodeJS.ProcessEnv = { ...process.env, GFS_CONFIG_DIR: join(root, 'config') };
+    const newcomer: NodeJS.ProcessEnv = {
+      GFS_CONFIG_DIR: join(root, 'config'),
+      GFS_TOKEN: undefined,
+      GFS_SECRET: undefined,
+    };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...newcomer };
     delete env.GFS_TOKEN;
     delete env.GFS_SECRET;
-    const started = spawn(
-      process.execPath,
-      [GFS_BIN, 'cluster', '--data', join(root, 'data'), '--port', String(port)],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env,
-      },
-    );
-    child = started;
-    let stdout = '';
-    let stderr = '';
-    started.stdout?.on('data', (piece: Buffer) => {
-      stdout += piece.toString();
-    });
-    started.stderr?.on('data', (piece: Buffer) => {
-      stderr += piece.toString();
-    });
-    await waitFor(
-      'the cluster’s two lines',
-      () => {
-        if (started.exitCode !== null) throw new Error(`gfs cluster exited ${started.exitCode}: ${stderr}`);
-        return stdout.split('\n').length >= 3 ? true : undefined;
-      },
-      60_000,
-    );
-    expect(stderr).toMatch(
+    cluster = await startGfsCluster(join(root, 'data'), [], newcomer);
+    const { port } = cluster;
+    expect(cluster.stderr()).toMatch(
       /saved an admin token \(user [\w.-]+\) for http:\/\/127\.0\.0\.1:\d+ in .*credentials\.json/,
     );
     const master = `http://127.0.0.1:${port}`;
@@ -294,7 +269,7 @@ describe('quick start', () => {
     expectOk(await run(['cp', local, 'gfs:/isos/hello.txt']));
     expect((await run(['cat', 'gfs:/isos/hello.txt'])).stdout.toString()).toBe('hello, quick start\n');
     // The gateway the cluster started acts as that admin too.
-    const gatewayUrl = stdout.split('\n')[1]?.replace(/^gateway: /, '') ?? '';
+    const gatewayUrl = cluster.lines[1]?.replace(/^gateway: /, '') ?? '';
     const response = await fetch(`${gatewayUrl}/api/v1/files/isos/hello.txt`);
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('hello, quick start\n');

@@ -12,10 +12,13 @@ export interface GfsClusterProcess {
   lines: string[];
   child: ChildProcess;
   exited: Promise<number | null>;
+  /** What it wrote to stderr so far (the last 4,000 characters). */
+  stderr(): string;
   /** SIGTERM if still running, and its exit. */
   stop(): Promise<void>;
 }
 
+/** `env` is laid over this process's environment; a key set to undefined is left out. */
 export async function startGfsCluster(
   dataDir: string,
   args: readonly string[],
@@ -54,5 +57,5 @@ export async function startGfsCluster(
     await stop();
     throw error;
   }
-  return { port, lines: stdout.trim().split('\n'), child, exited, stop };
+  return { port, lines: stdout.trim().split('\n'), child, exited, stderr: () => stderr, stop };
 }
