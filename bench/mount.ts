@@ -5,7 +5,8 @@
 // - sequential read: `dd bs=1M` of that file out of the mount to /dev/null, vs `gfs cat` of the
 //   same file to /dev/null, each after the page cache is dropped;
 // - small files: a bash loop that creates, writes and closes 2,000 files of 4 KiB (`printf > f`,
-//   no fork per file, like ../shared/bench/fs-bench.sh), vs the same loop on a local directory.
+//   no fork per file, like ../shared/bench/fs-bench.sh), vs the same loop on a local directory
+//   and on the FUSE floor (bench/fuse-floor.ts: what FUSE, the kernel and bash cost by themselves).
 // Every gfs figure is the median of 3 runs, each one starting after `sync`, the mount's and the
 // CLI's in turn; the local figures are references, not what the targets compare with.
 
@@ -14,6 +15,7 @@ import { once } from 'node:events';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GFS_BIN } from './cluster.js';
+import { mountFuseFloor } from './fuse-floor.js';
 import { dropCaches, median, run, runToNull, takingTurns } from './measure.js';
 
 const MiB = 1024 * 1024;
@@ -40,6 +42,8 @@ export interface MountFigures {
   /** Files/s. */
   mountSmallFiles: number;
   localSmallFiles: number;
+  /** The same loop on an in-memory FUSE file system with the mount's options. */
+  floorSmallFiles: number;
 }
 
 export async function measureMount(
@@ -90,15 +94,42 @@ export async function measureMount(
     };
     const mountSmallFiles = settings.smallFiles / (await median(runs, smallRun(join(mountpoint, 'bench-mount'))));
     const localSmallFiles = settings.smallFiles / (await median(1, smallRun(local)));
+    const floorSmallFiles = settings.smallFiles / (await floorSeconds(join(root, 'floor'), runs, smallRun));
     log(
-      `mount: ${settings.smallFiles} small files ${mountSmallFiles.toFixed(0)}/s (local ${localSmallFiles.toFixed(0)}/s)`,
+      `mount: ${settings.smallFiles} small files ${mountSmallFiles.toFixed(0)}/s (local ${localSmallFiles.toFixed(0)}/s, FUSE floor ${floorSmallFiles.toFixed(0)}/s)`,
     );
 
     await rm(join(mountpoint, 'bench-mount'), { recursive: true });
-    return { mountWrite, mountRead, cliWrite, cliRead, localWrite, localRead, mountSmallFiles, localSmallFiles };
+    return {
+      mountWrite,
+      mountRead,
+      cliWrite,
+      cliRead,
+      localWrite,
+      localRead,
+      mountSmallFiles,
+      localSmallFiles,
+      floorSmallFiles,
+    };
   } finally {
     await mount.stop();
     await rm(local, { recursive: true, force: true });
+  }
+}
+
+/** The median seconds of `runs` small-file loops on the FUSE floor, mounted at `mountpoint` for them. */
+async function floorSeconds(
+  mountpoint: string,
+  runs: number,
+  smallRun: (dir: string) => () => Promise<void>,
+): Promise<number> {
+  await mkdir(mountpoint, { recursive: true });
+  const floor = await mountFuseFloor(mountpoint);
+  try {
+    return await median(runs, smallRun(mountpoint));
+  } finally {
+    await floor.unmount();
+    await rm(mountpoint, { recursive: true, force: true });
   }
 }
 

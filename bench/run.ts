@@ -415,6 +415,13 @@ function mountRows(figures: MountFigures): Row[] {
       target: `≥ ${MOUNT_FILES_TARGET} files/s`,
       met: figures.mountSmallFiles >= MOUNT_FILES_TARGET,
     },
+    row(
+      `FUSE floor: the same ${MOUNT_FILES} files on an in-memory FUSE file system (reference)`,
+      figures.floorSmallFiles,
+      'files/s',
+      figures.localSmallFiles,
+      '—',
+    ),
     row('local dd write (reference)', figures.localWrite, 'MiB/s', figures.cliWrite, '—'),
     row('local dd read, cold (reference)', figures.localRead, 'MiB/s', figures.cliRead, '—'),
   ];
