@@ -43,8 +43,9 @@ import {
   requireTraverse,
   WRITE,
 } from '../permissions/path-checks.js';
+import { createdBy } from '../state/recent-creates.js';
 import { findTrashed, isTrashPath, listTrash, TRASH_ROOT } from '../state/trash.js';
-import { DIR_MODE_DEFAULT, FILE_MODE_DEFAULT, type MasterState } from '../state/types.js';
+import { DIR_MODE_DEFAULT, FILE_MODE_DEFAULT } from '../state/types.js';
 import { type Caller, callerOf } from './caller.js';
 import { chownFor } from './chown.js';
 import type { ChunkTokenIssuer } from './chunk-tokens.js';
@@ -53,13 +54,6 @@ import { visiblePath } from './visible-path.js';
 
 /** The trash root's name in `/`, left out of the root's listing. */
 const TRASH_ROOT_NAME = baseName(TRASH_ROOT);
-
-/** The file at `path`, when the create with `createId` made it: that create retried. */
-function createdBy(state: MasterState, path: string, createId: string) {
-  const entry = state.entries.get(path);
-  if (entry?.type !== 'file' || state.recentCreates.get(path) !== createId) return undefined;
-  return entryView(path, entry);
-}
 
 /**
  * Who owns what a caller creates: the caller, and their first group (as on Linux, not HDFS's
@@ -101,7 +95,7 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode, tok
     const mode = body.mode ?? FILE_MODE_DEFAULT;
     const retried = body.createId === undefined ? undefined : createdBy(state, path, body.createId);
     // The answer to this create's earlier attempt was lost: it made the file, which is the answer.
-    if (retried !== undefined) return retried;
+    if (retried !== undefined) return entryView(path, retried);
     const mtimeMs = clock();
     const trash = node.usesTrash;
     const ownership = ownershipBy(caller);

@@ -3,10 +3,10 @@
 // Records are validated by check() before they are logged; a logged record always applies.
 
 import { assert } from '../../shared/assert.js';
-import { RECENT_CREATES_MAX } from '../../shared/limits.js';
 import { ancestorsOf, isSameOrBelow, ROOT_PATH } from '../../shared/paths.js';
 import { applyReplaceChunk, applySnapshot } from './file-snapshot.js';
 import { appendChunk, moveSubtree, putEntry, releaseChunks, removeEntry, removeSubtree } from './namespace-table.js';
+import { rememberCreate } from './recent-creates.js';
 import { TRASH_ROOT, trashEntryPath, trashedPathOf, trashName } from './trash.js';
 import {
   type AddChunkRecord,
@@ -153,16 +153,6 @@ function applyCreate(state: MasterState, record: CreateRecord): ApplyEffects {
   touchParent(state, record.path, record.mtimeMs);
   if (record.createId !== undefined) rememberCreate(state.recentCreates, record.path, record.createId);
   return { droppedHandles };
-}
-
-/** Keeps the last RECENT_CREATES_MAX creates' ids (Map order is insertion order: oldest first). */
-function rememberCreate(recent: Map<string, string>, path: string, createId: string): void {
-  recent.delete(path);
-  recent.set(path, createId);
-  if (recent.size > RECENT_CREATES_MAX) {
-    const oldest = recent.keys().next().value;
-    if (oldest !== undefined) recent.delete(oldest);
-  }
 }
 
 function applyRename(state: MasterState, record: RenameRecord): ApplyEffects {

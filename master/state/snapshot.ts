@@ -1,9 +1,12 @@
 // The state as plain JSON for checkpoints (and for comparing states in tests). Derived indexes
-// (children, file count) are not stored: they are rebuilt when a snapshot is loaded.
+// (children, file count) are not stored: they are rebuilt when a snapshot is loaded. The recent
+// creates' ids are stored although they too come from the log, because only the log after the
+// checkpoint is replayed (recent-creates.ts).
 
 import { assert } from '../../shared/assert.js';
 import { ROOT_PATH } from '../../shared/paths.js';
 import { putEntry } from './namespace-table.js';
+import { recentCreatesFrom } from './recent-creates.js';
 import type { ChunkMeta, MasterState, NamespaceEntry, TrashInfo } from './types.js';
 
 export interface StateSnapshot {
@@ -15,6 +18,11 @@ export interface StateSnapshot {
   /** The trash table in deletion order (absent in checkpoints from before the trash). */
   trash?: Array<[string, TrashInfo]>;
   nextTrashId?: number;
+  /**
+   * MasterState.recentCreates, oldest first, so that eviction goes on in the same order after a
+   * restart (absent in checkpoints from before it was kept: an empty table).
+   */
+  recentCreates?: Array<[string, string]>;
 }
 
 export function toSnapshot(state: MasterState): StateSnapshot {
@@ -29,6 +37,7 @@ export function toSnapshot(state: MasterState): StateSnapshot {
     // Deletion order is the order the sweep relies on: kept as is.
     trash: [...state.trash].map(([name, info]) => [name, { ...info }]),
     nextTrashId: state.nextTrashId,
+    recentCreates: [...state.recentCreates],
   };
 }
 
@@ -49,7 +58,7 @@ export function fromSnapshot(snapshot: StateSnapshot, options: { copy?: boolean 
     nextTrashId: snapshot.nextTrashId ?? 1,
     fileCount: 0,
     trashFileCount: 0,
-    recentCreates: new Map(),
+    recentCreates: recentCreatesFrom(snapshot.recentCreates),
   };
   for (const [path, entry] of snapshot.entries) {
     if (!copy) putEntry(state, path, entry);

@@ -67,9 +67,9 @@ export interface MasterState {
   /** Derived: file entries inside the trash. */
   trashFileCount: number;
   /**
-   * Derived from the create records since the last checkpoint (never checkpointed): path → the
-   * `createId` of the create that made the file there, the last RECENT_CREATES_MAX of them. Only
-   * for recognising a retried create, which comes within seconds.
+   * Path → the `createId` of the create that made the file there, the last RECENT_CREATES_MAX of
+   * them, oldest first: for recognising a retried create (recent-creates.ts). Built from create
+   * records and kept in checkpoints, so a retry is recognised across restarts.
    */
   readonly recentCreates: Map<string, string>;
 }

@@ -7,6 +7,8 @@ import { readdir, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GfsClient } from '../../index.js';
+import { createRoute, mkdirRoute } from '../../shared/protocol/namespace.js';
+import { AdminRpcClient } from '../harness/admin-rpc.js';
 import { seededBytes, sha256 } from '../harness/bytes.js';
 import { TestCluster } from '../harness/cluster.js';
 import { InProcessCluster } from '../harness/in-process.js';
@@ -59,7 +61,8 @@ describe('checkpoint and replay', () => {
 
 // The same with real processes: the master is SIGKILLed in the middle of writing a checkpoint, or
 // restarts over a checkpoint left half-written at its final name, and comes back with every
-// acknowledged file, size and byte.
+// acknowledged file, size and byte. A create whose answer was lost before such a restart, sent
+// again with its createId, still gets its file when a checkpoint came between the two.
 describe('checkpoints and crashes (real processes)', () => {
   let real: TestCluster | undefined;
   let sdk: GfsClient | undefined;
@@ -159,5 +162,36 @@ describe('checkpoints and crashes (real processes)', () => {
     await cluster.waitAlive(3);
     expect(cluster.master.stderr).toMatch(new RegExp(`damaged checkpoints skipped seqs=${seqs[0]} using=${seqs[1]}`));
     await expectFiles(client, digests);
+  });
+
+  it('a create retried with its id after a checkpoint and a restart gets its file, not ALREADY_EXISTS', async () => {
+    real = await TestCluster.start({
+      chunkservers: 0,
+      masterArgs: ['--checkpoint-every', '10'],
+      // Info level for the `state recovered checkpoint=<seq>` line: proof the restart began past the create.
+      masterEnv: { GFS_LOG_LEVEL: 'info' },
+    });
+    const cluster = real;
+    const address = `127.0.0.1:${cluster.master.port}`;
+    const rpc = new AdminRpcClient();
+    try {
+      const retried = { path: '/retried', overwrite: false, createId: 'answer-lost-1' };
+      const first = await rpc.call(address, createRoute, retried);
+      for (let i = 0; i < 12; i++) await rpc.call(address, mkdirRoute, { path: `/d${i}`, recursive: false });
+      await waitFor('a checkpoint past the create', async () =>
+        (await checkpointFiles(cluster.master.dataDir)).some((name) => name.endsWith('.json')) ? true : undefined,
+      );
+
+      await cluster.restart(cluster.master);
+      const recovered = /state recovered checkpoint=(\d+)/.exec(cluster.master.stderr);
+      expect(Number(recovered?.[1])).toBeGreaterThanOrEqual(10);
+      expect(await rpc.call(address, createRoute, retried)).toEqual(first);
+      await expect(rpc.call(address, createRoute, { ...retried, createId: 'someone-else' })).rejects.toMatchObject({
+        code: 'ALREADY_EXISTS',
+        subject: '/retried',
+      });
+    } finally {
+      await rpc.close();
+    }
   });
 });
