@@ -151,7 +151,9 @@ function applyCreate(state: MasterState, record: CreateRecord): ApplyEffects {
     ...ownershipOf(record),
   });
   touchParent(state, record.path, record.mtimeMs);
+  // A create without an id that replaced a file made a new one: the old file's id no longer fits.
   if (record.createId !== undefined) rememberCreate(state.recentCreates, record.path, record.createId);
+  else state.recentCreates.delete(record.path);
   return { droppedHandles };
 }
 

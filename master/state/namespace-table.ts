@@ -46,6 +46,9 @@ export function removeEntry(state: MasterState, path: string): void {
   const previous = state.entries.get(path);
   if (previous === undefined) return;
   state.entries.delete(path);
+  // A create id names the file its create made: once that file leaves the path (deleted, moved,
+  // replaced), a retry of that create must not be answered with whatever lands there next.
+  state.recentCreates.delete(path);
   if (previous.type === 'file') countFile(state, path, -1);
   else state.children.delete(path);
   state.children.get(parentPath(path))?.delete(baseName(path));

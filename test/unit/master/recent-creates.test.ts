@@ -110,3 +110,35 @@ describe('recent creates across a checkpoint', () => {
     expect(loaded.entries.get('/f')?.type).toBe('file');
   });
 });
+
+describe('a create id names the file its create made, not the path', () => {
+  it('is forgotten once that file leaves the path: deleted, replaced by a create without an id, renamed over or away', () => {
+    const state = createState(CHUNK);
+    const lands = (path: string, createId: string) => createdBy(state, path, createId) !== undefined;
+
+    apply(state, create('/deleted', 'id-deleted'));
+    apply(state, { op: 'delete', path: '/deleted', recursive: false, mtimeMs: 2 });
+    apply(state, create('/deleted'));
+    expect(lands('/deleted', 'id-deleted')).toBe(false);
+
+    apply(state, create('/replaced', 'id-replaced'));
+    apply(state, { ...create('/replaced'), overwrite: true });
+    expect(lands('/replaced', 'id-replaced')).toBe(false);
+
+    apply(state, create('/target', 'id-target'));
+    apply(state, create('/other'));
+    apply(state, { op: 'rename', from: '/other', to: '/target', mtimeMs: 2 });
+    expect(lands('/target', 'id-target')).toBe(false);
+
+    apply(state, create('/moved', 'id-moved'));
+    apply(state, { op: 'rename', from: '/moved', to: '/elsewhere', mtimeMs: 2 });
+    apply(state, create('/elsewhere-two'));
+    apply(state, { op: 'rename', from: '/elsewhere-two', to: '/moved', mtimeMs: 2 });
+    expect(lands('/moved', 'id-moved')).toBe(false);
+
+    // Writes to the file keep it the same file: its id still holds.
+    apply(state, create('/kept', 'id-kept'));
+    apply(state, { op: 'chmod', path: '/kept', mode: 0o600 });
+    expect(lands('/kept', 'id-kept')).toBe(true);
+  });
+});
