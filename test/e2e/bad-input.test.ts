@@ -214,4 +214,43 @@ describe('malformed requests', () => {
     expect(push.status).toBeLessThan(500);
     await allHealthy();
   });
+
+  it('a signed registration claiming chunks far ahead at a dead address takes nothing over', async () => {
+    // What the route fuzzer once sent (seed 1652883389): the master adopted the claimed version,
+    // so the real replicas went stale and a read waited on the dead address for ~18 s.
+    const files = ['/claimed-next', '/claimed-max'];
+    const handles: string[] = [];
+    for (const path of files) {
+      expect((await cluster.gfs(['cp', '-', `gfs:${path}`], { input: `${path}\n` })).code).toBe(0);
+      handles.push((await chunksOf(path))[0]?.handle ?? '');
+    }
+    const registration = {
+      id: 'claims-ahead',
+      address: `127.0.0.1:${await freePort()}`,
+      rack: '',
+      capacityBytes: 1e12,
+      usedBytes: 0,
+      chunks: [
+        { handle: handles[0], version: 2, size: 20 },
+        { handle: handles[1], version: Number.MAX_SAFE_INTEGER, size: 20 },
+      ],
+    };
+    expect(await post(`${cluster.masterUrl}/cs/register`, JSON.stringify(registration))).toBe(200);
+    for (const path of files) {
+      const [chunk] = await chunksOf(path);
+      expect(chunk, path).toMatchObject({ version: 1 });
+      expect(chunk?.replicas, path).toHaveLength(3);
+      const startedMs = Date.now();
+      const read = await cluster.gfs(['cp', `gfs:${path}`, '-']);
+      expect(read.stdout.toString(), path).toBe(`${path}\n`);
+      expect(Date.now() - startedMs, path).toBeLessThan(5_000);
+    }
+  });
 });
+
+async function chunksOf(path: string): Promise<{ handle: string; version: number; replicas: string[] }[]> {
+  const stat = await cluster.gfs(['stat', '--chunks', '--json', `gfs:${path}`]);
+  expect(stat.code, stat.stderr.toString()).toBe(0);
+  return (JSON.parse(stat.stdout.toString()) as { chunks: { handle: string; version: number; replicas: string[] }[] })
+    .chunks;
+}
