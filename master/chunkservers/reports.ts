@@ -108,8 +108,10 @@ async function adoptHigherVersion(ctx: ReportContext, info: ChunkserverInfo, rep
   const meta = state.chunks.get(report.handle);
   if (meta === undefined) return;
   // Holders at the old version become stale the moment the higher version is adopted. This runs
-  // synchronously up to commit(), which applies at once, so two adoptions cannot interleave.
-  const staleIds = [...registry.holderIds(report.handle)];
+  // synchronously up to commit(), which applies at once, so two adoptions cannot interleave. The
+  // reporting server may be one of them (a running holder whose grant's ack was lost): it holds
+  // the adopted version now, so it is no stale holder; ordering its deletion lost the chunk.
+  const staleIds = [...registry.holderIds(report.handle)].filter((id) => id !== info.id);
   for (const id of staleIds) registry.removeLocation(report.handle, id);
   const previous = meta.version;
   try {

@@ -303,6 +303,19 @@ describe('chunk reports', () => {
     expect(replicasOf(h, '/f')).toEqual(['fake:1']);
   });
 
+  it('a running holder reporting a higher version keeps its replica; only the others are stale', async () => {
+    const h = await harness();
+    const handle = await chunkOnTwo(h);
+    // cs1 stored a grant whose answer the master never got (or a peer's stray grant), then sent
+    // its periodic full report: before, the master adopted it and ordered cs1's deletion too.
+    h.heartbeat('cs1', 'cs2');
+    await h.node.processReport('cs1', [{ handle, version: 3, size: 0 }]);
+    expect(h.node.state.chunks.get(handle)?.version).toBe(3);
+    expect(replicasOf(h, '/f')).toEqual(['cs1:1']);
+    expect(h.node.registry.takeDeletes('cs1')).toEqual([]);
+    expect(h.node.registry.takeDeletes('cs2')).toEqual([handle]);
+  });
+
   it('a registering server that never heartbeats leaves the chunk as it was', async () => {
     const h = await harness();
     const handle = await chunkOnTwo(h);
