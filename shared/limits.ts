@@ -68,7 +68,7 @@ export const LOCATE_PREFETCH_CHUNKS = 16;
  * master neither adopts nor deletes such a replica (master/chunkservers/reports.ts).
  */
 export const CHUNK_VERSION_MAX = 999_999_999_999_999;
-/** A secondary waits this long for an earlier serial before giving up on the gap. */
+/** A secondary waits this long, from a mutation's arrival, for earlier serials before giving up on the gap. */
 export const SERIAL_GAP_WAIT_MS = 10_000;
 
 /**
