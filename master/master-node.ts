@@ -6,8 +6,8 @@
 import { CHUNK_POOL_RESERVED_MAX, FSCK_LIST_MAX, STATUS_SCAN_CHUNKS_MAX } from '../shared/limits.js';
 import type { Logger } from '../shared/log.js';
 import { RecentCreations } from './chunkservers/recent-creations.js';
-import { ChunkserverRegistry } from './chunkservers/registry.js';
-import { processFullReport, type ReportContext } from './chunkservers/reports.js';
+import { type ChunkserverInfo, ChunkserverRegistry } from './chunkservers/registry.js';
+import { adoptHeldVersions, processFullReport, type ReportContext } from './chunkservers/reports.js';
 import { StartupGate } from './chunkservers/startup-gate.js';
 import { EventRing } from './events/event-ring.js';
 import { LivenessWatch } from './events/liveness-watch.js';
@@ -235,6 +235,17 @@ export class MasterNode {
     this.registry.register(fields);
     await this.processReport(fields.id, reports);
     return this.registry.takeDeletes(fields.id);
+  }
+
+  /**
+   * A heartbeat's liveness part: the server is alive now, and at its first heartbeat after
+   * registering, the higher versions its registration reported are adopted (reports.ts).
+   * Undefined when the server is unknown (it must register).
+   */
+  async heartbeat(id: string, capacityBytes: number, usedBytes: number): Promise<ChunkserverInfo | undefined> {
+    const info = this.registry.heartbeat(id, capacityBytes, usedBytes);
+    if (info !== undefined && info.heldAdoptions.size > 0) await adoptHeldVersions(this.reportContext, info);
+    return info;
   }
 
   async processReport(serverId: string, reports: Parameters<typeof processFullReport>[2]): Promise<void> {

@@ -61,7 +61,14 @@ export const PIECES_IN_FLIGHT = 6;
 export const READ_AHEAD_CHUNKS = 2;
 /** How many chunk locations the SDK asks for at once (GFS prefetches following chunks). */
 export const LOCATE_PREFETCH_CHUNKS = 16;
-/** A secondary waits this long for an earlier serial before giving up on the gap. */
+/**
+ * The highest chunk version the system carries: the data path parses versions of at most 15
+ * digits (chunkserver/http/params.ts), and the master bumps a version by one per lease, so no
+ * grant ever gets near it. A chunkserver reporting more holds garbage, not a missed bump: the
+ * master neither adopts nor deletes such a replica (master/chunkservers/reports.ts).
+ */
+export const CHUNK_VERSION_MAX = 999_999_999_999_999;
+/** A secondary waits this long, from a mutation's arrival, for earlier serials before giving up on the gap. */
 export const SERIAL_GAP_WAIT_MS = 10_000;
 
 /**

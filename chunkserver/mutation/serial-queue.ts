@@ -12,6 +12,8 @@ import type { Logger } from '../../shared/log.js';
 export const PENDING_SERIALS_MAX = 4096;
 
 interface Pending {
+  /** When it arrived: its wait for earlier serials is bounded from here (drain). */
+  arrivedMs: number;
   apply: () => Promise<void>;
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -54,7 +56,7 @@ export class SerialQueues {
       return Promise.reject(new GfsError('BUSY', 'too many mutations waiting for earlier serials', handle));
     }
     return new Promise<void>((resolve, reject) => {
-      queue.pending.set(serial, { apply, resolve, reject });
+      queue.pending.set(serial, { arrivedMs: Date.now(), apply, resolve, reject });
       void this.drain(handle, queue);
     });
   }
@@ -113,7 +115,12 @@ export class SerialQueues {
       queue.running = false;
     }
     if (queue.pending.size > 0 && queue.gapTimer === undefined && this.queues.get(handle) === queue) {
-      queue.gapTimer = setTimeout(() => this.skipGap(handle, queue), this.gapWaitMs);
+      // The wait runs from the next mutation's arrival, not from now: one that already waited
+      // behind an earlier gap does not wait a whole second round (seen as a fuzzed /chunk/pad
+      // answered after ~20 s, behind a fuzzed apply that was itself behind a gap).
+      const next = queue.pending.get(Math.min(...queue.pending.keys()));
+      const waitMs = Math.max(0, (next?.arrivedMs ?? Date.now()) + this.gapWaitMs - Date.now());
+      queue.gapTimer = setTimeout(() => this.skipGap(handle, queue), waitMs);
       queue.gapTimer.unref();
     }
   }

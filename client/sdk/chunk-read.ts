@@ -52,8 +52,11 @@ async function readFromReplicas(
       return await readFromReplica(deps, address, chunk, piece, into);
     } catch (error) {
       lastError = error;
-      // Our version is older than the chunk's, or our token refused: every replica will say so.
-      if ((error instanceof GfsError && error.code === 'STALE_VERSION') || isTokenError(error)) break;
+      // Our token refused: every replica checks it alike. A replica at another version than ours
+      // is no such proof: the master may list a replica a stray grant moved on (it is adopted
+      // only at that server's next full report, up to 10 heartbeats later) beside others that
+      // serve our version; so the rest are tried, and only when every one refused, the locations.
+      if (isTokenError(error)) break;
     }
   }
   throw lastError;

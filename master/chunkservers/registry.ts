@@ -2,6 +2,7 @@
 // registration and heartbeat reports and from grant acks, never logged. A chunkserver is alive
 // while its last heartbeat is within deadAfterMs; a dead one's replicas are not handed out.
 
+import type { ChunkReport } from '../../shared/protocol/heartbeat.js';
 import { CorruptReplicas } from './corrupt-replicas.js';
 import { type ChunkHandleSet, HandleSet, handleNumber } from './handle-set.js';
 
@@ -16,6 +17,13 @@ export interface ChunkserverInfo {
   chunks: ChunkHandleSet;
   /** Replicas this server should delete, sent with the next register/heartbeat reply. */
   pendingDeletes: Set<string>;
+  /**
+   * Handle → report of a version ahead of the master's, from this server's registration, adopted
+   * at its first heartbeat (reports.ts): one registration request alone makes no replica current.
+   */
+  heldAdoptions: Map<string, ChunkReport>;
+  /** False from registration until the server's first heartbeat: it is not yet known to run. */
+  heartbeating: boolean;
 }
 
 /** Bound on deletions queued for one server; the rest are found again from later reports. */
@@ -46,7 +54,9 @@ export class ChunkserverRegistry {
   ) {}
 
   /** Adds or refreshes a server after registration; its previous locations are forgotten. */
-  register(fields: Omit<ChunkserverInfo, 'chunks' | 'pendingDeletes' | 'lastHeartbeatMs'>): ChunkserverInfo {
+  register(
+    fields: Omit<ChunkserverInfo, 'chunks' | 'pendingDeletes' | 'lastHeartbeatMs' | 'heldAdoptions' | 'heartbeating'>,
+  ): ChunkserverInfo {
     const previous = this.servers.get(fields.id);
     if (previous !== undefined) for (const handle of previous.chunks) this.forgetHolder(handle, previous.id);
     const info: ChunkserverInfo = {
@@ -54,6 +64,8 @@ export class ChunkserverRegistry {
       lastHeartbeatMs: this.clock(),
       chunks: new HandleSet(),
       pendingDeletes: previous?.pendingDeletes ?? new Set(),
+      heldAdoptions: new Map(),
+      heartbeating: false,
     };
     this.servers.set(info.id, info);
     return info;
@@ -65,6 +77,7 @@ export class ChunkserverRegistry {
     info.capacityBytes = capacityBytes;
     info.usedBytes = usedBytes;
     info.lastHeartbeatMs = this.clock();
+    info.heartbeating = true;
     return info;
   }
 

@@ -39,7 +39,7 @@ export function serveChunkserverRoutes(app: FastifyInstance, node: MasterNode, m
       logger.warn(`heartbeat from a chunkserver declared dead id=${body.id}: asking it to register again`);
       throw new GfsError('UNKNOWN_CHUNKSERVER', 'declared dead: register again with a full report', body.id);
     }
-    const info = registry.heartbeat(body.id, body.capacityBytes, body.usedBytes);
+    const info = await node.heartbeat(body.id, body.capacityBytes, body.usedBytes);
     if (info === undefined) {
       throw new GfsError('UNKNOWN_CHUNKSERVER', 'unknown chunkserver: register again with a full report', body.id);
     }

@@ -11,6 +11,7 @@ import { TestCluster } from '../harness/cluster.js';
 import { freePort } from '../harness/free-port.js';
 import { runGfs } from '../harness/gfs-cli.js';
 import { TEST_KEYS } from '../harness/test-identity.js';
+import { waitFor } from '../harness/wait.js';
 
 let cluster: TestCluster;
 
@@ -214,4 +215,72 @@ describe('malformed requests', () => {
     expect(push.status).toBeLessThan(500);
     await allHealthy();
   });
+
+  it('a signed registration claiming chunks far ahead at a dead address takes nothing over', async () => {
+    // What the route fuzzer once sent (seed 1652883389): the master adopted the claimed version,
+    // so the real replicas went stale and a read waited on the dead address for ~18 s.
+    const files = ['/claimed-next', '/claimed-max'];
+    const handles: string[] = [];
+    for (const path of files) {
+      expect((await cluster.gfs(['cp', '-', `gfs:${path}`], { input: `${path}\n` })).code).toBe(0);
+      handles.push((await chunksOf(path))[0]?.handle ?? '');
+    }
+    const registration = {
+      id: 'claims-ahead',
+      address: `127.0.0.1:${await freePort()}`,
+      rack: '',
+      capacityBytes: 1e12,
+      usedBytes: 0,
+      chunks: [
+        { handle: handles[0], version: 2, size: 20 },
+        { handle: handles[1], version: Number.MAX_SAFE_INTEGER, size: 20 },
+      ],
+    };
+    expect(await post(`${cluster.masterUrl}/cs/register`, JSON.stringify(registration))).toBe(200);
+    for (const path of files) {
+      const [chunk] = await chunksOf(path);
+      expect(chunk, path).toMatchObject({ version: 1 });
+      expect(chunk?.replicas, path).toHaveLength(3);
+      const startedMs = Date.now();
+      const read = await cluster.gfs(['cp', `gfs:${path}`, '-']);
+      expect(read.stdout.toString(), path).toBe(`${path}\n`);
+      expect(Date.now() - startedMs, path).toBeLessThan(5_000);
+    }
+  });
+
+  it('a stray signed grant moving replicas on neither holds up reads nor loses the chunk', async () => {
+    // What a fuzzed /chunk/grant does to a real chunkserver: its replica moves to a version the
+    // master never chose. Reads went no further than such a replica (taking its STALE_VERSION for
+    // "every replica is ahead of us"), and its next full report had the master adopt the version
+    // and order that very replica deleted with the others: the chunk was lost.
+    const path = '/moved-on';
+    expect((await cluster.gfs(['cp', '-', `gfs:${path}`], { input: 'moved on\n' })).code).toBe(0);
+    const [chunk] = await chunksOf(path);
+    const moved = chunk?.replicas.slice(0, 2) ?? [];
+    for (const address of moved) {
+      const grant = JSON.stringify({ handle: chunk?.handle, version: 5, create: false });
+      expect(await post(`http://${address}/chunk/grant`, grant)).toBe(200);
+    }
+    // Each CLI run is a new client, starting at another replica: most start at a moved one.
+    for (let i = 0; i < 3; i++) {
+      const startedMs = Date.now();
+      expect((await cluster.gfs(['cp', `gfs:${path}`, '-'])).stdout.toString()).toBe('moved on\n');
+      expect(Date.now() - startedMs).toBeLessThan(5_000);
+    }
+    // Within a full report (10 heartbeats), the master adopts version 5 and keeps its holders.
+    await waitFor('version 5 adopted', async () => (await chunksOf(path))[0]?.version === 5, 20_000);
+    // An absence to check: the adoption's delete orders reach every server with its next
+    // heartbeat reply (1 s), so two heartbeats on, a wrongly ordered deletion would have happened.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    // (The third, stale, may already be back at version 5: re-replication clones to it.)
+    expect((await chunksOf(path))[0]?.replicas).toEqual(expect.arrayContaining(moved));
+    expect((await cluster.gfs(['cp', `gfs:${path}`, '-'])).stdout.toString()).toBe('moved on\n');
+  });
 });
+
+async function chunksOf(path: string): Promise<{ handle: string; version: number; replicas: string[] }[]> {
+  const stat = await cluster.gfs(['stat', '--chunks', '--json', `gfs:${path}`]);
+  expect(stat.code, stat.stderr.toString()).toBe(0);
+  return (JSON.parse(stat.stdout.toString()) as { chunks: { handle: string; version: number; replicas: string[] }[] })
+    .chunks;
+}

@@ -50,6 +50,18 @@ describe('SerialQueues', () => {
     expect(await codeOf(queues.submit('5', 1, 2, async () => undefined))).toBe('INVALID_ARGUMENT');
   });
 
+  it("bounds each wait from the mutation's own arrival, also behind an earlier gap", async () => {
+    queues = new SerialQueues({ logger: silentLogger(), gapWaitMs: 500 });
+    const first = queues.submit('6', 1, 3, async () => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const arrivedMs = Date.now();
+    // Behind serial 3 (waiting for 1..2) and its own gap (4): before, its wait began only once 3
+    // was skipped to, 600 ms after its arrival.
+    await queues.submit('6', 1, 5, async () => undefined);
+    expect(Date.now() - arrivedMs).toBeLessThan(580);
+    await first;
+  });
+
   it('restarts serials at 1 for a new version and fails what waited on the old one', async () => {
     queues = new SerialQueues({ logger: silentLogger(), gapWaitMs: 60_000 });
     const waiting = queues.submit('9', 1, 2, async () => undefined);

@@ -15,6 +15,8 @@ function server(id: string, rack = '', usedBytes = 0): ChunkserverInfo {
     lastHeartbeatMs: 0,
     chunks: new Set(),
     pendingDeletes: new Set(),
+    heldAdoptions: new Map(),
+    heartbeating: true,
   };
 }
 

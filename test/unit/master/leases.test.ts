@@ -94,6 +94,13 @@ async function createFile(h: Harness, path: string, replication = 3): Promise<vo
   await h.node.commit({ op: 'create', path, overwrite: false, replication, mode: 0o644, mtimeMs: 1 });
 }
 
+/** File /f with one chunk at version 1 on cs1 and cs2: its handle. */
+async function chunkOnTwo(h: Harness): Promise<string> {
+  for (const id of ['cs1', 'cs2']) await h.register(id);
+  await createFile(h, '/f', 2);
+  return (await h.node.leases.lease('/f', 0)).handle;
+}
+
 function replicasOf(h: Harness, path: string, index = 0): string[] {
   return locateChunks(h.node.state, h.node.registry, { path, index, count: 1 }, path).chunks[0]?.replicas ?? [];
 }
@@ -266,19 +273,98 @@ describe('chunkserver restarts', () => {
 describe('chunk reports', () => {
   it('adopts a higher reported version, deletes stale and unknown replicas', async () => {
     const h = await harness();
-    for (const id of ['cs1', 'cs2']) await h.register(id);
-    await createFile(h, '/f', 2);
-    const { handle } = await h.node.leases.lease('/f', 0);
-    // cs1 took a bump the master never logged (it crashed in between).
+    const handle = await chunkOnTwo(h);
+    // cs1 took a bump the master never logged (it crashed in between): adopted at its heartbeat.
     const deletes = await h.register('cs1', 0, [
       { handle, version: 5 },
       { handle: '999999', version: 1 },
     ]);
     expect(deletes).toEqual(['999999']);
+    await h.node.heartbeat('cs1', 1e12, 0);
     expect(h.node.state.chunks.get(handle)?.version).toBe(5);
     expect(replicasOf(h, '/f')).toEqual(['cs1:1']);
     expect(h.node.registry.takeDeletes('cs2')).toEqual([handle]);
     expect(await h.register('cs2', 0, [{ handle, version: 1 }])).toEqual([handle]);
+  });
+
+  it('a registration alone does not adopt a higher version: the first heartbeat does', async () => {
+    const h = await harness();
+    const handle = await chunkOnTwo(h);
+    // One request claims the chunk far ahead (a broken or hostile peer, as the route fuzzer's
+    // was): until that server heartbeats, the real replicas stay current and nothing is deleted.
+    await h.register('fake', 0, [{ handle, version: 7 }]);
+    expect(h.node.state.chunks.get(handle)?.version).toBe(1);
+    expect(replicasOf(h, '/f').sort()).toEqual(['cs1:1', 'cs2:1']);
+    expect(h.node.registry.takeDeletes('cs1')).toEqual([]);
+    // A server that goes on heartbeating is a running chunkserver: its version is adopted.
+    expect(await h.node.heartbeat('fake', 1e12, 0)).toBeDefined();
+    expect(h.node.state.chunks.get(handle)?.version).toBe(7);
+    expect(h.node.registry.takeDeletes('cs1')).toEqual([handle]);
+    expect(replicasOf(h, '/f')).toEqual(['fake:1']);
+  });
+
+  it('a running holder reporting a higher version keeps its replica; only the others are stale', async () => {
+    const h = await harness();
+    const handle = await chunkOnTwo(h);
+    // cs1 stored a grant whose answer the master never got (or a peer's stray grant), then sent
+    // its periodic full report: before, the master adopted it and ordered cs1's deletion too.
+    h.heartbeat('cs1', 'cs2');
+    await h.node.processReport('cs1', [{ handle, version: 3, size: 0 }]);
+    expect(h.node.state.chunks.get(handle)?.version).toBe(3);
+    expect(replicasOf(h, '/f')).toEqual(['cs1:1']);
+    expect(h.node.registry.takeDeletes('cs1')).toEqual([]);
+    expect(h.node.registry.takeDeletes('cs2')).toEqual([handle]);
+  });
+
+  it('a registering server that never heartbeats leaves the chunk as it was', async () => {
+    const h = await harness();
+    const handle = await chunkOnTwo(h);
+    await h.register('fake', 0, [{ handle, version: 2 }]);
+    h.advance(DEAD_AFTER_MS + 1);
+    h.heartbeat('cs1', 'cs2');
+    expect(h.node.state.chunks.get(handle)?.version).toBe(1);
+    expect(replicasOf(h, '/f').sort()).toEqual(['cs1:1', 'cs2:1']);
+  });
+
+  it('never adopts a version above CHUNK_VERSION_MAX, and deletes nothing for it', async () => {
+    const h = await harness();
+    const handle = await chunkOnTwo(h);
+    h.heartbeat('cs1');
+    await h.node.processReport('cs1', [{ handle, version: Number.MAX_SAFE_INTEGER, size: 0 }]);
+    expect(h.node.state.chunks.get(handle)?.version).toBe(1);
+    expect(replicasOf(h, '/f')).toEqual(['cs2:1']);
+    expect(h.node.registry.takeDeletes('cs1')).toEqual([]);
+    expect(h.node.registry.takeDeletes('cs2')).toEqual([]);
+  });
+
+  it('after a restart, a bump the master never logged is adopted at the first heartbeats', async () => {
+    const h = await harness(60_000);
+    const handle = await chunkOnTwo(h);
+    await h.reopen();
+    for (const id of ['cs1', 'cs2']) await h.register(id, 0, [{ handle, version: 2 }]);
+    expect(h.node.gate.isReady()).toBe(false);
+    // cs2 took the same grant as cs1: current with it, before its own heartbeat.
+    await h.node.heartbeat('cs1', 1e12, 0);
+    expect(h.node.gate.isReady()).toBe(true);
+    expect(h.node.state.chunks.get(handle)?.version).toBe(2);
+    expect(replicasOf(h, '/f').sort()).toEqual(['cs1:1', 'cs2:1']);
+    await h.node.heartbeat('cs2', 1e12, 0);
+    expect(replicasOf(h, '/f').sort()).toEqual(['cs1:1', 'cs2:1']);
+    expect(h.node.registry.takeDeletes('cs2')).toEqual([]);
+  });
+
+  it('a held version the master granted meanwhile is stale, not a second replica at that version', async () => {
+    const h = await harness(60_000);
+    const handle = await chunkOnTwo(h);
+    await h.reopen();
+    // cs1 took a bump the master never logged; cs2 did not. A lease before cs1's heartbeat goes
+    // to cs2 at that same version, and cs2 may take writes at it that cs1 never sees.
+    await h.register('cs1', 0, [{ handle, version: 2 }]);
+    await h.register('cs2', 0, [{ handle, version: 1 }]);
+    expect((await h.node.leases.lease('/f', 0)).version).toBe(2);
+    await h.node.heartbeat('cs1', 1e12, 0);
+    expect(replicasOf(h, '/f')).toEqual(['cs2:1']);
+    expect(h.node.registry.takeDeletes('cs1')).toEqual([handle]);
   });
 
   it('deleting a file schedules the deletion of its replicas', async () => {

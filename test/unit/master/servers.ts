@@ -15,6 +15,8 @@ export function server(id: string, fields: Partial<ChunkserverInfo> = {}): Chunk
     lastHeartbeatMs: 0,
     chunks: new Set(),
     pendingDeletes: new Set(),
+    heldAdoptions: new Map(),
+    heartbeating: true,
     ...fields,
   };
 }
