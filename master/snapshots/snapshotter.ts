@@ -17,6 +17,7 @@
 // in opposite orders would wait for each other forever. They are rare next to writes.
 
 import { GfsError } from '../../shared/errors.js';
+import { InFlight } from '../../shared/in-flight.js';
 import { SNAPSHOT_FENCE_ROUNDS_MAX, SNAPSHOT_FENCES_IN_FLIGHT } from '../../shared/limits.js';
 import type { Logger } from '../../shared/log.js';
 import type { LeaseManager } from '../leases/lease-manager.js';
@@ -82,7 +83,8 @@ export class Snapshotter {
           leases.hold(handle, held);
           fenced.add(handle);
         }
-        await inBatches(toFence, SNAPSHOT_FENCES_IN_FLIGHT, (handle) => this.deps.fence(handle));
+        // After a failure no further fence starts; the running ones end first (their chunks stay held).
+        await InFlight.forEach(toFence, SNAPSHOT_FENCES_IN_FLIGHT, (handle) => this.deps.fence(handle));
       }
       throw new GfsError('UNAVAILABLE', 'the source kept changing while it was snapshotted, retry', record.from);
     } finally {
@@ -110,25 +112,4 @@ export class Snapshotter {
     }
     return round;
   }
-}
-
-/**
- * Runs `work` on every item, at most `inFlight` at a time. After a failure no further item starts;
- * the ones running are waited for (their chunks stay held until they end), then the first failure
- * is thrown.
- */
-async function inBatches<T>(items: readonly T[], inFlight: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (failure === undefined && next < items.length) {
-      try {
-        await work(items[next++] as T);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(inFlight, items.length) }, worker));
-  if (failure !== undefined) throw failure.error;
 }
