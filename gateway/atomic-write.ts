@@ -13,6 +13,8 @@ import { baseName, joinPath, parentPath } from '../shared/paths.js';
 export interface AtomicWriteOptions {
   /** False: an existing file at the target is ALREADY_EXISTS (checked before and at the rename). */
   overwrite: boolean;
+  /** The body's length when the request says it (Content-Length): only a small one reserves a chunk. */
+  expectedBytes?: number;
 }
 
 /** Streams `source` into `path`; resolves with the bytes written. */
@@ -30,7 +32,7 @@ export async function writeAtomically(
   if (parent.type !== 'dir') throw new GfsError('NOT_A_DIRECTORY', 'not a directory', parentPath(path));
 
   const temporary = joinPath(parentPath(path), temporaryName(baseName(path), randomBytes(6).toString('hex')));
-  const sink = client.createWriteStream(temporary);
+  const sink = client.createWriteStream(temporary, { expectedBytes: options.expectedBytes });
   try {
     await pipeline(source, sink);
     if (!options.overwrite && (await client.lookup(path)) !== undefined) {

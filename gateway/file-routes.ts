@@ -71,7 +71,10 @@ const OPERATIONS: Record<string, (context: OperationContext) => Promise<void>> =
     res.json(statJson(await client.stat(path)));
   },
   'PUT ': async ({ client, req, res, path }) => {
-    await writeAtomically(client, path, req, { overwrite: queryFlag(req, 'overwrite', true) });
+    await writeAtomically(client, path, req, {
+      overwrite: queryFlag(req, 'overwrite', true),
+      expectedBytes: contentLengthOf(req),
+    });
     res
       .status(201)
       .location(`${FILES_PREFIX}${encodePath(path)}`)
@@ -218,4 +221,11 @@ function queryFlag(req: Request, name: string, fallback: boolean): boolean {
 
 function encodePath(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
+}
+
+/** The request body's declared length, when it gives a valid one (chunked uploads do not). */
+function contentLengthOf(req: Request): number | undefined {
+  const header = req.headers['content-length'];
+  const bytes = header === undefined ? Number.NaN : Number(header);
+  return Number.isSafeInteger(bytes) && bytes >= 0 ? bytes : undefined;
 }

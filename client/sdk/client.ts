@@ -169,11 +169,20 @@ export class GfsClient {
     return new GfsReadStream(this.deps, normalizePath(path), options, this.rotation);
   }
 
-  /** A Writable that creates (or truncates) `path`; the file is complete once 'finish' is emitted. */
-  createWriteStream(path: string): GfsWriteStream {
+  /**
+   * A Writable that creates (or truncates) `path`; the file is complete once 'finish' is emitted.
+   * `expectedBytes`, when the caller knows the size: a stream of at most one piece (4 MiB) goes
+   * into a chunk its create reserves (one write and one master call at the end), so only those
+   * reserve one; unknown, the create reserves one in case.
+   */
+  createWriteStream(path: string, options: { expectedBytes?: number } = {}): GfsWriteStream {
     const file = normalizePath(path);
+    const { expectedBytes } = options;
+    const reserveChunk = expectedBytes === undefined || (expectedBytes > 0 && expectedBytes <= PIECE_BYTES_DEFAULT);
     return new GfsWriteStream(this.deps, file, async () => {
-      await this.createFile(file);
+      const { reserved: grant } = await this.deps.master.create(file, true, { reserveChunk });
+      this.forget(file);
+      return grant === undefined ? undefined : { grant, receivedAtMs: Date.now() };
     });
   }
 

@@ -1,6 +1,9 @@
 // Node streams over gfs files. The read stream pulls ordered pieces from the range reader; the
 // write stream gathers what it is given into pieces (cut at chunk boundaries) and keeps a bounded
-// number in flight, so a fast producer is held back (backpressure) rather than buffered.
+// number in flight, so a fast producer is held back (backpressure) rather than buffered. A file
+// that ends within its first piece goes whole into the chunk its create reserved, when there is
+// one (reserved-chunk.ts): one write and one master call at the end instead of a lease request, a
+// new chunk, a push, a write and an extend.
 
 import { Readable, Writable } from 'node:stream';
 import { PIECE_BYTES_DEFAULT } from '../../shared/limits.js';
@@ -8,6 +11,7 @@ import type { SdkDeps } from './deps.js';
 import { PieceWriter } from './piece-writer.js';
 import { pieceAt } from './pieces.js';
 import { readRange } from './range-reader.js';
+import { fitsReserved, type ReservedChunk, writeIntoReserved } from './reserved-chunk.js';
 import { withRetries } from './retry.js';
 
 export interface ReadStreamOptions {
@@ -65,18 +69,22 @@ export class GfsReadStream extends Readable {
   }
 }
 
-/** Writes a file from its start; `prepare` creates (truncates) it before the first byte. */
+/**
+ * Writes a file from its start; `prepare` creates (truncates) it before the first byte, and
+ * answers the chunk its create reserved, if any.
+ */
 export class GfsWriteStream extends Writable {
   private chunkSizeBytes = 0;
   private submittedBytes = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  private reserved: ReservedChunk | undefined;
   private readonly writer: PieceWriter;
 
   constructor(
     private readonly deps: SdkDeps,
     private readonly path: string,
-    private readonly prepare: () => Promise<void>,
+    private readonly prepare: () => Promise<ReservedChunk | undefined>,
   ) {
     super({ decodeStrings: true });
     this.writer = new PieceWriter(deps, path);
@@ -89,7 +97,10 @@ export class GfsWriteStream extends Writable {
 
   override _construct(callback: (error?: Error | null) => void): void {
     this.prepare()
-      .then(() => this.deps.locator.chunkSize(this.path))
+      .then((reserved) => {
+        this.reserved = reserved;
+        return this.deps.locator.chunkSize(this.path);
+      })
       .then((chunkSizeBytes) => {
         this.chunkSizeBytes = chunkSizeBytes;
         callback();
@@ -103,10 +114,31 @@ export class GfsWriteStream extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.submitPieces(true)
-      .then(() => this.writer.drain())
-      .then(() => withRetries(() => this.deps.master.extend(this.path, this.submittedBytes)))
+    this.finishWhole()
+      .then(async (done) => {
+        if (done) return;
+        await this.submitPieces(true);
+        await this.writer.drain();
+        await withRetries(() => this.deps.master.extend(this.path, this.submittedBytes));
+      })
       .then(() => callback(), callback);
+  }
+
+  /**
+   * A file that is still all pending (it never filled a piece) into its reserved chunk: true when
+   * that wrote and attached it, false when the caller must write it the usual way.
+   */
+  private async finishWhole(): Promise<boolean> {
+    const reserved = this.reserved;
+    this.reserved = undefined;
+    if (reserved === undefined || this.submittedBytes > 0) return false;
+    if (!fitsReserved(reserved, this.pendingBytes, Date.now())) return false;
+    const data = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
+    if ((await writeIntoReserved(this.deps, this.path, reserved, data)) === undefined) return false;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.submittedBytes = data.byteLength;
+    return true;
   }
 
   /** Submits every full piece gathered so far (and, when `final`, the last partial one). */
