@@ -57,6 +57,13 @@ export const PIECE_BYTES_DEFAULT = 4 * MiB;
 export const INLINE_WRITE_BYTES_MAX = 128 * KiB;
 /** Pieces of one stream in flight at once (DESIGN §6: several in flight hide per-request cost). */
 export const PIECES_IN_FLIGHT = 6;
+/**
+ * `gfs cp -r`: files up to one piece are small, copied SMALL_FILE_COPIES_IN_FLIGHT at a time
+ * (each holds about a piece in memory at most); larger ones one at a time, each with its pieces in
+ * flight.
+ */
+export const SMALL_FILE_BYTES_MAX = PIECE_BYTES_DEFAULT;
+export const SMALL_FILE_COPIES_IN_FLIGHT = 8;
 /** Chunks a reader prefetches ahead and a writer keeps open at once. */
 export const READ_AHEAD_CHUNKS = 2;
 /** How many chunk locations the SDK asks for at once (GFS prefetches following chunks). */

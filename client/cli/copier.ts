@@ -6,9 +6,11 @@ import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GfsError } from '../../shared/errors.js';
+import { InFlight } from '../../shared/in-flight.js';
+import { SMALL_FILE_BYTES_MAX, SMALL_FILE_COPIES_IN_FLIGHT } from '../../shared/limits.js';
 import { temporaryName } from './cp-plan.js';
 import type { Progress } from './progress.js';
-import { localError, type Store } from './stores.js';
+import { localError, type NodeInfo, type Store } from './stores.js';
 
 export interface Side {
   store: Store;
@@ -40,7 +42,7 @@ export class Copier {
   private async copyFileAtomically(from: Side, to: Side, sizeBytes: number): Promise<void> {
     this.progress.addTotal(sizeBytes);
     await this.throughTemporary(to, async (temporary) => {
-      await this.stream(from.store.read(from.path), to.store.write(temporary), from.path);
+      await this.stream(from.store.read(from.path), to.store.write(temporary, sizeBytes), from.path);
     });
   }
 
@@ -51,12 +53,17 @@ export class Copier {
     }
     if (existing?.type === 'dir') {
       // Merge into the existing directory, each entry atomically on its own.
-      for (const name of await from.store.list(from.path)) {
-        const child = { store: from.store, path: from.store.join(from.path, name) };
-        const info = await from.store.stat(child.path);
-        if (info === undefined) continue;
-        await this.copy(child, { store: to.store, path: to.store.join(to.path, name) }, info.type, info.sizeBytes);
-      }
+      await withSmallFilesInFlight(async (inFlight) => {
+        for (const name of await from.store.list(from.path)) {
+          const child = { store: from.store, path: from.store.join(from.path, name) };
+          const info = await from.store.stat(child.path);
+          if (info === undefined) continue;
+          const copy = () =>
+            this.copy(child, { store: to.store, path: to.store.join(to.path, name) }, info.type, info.sizeBytes);
+          if (!isSmallFile(info)) await copy();
+          else if (!(await inFlight.start(copy))) return;
+        }
+      });
       return;
     }
     await this.throughTemporary(to, async (temporary) => {
@@ -67,6 +74,11 @@ export class Copier {
 
   /** Copies the contents of directory `from` into the new (private) directory `to`, directly. */
   private async fillTree(from: Side, to: Side): Promise<void> {
+    await withSmallFilesInFlight((inFlight) => this.walkInto(from, to, inFlight));
+  }
+
+  /** fillTree's walk; false once a small file's copy failed (nothing more is started). */
+  private async walkInto(from: Side, to: Side, inFlight: InFlight): Promise<boolean> {
     for (const name of await from.store.list(from.path)) {
       const source = from.store.join(from.path, name);
       const target = to.store.join(to.path, name);
@@ -74,12 +86,17 @@ export class Copier {
       if (info === undefined) continue;
       if (info.type === 'dir') {
         await to.store.mkdir(target);
-        await this.fillTree({ store: from.store, path: source }, { store: to.store, path: target });
-      } else {
-        this.progress.addTotal(info.sizeBytes);
-        await this.stream(from.store.read(source), to.store.write(target), source);
+        if (!(await this.walkInto({ store: from.store, path: source }, { store: to.store, path: target }, inFlight))) {
+          return false;
+        }
+        continue;
       }
+      this.progress.addTotal(info.sizeBytes);
+      const copy = () => this.stream(from.store.read(source), to.store.write(target, info.sizeBytes), source);
+      if (!isSmallFile(info)) await copy();
+      else if (!(await inFlight.start(copy))) return false;
     }
+    return true;
   }
 
   /** Runs `write` against a temporary name beside `to`, then renames it into place. */
@@ -104,4 +121,27 @@ export class Copier {
       throw localError(error, typeof path === 'string' ? path : sourcePath);
     }
   }
+}
+
+/**
+ * Small files are copied several at once: each costs a few round trips and little data, so one
+ * at a time leaves the cluster waiting (issue 4's small files). Large ones go one at a time, as
+ * each already keeps several pieces in flight.
+ */
+function isSmallFile(info: NodeInfo): boolean {
+  return info.type === 'file' && info.sizeBytes <= SMALL_FILE_BYTES_MAX;
+}
+
+/**
+ * Runs `walk` with a bound on small-file copies in flight; returns (or throws) only once every
+ * copy it started has ended, so a failure's clean-up never races a copy still writing.
+ */
+async function withSmallFilesInFlight(walk: (inFlight: InFlight) => Promise<unknown>): Promise<void> {
+  const inFlight = new InFlight(SMALL_FILE_COPIES_IN_FLIGHT);
+  try {
+    await walk(inFlight);
+  } finally {
+    await inFlight.idle();
+  }
+  inFlight.throwIfFailed();
 }

@@ -22,7 +22,8 @@ export interface Store {
   list(path: string): Promise<string[]>;
   mkdir(path: string): Promise<void>;
   read(path: string): Readable;
-  write(path: string): Writable;
+  /** `expectedBytes`: the size to come, when known (a gfs file reserves a chunk only for a small one). */
+  write(path: string, expectedBytes?: number): Writable;
   rename(from: string, to: string): Promise<void>;
   remove(path: string): Promise<void>;
   join(directory: string, name: string): string;
@@ -97,8 +98,8 @@ export class ClusterStore implements Store {
   read(path: string): Readable {
     return this.client.createReadStream(path);
   }
-  write(path: string): Writable {
-    return this.client.createWriteStream(path);
+  write(path: string, expectedBytes?: number): Writable {
+    return this.client.createWriteStream(path, { expectedBytes });
   }
   async rename(from: string, to: string): Promise<void> {
     await this.client.rename(from, to);

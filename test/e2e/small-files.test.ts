@@ -5,7 +5,8 @@
 // written (the mount waits for a restarting master); a file whose close failed is empty or whole,
 // never torn.
 
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GfsClient } from '../../index.js';
@@ -125,6 +126,60 @@ describe('small files', () => {
     // An empty file reserves nothing and has no chunk.
     await client.writeFile('/sdk/empty', '');
     expect(await client.stat('/sdk/empty')).toMatchObject({ size: 0, chunks: 0 });
+  });
+
+  it('through gfs cp -r: a tree of small files, several at once, each into its reserved chunk, and back', async () => {
+    const { cluster } = await start();
+    const local = await mkdtemp(join(tmpdir(), 'gfs-cp-small-'));
+    try {
+      await mkdir(join(local, 'tree', 'sub'), { recursive: true });
+      const digests = new Map<string, string>();
+      for (let i = 0; i < 40; i++) {
+        const name = i % 4 === 0 ? `sub/f${i}` : `f${i}`;
+        const data = seededBytes(1 + i * 997, i + 1);
+        await writeFile(join(local, 'tree', name), data);
+        digests.set(name, sha256(data));
+      }
+      // Larger than a piece: copied the usual way, beside the small ones.
+      const big = seededBytes(5 * 1024 * 1024 + 3, 99);
+      await writeFile(join(local, 'tree', 'big'), big);
+      digests.set('big', sha256(big));
+      await writeFile(join(local, 'tree', 'empty'), '');
+      digests.set('empty', sha256(Buffer.alloc(0)));
+
+      const attachedBefore = await metric(cluster, 'gfs_master_chunk_pool_attached_total');
+      const up = await cluster.gfs(['cp', '-r', join(local, 'tree'), 'gfs:/tree']);
+      expect(up.stderr.toString()).toBe('');
+      expect(up.code).toBe(0);
+      // Not every one: a burst of creates can empty the pool, and those take the usual way.
+      expect((await metric(cluster, 'gfs_master_chunk_pool_attached_total')) - attachedBefore).toBeGreaterThan(10);
+
+      const down = await cluster.gfs(['cp', '-r', 'gfs:/tree', join(local, 'back')]);
+      expect(down.code).toBe(0);
+      for (const [name, digest] of digests) expect(sha256(await readFile(join(local, 'back', name)))).toBe(digest);
+      expect(sha256((await cluster.gfs(['cat', 'gfs:/tree/sub/f8'])).stdout)).toBe(digests.get('sub/f8'));
+    } finally {
+      await rm(local, { recursive: true, force: true });
+    }
+  });
+
+  it('a gfs cp -r that fails while small copies are in flight leaves nothing at the destination', async () => {
+    const { cluster } = await start();
+    const local = await mkdtemp(join(tmpdir(), 'gfs-cp-fail-'));
+    try {
+      await mkdir(join(local, 'tree'));
+      for (let i = 0; i < 30; i++) await writeFile(join(local, 'tree', `f${i}`), seededBytes(4096, i + 1));
+      // Listed last (names are sorted): its stat fails while the small files are being copied.
+      await symlink('zz-loop', join(local, 'tree', 'zz-loop'));
+      const result = await cluster.gfs(['cp', '-r', join(local, 'tree'), 'gfs:/failed']);
+      expect(result.code).toBe(1);
+      expect(result.stderr.toString().trim().split('\n')).toHaveLength(1);
+      expect(result.stderr.toString()).toMatch(/^gfs: .*zz-loop/);
+      // Neither the destination nor its temporary tree is left.
+      expect((await cluster.gfs(['ls', 'gfs:/'])).stdout.toString().trim()).toBe('');
+    } finally {
+      await rm(local, { recursive: true, force: true });
+    }
   });
 
   it('writeWhole falls back to the usual way when the file got a chunk meanwhile, and loses nothing', async () => {
