@@ -6,7 +6,8 @@
 //   same file to /dev/null, each after the page cache is dropped;
 // - small files: a bash loop that creates, writes and closes 2,000 files of 4 KiB (`printf > f`,
 //   no fork per file, like ../shared/bench/fs-bench.sh), vs the same loop on a local directory
-//   and on the FUSE floor (bench/fuse-floor.ts: what FUSE, the kernel and bash cost by themselves).
+//   and on the FUSE floor (bench/fuse-floor.ts: what FUSE, the kernel and bash cost by themselves);
+//   then `gfs cp -r` of the loop's local directory into the cluster, beside `cp -r` of it locally.
 // Every gfs figure is the median of 3 runs, each one starting after `sync`, the mount's and the
 // CLI's in turn; the local figures are references, not what the targets compare with.
 
@@ -44,6 +45,9 @@ export interface MountFigures {
   localSmallFiles: number;
   /** The same loop on an in-memory FUSE file system with the mount's options. */
   floorSmallFiles: number;
+  /** `gfs cp -r` of the loop's local directory into the cluster, and `cp -r` of it locally. */
+  cliTreeFiles: number;
+  localTreeFiles: number;
 }
 
 export async function measureMount(
@@ -94,10 +98,19 @@ export async function measureMount(
     };
     const mountSmallFiles = settings.smallFiles / (await median(runs, smallRun(join(mountpoint, 'bench-mount'))));
     const localSmallFiles = settings.smallFiles / (await median(1, smallRun(local)));
+    const tree = join(local, `small-${round - 1}`);
+    const cliTreeFiles =
+      settings.smallFiles /
+      (await median(runs, () =>
+        run(process.execPath, [GFS_BIN, ...master, 'cp', '-r', tree, `gfs:/bench-mount/tree-${round++}`]),
+      ));
+    const localTreeFiles =
+      settings.smallFiles / (await median(1, () => run('cp', ['-r', tree, join(local, `tree-${round++}`)])));
     const floorSmallFiles = settings.smallFiles / (await floorSeconds(join(root, 'floor'), runs, smallRun));
     log(
       `mount: ${settings.smallFiles} small files ${mountSmallFiles.toFixed(0)}/s (local ${localSmallFiles.toFixed(0)}/s, FUSE floor ${floorSmallFiles.toFixed(0)}/s)`,
     );
+    log(`mount: gfs cp -r of them ${cliTreeFiles.toFixed(0)}/s (local cp -r ${localTreeFiles.toFixed(0)}/s)`);
 
     await rm(join(mountpoint, 'bench-mount'), { recursive: true });
     return {
@@ -110,6 +123,8 @@ export async function measureMount(
       mountSmallFiles,
       localSmallFiles,
       floorSmallFiles,
+      cliTreeFiles,
+      localTreeFiles,
     };
   } finally {
     await mount.stop();

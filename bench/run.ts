@@ -422,6 +422,13 @@ function mountRows(figures: MountFigures): Row[] {
       figures.localSmallFiles,
       '—',
     ),
+    row(
+      `gfs cp -r of the same ${MOUNT_FILES} files from a local directory (reference)`,
+      figures.cliTreeFiles,
+      'files/s',
+      figures.localTreeFiles,
+      '—',
+    ),
     row('local dd write (reference)', figures.localWrite, 'MiB/s', figures.cliWrite, '—'),
     row('local dd read, cold (reference)', figures.localRead, 'MiB/s', figures.cliRead, '—'),
   ];
