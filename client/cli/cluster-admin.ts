@@ -20,22 +20,30 @@ function adminName(): string {
 export interface ClusterAdmin {
   /** What the cluster's own clients (its start-up probe, the gateway) send. */
   token: string;
-  /** Where the saved token lives, when this start saved one. */
-  savedIn?: string;
   user: string;
+  /** A token this cluster accepts is saved for its URL already: nothing to save. */
+  alreadySaved: boolean;
 }
 
-export async function clusterAdmin(keys: ClusterKeys, masterUrl: string): Promise<ClusterAdmin> {
+export function clusterAdmin(keys: ClusterKeys, masterUrl: string): ClusterAdmin {
   const user = adminName();
   const token = mintClientToken(keys, { user, groups: [user], superuser: true });
   const existing = savedToken(masterUrl);
   if (existing !== undefined) {
     try {
       verifyClientToken(keys, existing);
-      return { token, user };
+      return { token, user, alreadySaved: true };
     } catch {
-      // Another cluster's token, or an expired one: replaced below.
+      // Another cluster's token, or an expired one: replaced when saved.
     }
   }
-  return { token, user, savedIn: await saveToken(masterUrl, token, user) };
+  return { token, user, alreadySaved: false };
+}
+
+/**
+ * Saves the admin's token for the master's URL, once the cluster is up (a cluster that failed to
+ * start leaves no token behind); where it went, or undefined when one was there already.
+ */
+export async function saveClusterAdmin(admin: ClusterAdmin, masterUrl: string): Promise<string | undefined> {
+  return admin.alreadySaved ? undefined : saveToken(masterUrl, admin.token, admin.user);
 }

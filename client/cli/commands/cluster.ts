@@ -16,7 +16,7 @@ import { ensureSecretFile, parseSecret, readSecretFile, SECRET_ENV } from '../..
 import { deriveClusterKeys } from '../../../shared/security/keys.js';
 import { isTlsFailure, readCaFile, readServerTls } from '../../../shared/tls.js';
 import { delay } from '../../sdk/retry.js';
-import { type ClusterAdmin, clusterAdmin } from '../cluster-admin.js';
+import { type ClusterAdmin, clusterAdmin, saveClusterAdmin } from '../cluster-admin.js';
 import { configKey } from '../config/names.js';
 import { countOption, portOption } from '../options.js';
 import { type TlsFlags, tlsCaPathOf, tlsPathsOf } from '../tls-options.js';
@@ -177,14 +177,11 @@ async function runCluster(
   let admin: ClusterAdmin | undefined;
   try {
     const secret = await shareClusterSecret(dataDir, args, env);
-    admin = secret === undefined ? undefined : await clusterAdmin(deriveClusterKeys(secret), masterUrl);
+    admin = secret === undefined ? undefined : clusterAdmin(deriveClusterKeys(secret), masterUrl);
   } catch (error) {
     const message = error instanceof GfsError ? `${error.message}: ${error.subject}` : String(error);
     process.stderr.write(`gfs: ${message}\n`);
     process.exit(1);
-  }
-  if (admin?.savedIn !== undefined) {
-    process.stderr.write(`gfs: saved an admin token (user ${admin.user}) for ${masterUrl} in ${admin.savedIn}\n`);
   }
   const children: Child[] = [];
   const start = (name: string, argv: string[], hasData = true, processEnv = env) => {
@@ -251,6 +248,17 @@ async function runCluster(
     return;
   } finally {
     await rpc.close();
+  }
+  try {
+    const savedIn = admin === undefined ? undefined : await saveClusterAdmin(admin, masterUrl);
+    if (savedIn !== undefined) {
+      process.stderr.write(`gfs: saved an admin token (user ${admin?.user}) for ${masterUrl} in ${savedIn}\n`);
+    }
+  } catch (error) {
+    const message = error instanceof GfsError ? `${error.message}: ${error.subject}` : String(error);
+    process.stderr.write(`gfs: cannot save the admin token: ${message}\n`);
+    await stopAndExit(1);
+    return;
   }
   process.stdout.write(`master: ${masterUrl}\ngateway: ${gatewayUrl}\n`);
   // Runs until a signal stops it (stopAndExit exits the process); the children keep it alive.
