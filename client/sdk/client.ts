@@ -38,7 +38,13 @@ import { splitIntoPieces } from './pieces.js';
 import { readRangeToBuffer } from './range-reader.js';
 import { payloadBytesMax, RecordAppender, type RecordAppendOptions } from './records/appender.js';
 import { type AppendedRecord, type RecordsOptions, readRecords } from './records/reader.js';
-import { fitsReserved, type ReservedChunk, writeIntoReserved } from './reserved-chunk.js';
+import {
+  fitsReserved,
+  type ReservedChunk,
+  reservationOf,
+  worthReserving,
+  writeIntoReserved,
+} from './reserved-chunk.js';
 import { withRetries } from './retry.js';
 import { GfsReadStream, GfsWriteStream, type ReadStreamOptions } from './streams.js';
 
@@ -135,11 +141,11 @@ export class GfsClient {
   async writeFile(path: string, data: Uint8Array | string): Promise<void> {
     const file = normalizePath(path);
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    const reserveChunk = bytes.byteLength > 0 && bytes.byteLength <= PIECE_BYTES_DEFAULT;
+    const reserveChunk = worthReserving(bytes.byteLength);
     const { reserved: grant } = await this.deps.master.create(file, true, { reserveChunk });
     this.forget(file);
-    if (grant !== undefined) {
-      const reserved = { grant, receivedAtMs: Date.now() };
+    const reserved = reservationOf(grant);
+    if (reserved !== undefined) {
       if (fitsReserved(reserved, bytes.byteLength, Date.now())) {
         if ((await writeIntoReserved(this.deps, file, reserved, bytes)) !== undefined) return;
       }
@@ -177,12 +183,11 @@ export class GfsClient {
    */
   createWriteStream(path: string, options: { expectedBytes?: number } = {}): GfsWriteStream {
     const file = normalizePath(path);
-    const { expectedBytes } = options;
-    const reserveChunk = expectedBytes === undefined || (expectedBytes > 0 && expectedBytes <= PIECE_BYTES_DEFAULT);
+    const reserveChunk = worthReserving(options.expectedBytes);
     return new GfsWriteStream(this.deps, file, async () => {
       const { reserved: grant } = await this.deps.master.create(file, true, { reserveChunk });
       this.forget(file);
-      return grant === undefined ? undefined : { grant, receivedAtMs: Date.now() };
+      return reservationOf(grant);
     });
   }
 
@@ -236,7 +241,7 @@ export class GfsClient {
     try {
       const { reserved: grant, ...made } = await this.deps.master.create(file, false, { mode, reserveChunk });
       entry = made;
-      if (grant !== undefined) reserved = { grant, receivedAtMs: Date.now() };
+      reserved = reservationOf(grant);
     } catch (error) {
       if (!(error instanceof GfsError && error.code === 'ALREADY_EXISTS')) throw error;
       entry = await this.deps.master.stat(file);

@@ -23,6 +23,19 @@ export interface ReservedChunk {
   receivedAtMs: number;
 }
 
+/**
+ * Whether a new file of `bytes` bytes (undefined: not known yet) is worth a reserved chunk: only
+ * one that fits in one piece can use it, and an empty file needs no chunk.
+ */
+export function worthReserving(bytes: number | undefined): boolean {
+  return bytes === undefined || (bytes > 0 && bytes <= PIECE_BYTES_DEFAULT);
+}
+
+/** A create's `reserved` answer, stamped with when it arrived; undefined when it reserved none. */
+export function reservationOf(grant: LeaseReply | undefined): ReservedChunk | undefined {
+  return grant === undefined ? undefined : { grant, receivedAtMs: Date.now() };
+}
+
 /** Whether `bytes` bytes at offset 0 can still go into the reserved chunk at `nowMs` (one piece, in time). */
 export function fitsReserved(reserved: ReservedChunk, bytes: number, nowMs: number): boolean {
   const { chunkSize, leaseMs } = reserved.grant;

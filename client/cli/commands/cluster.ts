@@ -251,8 +251,8 @@ async function runCluster(
   }
   try {
     const savedIn = admin === undefined ? undefined : await saveClusterAdmin(admin, masterUrl);
-    if (savedIn !== undefined) {
-      process.stderr.write(`gfs: saved an admin token (user ${admin?.user}) for ${masterUrl} in ${savedIn}\n`);
+    if (admin !== undefined && savedIn !== undefined) {
+      process.stderr.write(`gfs: saved an admin token (user ${admin.user}) for ${masterUrl} in ${savedIn}\n`);
     }
   } catch (error) {
     const message = error instanceof GfsError ? `${error.message}: ${error.subject}` : String(error);
