@@ -31,6 +31,11 @@ export const ERROR_CODES = {
   TOKEN_EXPIRED: 403,
   TOKEN_WRONG_CHUNK: 403,
   TOKEN_WRONG_MODE: 403,
+  /**
+   * The path is in a directory another client holds the delegation of (shared/protocol/
+   * delegations.ts): it has been recalled; the same request succeeds once it is returned.
+   */
+  DELEGATED: 503,
   INTERNAL: 500,
 } as const;
 

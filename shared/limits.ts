@@ -393,3 +393,19 @@ export function isValidChunkSize(bytes: number): boolean {
     bytes % CHECKSUM_BLOCK_BYTES === 0
   );
 }
+
+/**
+ * A directory delegation's term (shared/protocol/delegations.ts): it lapses this long after its
+ * grant or last renewal. The holder renews at a third of it. A holder that dies stalls other
+ * clients' requests in its directories for at most this long (and loses what it had not sent, as
+ * a machine that dies loses its page cache).
+ */
+export const DELEGATION_TERM_MS = 10_000;
+/**
+ * How long a recalled delegation may still be renewed: its holder's time to send what it has.
+ * Bounded by the holder's limit on unsent files (client/mount/limits.ts) and the rate it sends
+ * them; past it the master takes the delegation back, and the holder's unsent files fail.
+ */
+export const DELEGATION_RECALL_MS_MAX = 60_000;
+/** How long a client retries a request answered DELEGATED: the recall's bound and then some. */
+export const DELEGATED_PATIENCE_MS = DELEGATION_RECALL_MS_MAX + DELEGATION_TERM_MS;

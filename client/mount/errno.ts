@@ -30,6 +30,8 @@ export const ERRNO_OF_CODE: Record<ErrorCode, number> = {
   UNAVAILABLE: E.EIO,
   NOT_READY: E.EIO,
   REPLICA_FAILED: E.EIO,
+  // Another client held the directory past the SDK's patience with its recall.
+  DELEGATED: E.EAGAIN,
   UNAUTHENTICATED: E.EACCES,
   PERMISSION_DENIED: E.EACCES,
   TOKEN_INVALID: E.EACCES,
