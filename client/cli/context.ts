@@ -25,14 +25,18 @@ export class CliContext {
     return new CliContext(command.optsWithGlobals<{ master: string }>().master, tlsCaOf(command));
   }
 
-  /** The client of `master`, made at the first call (with `logger`, if that call gives one). */
-  client(master: string = this.defaultMaster, logger?: Logger): GfsClient {
+  /**
+   * The client of `master`, made at the first call (with `logger` and `holder`, if that call gives
+   * them: `holder` makes it a holder of directory delegations, as the mount's write-back is).
+   */
+  client(master: string = this.defaultMaster, logger?: Logger, holder?: string): GfsClient {
     let client = this.clients.get(master);
     if (client === undefined) {
       client = new GfsClient({
         master,
         ...(logger === undefined ? {} : { logger }),
         ...(this.ca === undefined ? {} : { ca: this.ca }),
+        ...(holder === undefined ? {} : { holder }),
       });
       this.clients.set(master, client);
     }

@@ -68,6 +68,11 @@ export interface GfsClientOptions {
    * this master (docs/security-users.md). None is needed by a master run with --insecure.
    */
   token?: string;
+  /**
+   * This client's id as a holder of directory delegations (the mount's write-back, docs/mount.md):
+   * sent with every master request. Without it the client takes no delegations.
+   */
+  holder?: string;
 }
 
 /** Files with a record appender kept (idle ones beyond this are dropped). */
@@ -85,6 +90,8 @@ export class GfsClient {
   private clusterChunkSize: Promise<number> | undefined;
   /** Who this client's token says it is (not verified here: the master does); none without a token. */
   readonly identity: { user: string; groups: readonly string[]; superuser: boolean } | undefined;
+  /** This client's delegation holder id (GfsClientOptions.holder). */
+  readonly holder: string | undefined;
 
   constructor(options: GfsClientOptions) {
     if (typeof options?.master !== 'string' || options.master === '') {
@@ -114,7 +121,9 @@ export class GfsClient {
     const master = new MasterApi(this.rpc, options.master, {
       ...(masterOutagePatienceMs === undefined ? {} : { outagePatienceMs: masterOutagePatienceMs }),
       ...(token === undefined ? {} : { token }),
+      ...(options.holder === undefined ? {} : { holder: options.holder }),
     });
+    this.holder = options.holder;
     const locations = new LocationCache({ entriesMax: LOCATION_CACHE_ENTRIES_MAX, ttlMs: LOCATION_CACHE_TTL_MS });
     this.deps = {
       rpc: this.rpc,
@@ -476,6 +485,29 @@ export class GfsClient {
   }
 
   /** Every chunk of a file with its version, size and replica addresses (`gfs stat --chunks`). */
+  /**
+   * Directory delegations (shared/protocol/delegations.ts), for a client made with a `holder`:
+   * take (or renew) one, renew several, give one back, and wait for recalls.
+   */
+  async takeDelegation(path: string): Promise<{ granted: boolean; expiresAtMs: number; names: string[] }> {
+    return this.deps.master.takeDelegation(normalizePath(path), this.requireHolder());
+  }
+  async renewDelegations(
+    paths: string[],
+  ): Promise<{ held: string[]; recalled: string[]; lost: string[]; expiresAtMs: number }> {
+    return this.deps.master.renewDelegations(paths, this.requireHolder());
+  }
+  async returnDelegation(path: string): Promise<void> {
+    await this.deps.master.returnDelegation(path, this.requireHolder());
+  }
+  async delegationRecalls(waitMs: number): Promise<string[]> {
+    return this.deps.master.delegationRecalls(this.requireHolder(), waitMs);
+  }
+  private requireHolder(): string {
+    if (this.holder === undefined) throw new GfsError('INVALID_ARGUMENT', 'this client holds no delegations', 'holder');
+    return this.holder;
+  }
+
   async fileChunks(path: string): Promise<FileChunk[]> {
     return this.deps.master.fileChunks(normalizePath(path));
   }

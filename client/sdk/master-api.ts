@@ -17,6 +17,13 @@ import type { BodyOf, ReplyOf, RouteDef } from '../../shared/http/route.js';
 import { createTokenRoute, whoamiRoute } from '../../shared/protocol/auth.js';
 import { appendLeaseRoute, fileChunksRoute, leaseRoute, locateRoute } from '../../shared/protocol/chunks.js';
 import { eventsRoute } from '../../shared/protocol/events.js';
+import {
+  delegateRoute,
+  delegationRecallsRoute,
+  delegationRenewRoute,
+  delegationReturnRoute,
+  HOLDER_HEADER,
+} from '../../shared/protocol/delegations.js';
 import { cloneLogRoute, fsckRoute } from '../../shared/protocol/health.js';
 import { statusRoute } from '../../shared/protocol/heartbeat.js';
 import {
@@ -38,7 +45,8 @@ import {
   truncateRoute,
   utimesRoute,
 } from '../../shared/protocol/namespace.js';
-import { withRetries } from './retry.js';
+import { DELEGATED_PATIENCE_MS } from '../../shared/limits.js';
+import { delay, withRetries } from './retry.js';
 
 export type LocateReply = ReplyOf<typeof locateRoute>;
 export type LeaseReply = ReplyOf<typeof leaseRoute>;
@@ -53,7 +61,17 @@ export interface MasterApiOptions {
   outagePatienceMs?: number;
   /** The client token sent with every call (issue 7); none for a master run with --insecure. */
   token?: string;
+  /**
+   * This client's id as a holder of directory delegations (shared/protocol/delegations.ts), sent
+   * with every call so that its own requests in the directories it holds pass.
+   */
+  holder?: string;
 }
+
+/** First wait before a request answered DELEGATED is sent again: the holder's recall is under way. */
+const DELEGATED_BACKOFF_MS = 10;
+/** Longest wait between those attempts: short, because what is waited for is a few flushes. */
+const DELEGATED_BACKOFF_MS_MAX = 250;
 
 /** Random bytes of a create's id: 96 bits, so two clients' ids for one path never meet. */
 const CREATE_ID_BYTES = 12;
@@ -73,7 +91,10 @@ export class MasterApi {
     options: MasterApiOptions = {},
   ) {
     this.outagePatienceMs = options.outagePatienceMs ?? MASTER_OUTAGE_PATIENCE_MS_DEFAULT;
-    this.headers = options.token === undefined ? undefined : { authorization: `Bearer ${options.token}` };
+    const headers: Record<string, string> = {};
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    if (options.holder !== undefined) headers[HOLDER_HEADER] = options.holder;
+    this.headers = Object.keys(headers).length === 0 ? undefined : headers;
   }
 
   /** The SDK's retry loop, kept going only through an outage of a master that answered before. */
@@ -120,7 +141,26 @@ export class MasterApi {
     );
   }
 
+  /**
+   * One request, sent again while the master answers DELEGATED: another client holds the
+   * directory, and the master has recalled it. What that client had not sent yet reaches the
+   * cluster before it gives the delegation back, so the answer that follows includes it
+   * (close-to-open). Nothing was done on a DELEGATED answer, so sending again is always safe.
+   */
   private async send<R extends RouteDef>(def: R, body: BodyOf<R>): Promise<ReplyOf<R>> {
+    const startedMs = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.sendOnce(def, body);
+      } catch (error) {
+        const delegated = error instanceof GfsError && error.code === 'DELEGATED';
+        if (!delegated || Date.now() - startedMs >= DELEGATED_PATIENCE_MS) throw error;
+        await delay(Math.min(DELEGATED_BACKOFF_MS_MAX, DELEGATED_BACKOFF_MS * 2 ** Math.min(attempt, 8)));
+      }
+    }
+  }
+
+  private async sendOnce<R extends RouteDef>(def: R, body: BodyOf<R>): Promise<ReplyOf<R>> {
     try {
       const reply = await this.rpc.call(this.address, def, body, def.url, this.headers);
       this.answered = true;
@@ -236,5 +276,18 @@ export class MasterApi {
   }
   restore(path: string, to: string | undefined) {
     return this.call(restoreRoute, to === undefined ? { path } : { path, to }, 'once');
+  }
+  takeDelegation(path: string, holder: string) {
+    return this.call(delegateRoute, { path, holder });
+  }
+  renewDelegations(paths: string[], holder: string) {
+    return this.call(delegationRenewRoute, { paths, holder });
+  }
+  returnDelegation(path: string, holder: string) {
+    return this.call(delegationReturnRoute, { path, holder });
+  }
+  /** The recall long-poll: sent once (no outage patience), so a stopping mount is not held up. */
+  async delegationRecalls(holder: string, waitMs: number) {
+    return (await this.sendOnce(delegationRecallsRoute, { holder, waitMs })).recalled;
   }
 }
