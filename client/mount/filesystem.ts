@@ -9,12 +9,14 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { BufferPool } from '../../shared/buffer-pool.js';
 import { GfsError } from '../../shared/errors.js';
-import { joinPath } from '../../shared/paths.js';
+import type { Logger } from '../../shared/log.js';
+import { baseName, joinPath, parentPath } from '../../shared/paths.js';
 import type { Entry } from '../../shared/protocol/namespace.js';
 import type { GfsClient } from '../sdk/client.js';
 import type { GfsFileHandle } from '../sdk/file-handle.js';
 import { AttrCache } from './attr-cache.js';
 import { ByteBudget } from './byte-budget.js';
+import { Delegations } from './delegations.js';
 import { errnoError } from './errno.js';
 import {
   ATTR_CACHE_ENTRIES_MAX,
@@ -29,6 +31,7 @@ import { type FileContext, OpenFile } from './open-file.js';
 import { OpenFiles } from './open-files.js';
 import { OwnerMap } from './owner-map.js';
 import { type FuseStat, type FuseStatfs, fuseStat, fuseStatfs, isRegularFileMode, type Owner, W_OK } from './stat.js';
+import { type PendingFile, WriteBack } from './write-back.js';
 
 export interface MountFsOptions {
   readOnly: boolean;
@@ -37,6 +40,11 @@ export interface MountFsOptions {
   owners?: OwnerMap;
   chunkSizeBytes: number;
   now?: () => number;
+  /**
+   * Write-back of new files in delegated directories (docs/mount.md, "Small files"), for a client
+   * made with a delegation holder id; logged here. Absent: every close waits for the cluster.
+   */
+  writeBack?: { log: Logger };
 }
 
 /** The mode the master gives new directories; anything else costs a chmod after the mkdir. */
@@ -78,6 +86,12 @@ export class GfsMountFs {
   private readonly owners: OwnerMap;
   /** Files this mount created writable for their creator, and the mode they get at the last close. */
   private readonly modesAtClose = new Map<string, number>();
+  private readonly delegations: Delegations | undefined;
+  private readonly writeBack: WriteBack | undefined;
+  /** A local descriptor (write-back.ts) of a file since sent → the descriptor that file has now. */
+  private readonly sentFds = new Map<number, Promise<number>>();
+  /** A local descriptor → its open flags (for the descriptor it gets once its file is sent). */
+  private readonly localFlags = new Map<number, number>();
 
   constructor(
     private readonly client: GfsClient,
@@ -94,6 +108,25 @@ export class GfsMountFs {
       readOnly: options.readOnly,
       now: this.now,
     };
+    if (options.writeBack !== undefined && client.holder !== undefined && !options.readOnly) {
+      const { log } = options.writeBack;
+      const identity = client.identity;
+      this.writeBack = new WriteBack({
+        client,
+        budget: this.context.budget,
+        now: this.now,
+        log,
+        owner: identity?.user ?? 'root',
+        group: identity?.groups[0] ?? identity?.user ?? 'root',
+        onSent: (file, entry) => {
+          this.attrs.delete(file.path);
+          this.named(file.path, true);
+          if (entry !== undefined && file.handle !== undefined) this.files.retire(file.path, [file.handle]);
+        },
+      });
+      const writeBack = this.writeBack;
+      this.delegations = new Delegations(client, { now: this.now, log, onRecall: (dir) => writeBack.sendDir(dir) });
+    }
   }
 
   /** Bytes of file data the mount holds in memory: gathered writes, writes in flight, cached reads. */
@@ -107,13 +140,21 @@ export class GfsMountFs {
     return this.stat(await this.entryOf(path));
   }
 
+  /** fsync(2) of a directory: the files created in it and not yet sent go to the cluster now. */
+  async fsyncdir(path: string): Promise<void> {
+    await this.writeBack?.syncDir(path);
+  }
+
   async readdir(path: string): Promise<{ names: string[]; stats: FuseStat[] }> {
     const entries = await this.client.readdir(path);
     // The kernel takes only the type from these (no use_ino): `.` and `..` are directories.
     const directory = this.stat({ ...DIRECTORY_ENTRY, path, mtimeMs: this.now() });
     const names = ['.', '..'];
     const stats = [directory, directory];
+    const pending = this.writeBack?.pendingIn(path) ?? [];
+    const pendingNames = new Set(pending.map((file) => baseName(file.path)));
     for (const entry of entries) {
+      if (pendingNames.has(entry.name)) continue;
       const childPath = joinPath(path, entry.name);
       this.attrs.set(childPath, entry);
       const open = this.files.file(childPath);
@@ -121,12 +162,20 @@ export class GfsMountFs {
       names.push(entry.name);
       stats.push(this.stat(open?.attributes() ?? entry));
     }
+    for (const file of pending) {
+      names.push(baseName(file.path));
+      stats.push(this.stat(this.pendingEntry(file)));
+    }
     return { names, stats };
   }
 
   async mkdir(path: string, mode: number): Promise<void> {
     this.refuseIfReadOnly();
-    await this.client.mkdir(path);
+    try {
+      await this.client.mkdir(path);
+    } finally {
+      this.named(path, true);
+    }
     this.attrs.delete(path);
     if ((mode & 0o7777) !== DIR_MODE_DEFAULT) await this.client.chmod(path, mode & 0o7777);
   }
@@ -144,10 +193,17 @@ export class GfsMountFs {
     // most likely written next: the master sets a chunk aside for it (a small file's first close
     // is then one chunk write and one master call).
     const unwritable = this.owners.createsUnwritable(mode);
+    if (this.createsLocally(path)) {
+      const bits = mode & 0o7777;
+      this.writeBack?.create(path, bits | (unwritable ? 0o200 : 0), unwritable ? bits : undefined);
+      return;
+    }
+    this.named(path, true);
     const { handle, entry, created } = await this.client.openOrCreate(path, {
       mode: (mode & 0o7777) | (unwritable ? 0o200 : 0),
       reserveChunk: true,
     });
+    if (created) this.delegations?.noteCreate(parentPath(path));
     if (created && unwritable) this.modesAtClose.set(path, mode & 0o7777);
     this.attrs.set(path, entry);
     this.created.delete(path);
@@ -164,9 +220,18 @@ export class GfsMountFs {
 
   async unlink(path: string): Promise<void> {
     this.refuseIfReadOnly();
+    const pending = this.writeBack?.file(path);
+    if (pending?.state === 'local') {
+      // Never sent: it goes as it came, without the cluster hearing of it.
+      this.writeBack?.drop(pending);
+      return;
+    }
+    if (pending !== undefined) await this.settled(pending);
+    if (this.knownMissing(path)) throw new GfsError('NOT_FOUND', 'no such file or directory', path);
     if (this.attrs.get(path)?.type === 'dir') throw new GfsError('IS_A_DIRECTORY', 'is a directory', path);
     try {
       await this.client.rm(path);
+      this.named(path, false);
     } finally {
       this.forget(path);
     }
@@ -176,8 +241,11 @@ export class GfsMountFs {
     this.refuseIfReadOnly();
     const entry = await this.freshEntry(path);
     if (entry.type !== 'dir') throw new GfsError('NOT_A_DIRECTORY', 'not a directory', path);
+    // Files pending in it, and its delegation, go first: the master refuses a directory not empty.
+    await this.delegations?.settleUnder(path);
     try {
       await this.client.rm(path);
+      this.named(path, false);
     } finally {
       this.forget(path);
     }
@@ -186,11 +254,23 @@ export class GfsMountFs {
   /** rename(2), atomic at the master; open files below `from` are flushed first and follow it. */
   async rename(from: string, to: string): Promise<void> {
     this.refuseIfReadOnly();
+    // What is pending at either name, or in a directory being moved, reaches the cluster first.
+    await Promise.all([
+      ...[from, to].map((path) => {
+        const pending = this.writeBack?.file(path);
+        return pending === undefined ? undefined : this.settled(pending);
+      }),
+      this.delegations?.settleUnder(from),
+      this.delegations?.settleUnder(to),
+    ]);
     await Promise.all(this.files.under(from).map((file) => file.flush()));
     try {
       await this.client.rename(from, to);
       this.files.renamed(from, to);
+      this.writeBack?.renamed(from, to);
+      this.named(from, false);
     } finally {
+      this.named(to, true);
       this.attrs.deleteTree(from);
       this.attrs.deleteTree(to);
       this.created.delete(from);
@@ -200,6 +280,11 @@ export class GfsMountFs {
 
   async truncate(path: string, lengthBytes: number): Promise<void> {
     this.refuseIfReadOnly();
+    const pending = this.writeBack?.file(path);
+    if (pending !== undefined) {
+      if (this.writeBack?.fits(pending, lengthBytes, 0) && (await this.writeBack.truncate(pending, lengthBytes))) return;
+      await this.settled(pending);
+    }
     const file = this.files.file(path);
     try {
       if (file !== undefined) await file.truncate(lengthBytes);
@@ -211,6 +296,9 @@ export class GfsMountFs {
 
   async chmod(path: string, mode: number): Promise<void> {
     this.refuseIfReadOnly();
+    const pending = this.writeBack?.file(path);
+    if (pending?.state === 'local') return this.writeBack?.chmod(pending, mode & 0o7777);
+    if (pending !== undefined) await this.settled(pending);
     await this.client.chmod(path, mode & 0o7777);
     this.attrs.delete(path);
     this.files.file(path)?.patched({ mode: mode & 0o7777 });
@@ -221,6 +309,8 @@ export class GfsMountFs {
    * identities (--insecure) everything belongs to the mounting user, and only that can be asked for.
    */
   async chown(path: string, uid: number, gid: number): Promise<void> {
+    const pending = this.writeBack?.file(path);
+    if (pending !== undefined && (pending.state !== 'local' || this.owners.mapsOwners)) await this.settled(pending);
     const entry = await this.entryOf(path);
     const owners = this.owners;
     if (!owners.mapsOwners) {
@@ -248,6 +338,9 @@ export class GfsMountFs {
   /** Sets the modification time; bytes still gathered are written first, or their landing would move it again. */
   async utimens(path: string, mtimeMs: number): Promise<void> {
     this.refuseIfReadOnly();
+    const pending = this.writeBack?.file(path);
+    if (pending?.state === 'local') return this.writeBack?.setMtime(pending, mtimeMs);
+    if (pending !== undefined) await this.settled(pending);
     const file = this.files.file(path);
     if (file !== undefined) await file.flush();
     await this.client.utimes(path, mtimeMs);
@@ -271,6 +364,16 @@ export class GfsMountFs {
   async open(path: string, flags: number): Promise<number> {
     const writing = (flags & O_ACCMODE) !== O_RDONLY || (flags & O_TRUNC) !== 0;
     if (writing) this.refuseIfReadOnly();
+    const pending = this.writeBack?.file(path);
+    if (pending !== undefined && this.writeBack !== undefined) {
+      if (pending.state === 'local' && ((flags & O_TRUNC) === 0 || (await this.writeBack.truncate(pending, 0)))) {
+        const fd = this.writeBack.open(pending);
+        this.localFlags.set(fd, flags);
+        return fd;
+      }
+      await this.settled(pending);
+    }
+    if (this.knownMissing(path)) throw new GfsError('NOT_FOUND', 'no such file or directory', path);
     const created = this.created.get(path);
     this.created.delete(path);
     const justCreated =
@@ -306,11 +409,26 @@ export class GfsMountFs {
   }
 
   async read(fd: number, buffer: Buffer, length: number, positionBytes: number): Promise<number> {
+    if (this.writeBack?.isLocalFd(fd)) {
+      const pending = this.writeBack.fileOf(fd);
+      if (pending.state === 'local' && !this.sentFds.has(fd)) {
+        return this.writeBack.read(pending, buffer.subarray(0, length), positionBytes);
+      }
+      fd = await this.throughCluster(fd);
+    }
     return this.files.descriptor(fd).file.read(buffer.subarray(0, length), positionBytes);
   }
 
   async write(fd: number, buffer: Buffer, length: number, positionBytes: number): Promise<number> {
     this.refuseIfReadOnly();
+    if (this.writeBack?.isLocalFd(fd)) {
+      const pending = this.writeBack.fileOf(fd);
+      const at = ((this.localFlags.get(fd) ?? 0) & O_APPEND) !== 0 ? pending.sizeBytes : positionBytes;
+      if (!this.sentFds.has(fd) && this.writeBack.fits(pending, at, length)) {
+        if (await this.writeBack.write(pending, buffer.subarray(0, length), at)) return length;
+      }
+      fd = await this.throughCluster(fd);
+    }
     const { file, append } = this.files.descriptor(fd);
     await file.write(buffer.subarray(0, length), positionBytes, append);
     return length;
@@ -318,10 +436,17 @@ export class GfsMountFs {
 
   /** close(2) of one descriptor: everything this mount wrote to the file reaches the cluster. */
   async flush(fd: number): Promise<void> {
+    if (this.writeBack?.isLocalFd(fd)) {
+      // A pending file's close: it goes out later (write-back), unless it was sent already.
+      const sent = this.sentFds.get(fd);
+      if (sent === undefined) return;
+      fd = await sent;
+    }
     await this.files.descriptor(fd).file.flush();
   }
 
   async fsync(fd: number): Promise<void> {
+    if (this.writeBack?.isLocalFd(fd)) fd = await this.throughCluster(fd);
     const { file } = this.files.descriptor(fd);
     await file.fsync();
     await syncAll(this.files.takeUnsynced(file.path));
@@ -329,6 +454,13 @@ export class GfsMountFs {
 
   async ftruncate(fd: number, lengthBytes: number): Promise<void> {
     this.refuseIfReadOnly();
+    if (this.writeBack?.isLocalFd(fd)) {
+      const pending = this.writeBack.fileOf(fd);
+      if (!this.sentFds.has(fd) && this.writeBack.fits(pending, lengthBytes, 0)) {
+        if (await this.writeBack.truncate(pending, lengthBytes)) return;
+      }
+      fd = await this.throughCluster(fd);
+    }
     const { file } = this.files.descriptor(fd);
     try {
       await file.truncate(lengthBytes);
@@ -339,6 +471,14 @@ export class GfsMountFs {
 
   /** The last close of a file: what is still gathered goes out, and fsync later can still reach it. */
   async release(fd: number): Promise<void> {
+    if (this.writeBack?.isLocalFd(fd)) {
+      const sent = this.sentFds.get(fd);
+      this.sentFds.delete(fd);
+      this.localFlags.delete(fd);
+      this.writeBack.release(fd);
+      if (sent === undefined) return;
+      fd = await sent;
+    }
     const file = this.files.release(fd);
     if (file === undefined) return;
     try {
@@ -358,14 +498,69 @@ export class GfsMountFs {
   /** Before an unmount: every open file's gathered writes, each failure reported. */
   async flushAll(): Promise<unknown[]> {
     const results = await Promise.allSettled(this.files.all().map((file) => file.flush()));
-    return results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
+    const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
+    if (this.writeBack !== undefined) failures.push(...(await this.writeBack.sendEverything()));
+    await this.delegations?.returnAll();
+    this.writeBack?.stop();
+    return failures;
   }
 
   // ---- helpers
 
   /** The entry for `path`: an open file's own view, else the cache, else the master. */
   private async entryOf(path: string): Promise<Entry> {
+    const pending = this.writeBack?.file(path);
+    if (pending !== undefined) return this.pendingEntry(pending);
+    if (this.knownMissing(path)) throw new GfsError('NOT_FOUND', 'no such file or directory', path);
     return this.files.file(path)?.attributes() ?? this.attrs.get(path) ?? this.freshEntry(path);
+  }
+
+  /** A pending file as stat shows it: the size and mtime it has here. */
+  private pendingEntry(file: PendingFile): Entry {
+    return (this.writeBack as WriteBack).entry(file);
+  }
+
+  /**
+   * Whether `path` is known to be missing without asking: its directory is delegated here, so
+   * nobody else adds names to it, and the name is neither there nor pending.
+   */
+  private knownMissing(path: string): boolean {
+    const delegated = this.delegations?.ofParent(path);
+    return delegated !== undefined && !delegated.names.has(baseName(path)) && this.writeBack?.file(path) === undefined;
+  }
+
+  /** Whether a new file at `path` is created here only (write-back), not at the master now. */
+  private createsLocally(path: string): boolean {
+    const delegated = this.delegations?.ofParent(path);
+    if (delegated === undefined || delegated.returning !== undefined || this.writeBack === undefined) return false;
+    return this.writeBack.hasRoom && this.knownMissing(path);
+  }
+
+  /** Keeps a delegated directory's names in step with a change this mount made (or may have made). */
+  private named(path: string, present: boolean): void {
+    const names = this.delegations?.namesOf(parentPath(path));
+    if (names === undefined) return;
+    if (present) names.add(baseName(path));
+    else names.delete(baseName(path));
+  }
+
+  /** Waits until a pending file is sent; a failure to send it was logged, and the master's view is what counts now. */
+  private async settled(file: PendingFile): Promise<void> {
+    await this.writeBack?.send(file).catch(() => undefined);
+  }
+
+  /** The descriptor a local one has once its file is sent (sent first, when still pending). */
+  private throughCluster(fd: number): Promise<number> {
+    const known = this.sentFds.get(fd);
+    if (known !== undefined) return known;
+    const writeBack = this.writeBack as WriteBack;
+    const file = writeBack.fileOf(fd);
+    const opening = writeBack.send(file).then(() => this.open(file.path, (this.localFlags.get(fd) ?? 0) & ~O_TRUNC));
+    this.sentFds.set(fd, opening);
+    opening.catch(() => {
+      if (this.sentFds.get(fd) === opening) this.sentFds.delete(fd);
+    });
+    return opening;
   }
 
   /**

@@ -131,3 +131,37 @@ assert(
   'one writer alone fits the mount buffer',
 );
 assert(READ_AHEAD_BLOCKS_MAX * READ_BLOCK_BYTES <= MOUNT_BUFFER_BYTES_MAX, 'one reader fits the mount buffer');
+
+// ---- write-back under directory delegations (docs/mount.md, "Small files")
+
+/**
+ * Creates in one directory within DELEGATE_WINDOW_MS after which the mount asks for the
+ * directory's delegation: a burst of new files, not one file now and then (each delegation costs a
+ * logged grant, renewals, and a recall when another client looks in).
+ */
+export const DELEGATE_AFTER_CREATES = 4;
+export const DELEGATE_WINDOW_MS = 1_000;
+/** After a refusal or a recall, the mount leaves the directory alone this long. */
+export const DELEGATE_BACKOFF_MS = 10_000;
+/** The recall long-poll's wait per request (well under the RPC timeout). */
+export const RECALL_POLL_MS = 20_000;
+/**
+ * A delegation is used for local answers only until this long before its expiry: a renewal that
+ * is late (a busy or restarting master) must not leave the mount answering on a lapsed one.
+ */
+export const DELEGATION_SAFETY_MS = 2_000;
+/**
+ * Files created in delegated directories and not yet sent, and their bytes, at most: beyond, new
+ * files are created at the master at once, as without a delegation. They bound what a mount that
+ * dies loses, and how long a recall takes (everything pending in the directory goes out first).
+ */
+export const PENDING_FILES_MAX = 4_096;
+export const PENDING_BYTES_MAX = 64 * MiB;
+/** A pending file growing past this is sent at once and written through like any other. */
+export const PENDING_FILE_BYTES_MAX = 1 * MiB;
+/** Closed pending files go out once no file was created here for this long… */
+export const WRITE_BACK_IDLE_MS = 200;
+/** …or once the oldest has waited this long, or more than half the bounds above are used. */
+export const WRITE_BACK_AGE_MS = 5_000;
+/** Pending files sent at once (each: a create, a write into its reserved chunk, an extend). */
+export const WRITE_BACK_FILES_IN_FLIGHT = 8;

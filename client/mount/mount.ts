@@ -2,6 +2,7 @@
 // mount, print `mounted: <dir>`, serve until SIGINT/SIGTERM (or until someone unmounts it with
 // fusermount -u), then send what is still gathered, unmount and exit 0.
 
+import { randomBytes } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { GfsError } from '../../shared/errors.js';
@@ -18,10 +19,18 @@ import { fuseOperations } from './operations.js';
 import { OwnerMap } from './owner-map.js';
 
 export interface MountCommandOptions {
-  /** The client to mount with, given the mount's logger (its failed RPCs and retries at debug). */
-  client: (logger: Logger) => GfsClient;
+  /**
+   * The client to mount with, given the mount's logger (its failed RPCs and retries at debug) and,
+   * with write-back, the delegation holder id it must be made with.
+   */
+  client: (logger: Logger, holder: string | undefined) => GfsClient;
   mountPoint: string;
   readOnly: boolean;
+  /**
+   * Write-back of new files in directories this mount holds the delegation of (default on):
+   * close(2) of a new small file returns before it is on the cluster (docs/mount.md).
+   */
+  writeBack: boolean;
   /** `--metrics-port`: serve FUSE operation counts on 127.0.0.1:P (0: any free port). */
   metricsPort?: number | undefined;
   logLevel?: LogLevel | undefined;
@@ -38,7 +47,8 @@ export async function runMount(options: MountCommandOptions): Promise<void> {
   if (cleared !== undefined) process.stderr.write(`gfs: ${cleared}: ${mountPoint}\n`);
 
   const log = createLogger({ role: 'mount', node: mountPoint }, { level: options.logLevel });
-  const client = options.client(log.child({ module: 'sdk' }));
+  const writeBack = options.writeBack && !options.readOnly;
+  const client = options.client(log.child({ module: 'sdk' }), writeBack ? randomBytes(12).toString('base64url') : undefined);
   // One question answers two: the master is reachable, and its chunk size (runs are cut at chunks).
   const { chunkSize } = await client.status();
   // Before the mount: a port already taken is an error with nothing mounted yet.
@@ -71,6 +81,7 @@ async function serveMount(options: MountCommandOptions, context: MountContext): 
     owner,
     owners: new OwnerMap(owner, client.identity),
     chunkSizeBytes: chunkSize,
+    ...(client.holder === undefined ? {} : { writeBack: { log: log.child({ module: 'write-back' }) } }),
   });
   const source = `gfs:${client.master.replace(/^https?:\/\//, '')}`;
   const operations = fuseOperations(fs, log);

@@ -89,8 +89,9 @@ export function fuseOperations(fs: GfsMountFs, log: Logger): FuseOperations {
       answer('write', path, () => fs.write(fd, buffer, length, position), cb, cb),
     flush: (path, fd, cb) => done('flush', path, () => fs.flush(fd), cb),
     fsync: (path, _datasync, fd, cb) => done('fsync', path, () => fs.fsync(fd), cb),
-    // Namespace changes are durable at the master before they are answered: nothing to sync.
-    fsyncdir: (_path, _datasync, _fd, cb) => cb(0),
+    // Namespace changes are durable at the master before they are answered; what a directory's
+    // fsync adds is sending the files created there and not yet sent (write-back).
+    fsyncdir: (path, _datasync, _fd, cb) => done('fsyncdir', path, () => fs.fsyncdir(path), cb),
     release: (path, fd, cb) => done('release', path, () => fs.release(fd), cb),
     link: refuse(E.EPERM),
     symlink: refuse(E.EPERM),

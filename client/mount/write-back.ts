@@ -1,0 +1,375 @@
+// Files this mount created in a directory it holds the delegation of (delegations.ts), kept in
+// memory and sent to the cluster later: create, write and close are answered here, as a local
+// disk answers them from its page cache. A closed file goes out once the mount has been quiet for
+// WRITE_BACK_IDLE_MS, or has waited WRITE_BACK_AGE_MS, or the pending files fill half their bound;
+// at once when a process asks (fsync, fsync of the directory, an open elsewhere in the mount that
+// needs the cluster's copy) or the master recalls the directory. Sending is one create (with the
+// create's id, so a resent one is recognised), one write into the chunk it reserved, one extend:
+// the same path a file created at the master takes at its close, with several files in flight.
+//
+// What a pending file is: bytes [0, size) in one buffer, its mode and mtime. It stays pending
+// while it is small (PENDING_FILE_BYTES_MAX); past that, or when anything but a stat, a read, a
+// write or a truncate is asked of it, it is sent first and from then on is a file like any other.
+
+import { GfsError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
+import { baseName, parentPath } from '../../shared/paths.js';
+import type { Entry } from '../../shared/protocol/namespace.js';
+import type { GfsClient } from '../sdk/client.js';
+import type { GfsFileHandle } from '../sdk/file-handle.js';
+import type { ByteBudget } from './byte-budget.js';
+import {
+  PENDING_BYTES_MAX,
+  PENDING_FILE_BYTES_MAX,
+  PENDING_FILES_MAX,
+  WRITE_BACK_AGE_MS,
+  WRITE_BACK_FILES_IN_FLIGHT,
+  WRITE_BACK_IDLE_MS,
+} from './limits.js';
+
+export type PendingState = 'local' | 'sending' | 'sent' | 'failed';
+
+export interface PendingFile {
+  path: string;
+  mode: number;
+  /** The mode it gets once sent, when it is not writable by its owner (set after the write). */
+  modeAtEnd: number | undefined;
+  /** An mtime set by utimens, set at the master after the write (whose extend sets its own). */
+  mtimeAtEnd: number | undefined;
+  data: Buffer;
+  sizeBytes: number;
+  mtimeMs: number;
+  createdAtMs: number;
+  /** Descriptors open on it (local ones: fds the write-back handed out). */
+  openCount: number;
+  /** Closed at least once since it was created: eligible for sending in the background. */
+  closed: boolean;
+  state: PendingState;
+  /** Settles when the file is sent (or has failed to be). */
+  sent: Promise<void> | undefined;
+  /** The SDK handle the send wrote through: fsync syncs it. */
+  handle: GfsFileHandle | undefined;
+  failure: unknown;
+}
+
+export interface WriteBackOptions {
+  client: GfsClient;
+  budget: ByteBudget;
+  now: () => number;
+  log: Logger;
+  /** Owner and group a pending file shows (the client's identity; the master records the same). */
+  owner: string;
+  group: string;
+  /** A file was sent: it is the master's now (the handle serves fsync; null when it failed). */
+  onSent: (file: PendingFile, entry: Entry | undefined) => void;
+}
+
+/** Local descriptors are numbered from here, apart from the OpenFiles table's. */
+const LOCAL_FD_BASE = 0x40000000;
+/** Smallest buffer a pending file starts with; it doubles as it grows. */
+const FIRST_BUFFER_BYTES = 4096;
+
+export class WriteBack {
+  private readonly files = new Map<string, PendingFile>();
+  private readonly fds = new Map<number, PendingFile>();
+  private nextFd = LOCAL_FD_BASE;
+  private pendingBytes = 0;
+  private lastCreateMs = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly sending = new Set<Promise<void>>();
+  /** Directory → the first failure to send a file there since the last fsync of it. */
+  private readonly failures = new Map<string, unknown>();
+
+  constructor(private readonly options: WriteBackOptions) {}
+
+  /** Files created here and not yet sent (or being sent). */
+  get pendingCount(): number {
+    return this.files.size;
+  }
+
+  /** Room for one more pending file. */
+  get hasRoom(): boolean {
+    return this.files.size < PENDING_FILES_MAX && this.pendingBytes < PENDING_BYTES_MAX;
+  }
+
+  file(path: string): PendingFile | undefined {
+    return this.files.get(path);
+  }
+
+  /** The pending files in directory `dir` (a listing shows them). */
+  pendingIn(dir: string): PendingFile[] {
+    return [...this.files.values()].filter((file) => parentPath(file.path) === dir);
+  }
+
+  isLocalFd(fd: number): boolean {
+    return fd >= LOCAL_FD_BASE;
+  }
+
+  /** The pending file of a local descriptor (EBADF when unknown). */
+  fileOf(fd: number): PendingFile {
+    const file = this.fds.get(fd);
+    if (file === undefined) throw new GfsError('INVALID_ARGUMENT', `no open file ${fd}`, String(fd));
+    return file;
+  }
+
+  /** A new, empty file at `path`, known only here. */
+  create(path: string, mode: number, modeAtEnd: number | undefined): PendingFile {
+    const now = this.options.now();
+    this.lastCreateMs = now;
+    const file: PendingFile = {
+      path,
+      mode,
+      modeAtEnd,
+      mtimeAtEnd: undefined,
+      data: Buffer.alloc(0),
+      sizeBytes: 0,
+      mtimeMs: now,
+      createdAtMs: now,
+      openCount: 0,
+      closed: false,
+      state: 'local',
+      sent: undefined,
+      handle: undefined,
+      failure: undefined,
+    };
+    this.files.set(path, file);
+    this.schedule();
+    return file;
+  }
+
+  /** What stat shows for a pending file. */
+  entry(file: PendingFile): Entry {
+    return {
+      name: baseName(file.path),
+      path: file.path,
+      type: 'file',
+      size: file.sizeBytes,
+      chunks: file.sizeBytes === 0 ? 0 : 1,
+      replication: 0,
+      mtime: new Date(file.mtimeMs).toISOString(),
+      mtimeMs: file.mtimeMs,
+      mode: file.modeAtEnd ?? file.mode,
+      owner: this.options.owner,
+      group: this.options.group,
+    };
+  }
+
+  open(file: PendingFile): number {
+    let fd = this.nextFd;
+    while (this.fds.has(fd)) fd = fd + 1 >= 0x7fffffff ? LOCAL_FD_BASE : fd + 1;
+    this.nextFd = fd + 1 >= 0x7fffffff ? LOCAL_FD_BASE : fd + 1;
+    this.fds.set(fd, file);
+    file.openCount += 1;
+    return fd;
+  }
+
+  /** Drops a local descriptor; the last close makes the file eligible for sending. */
+  release(fd: number): PendingFile | undefined {
+    const file = this.fds.get(fd);
+    if (file === undefined) return undefined;
+    this.fds.delete(fd);
+    file.openCount -= 1;
+    if (file.openCount === 0) {
+      file.closed = true;
+      this.schedule();
+    }
+    return file;
+  }
+
+  /** Whether `data` at `offsetBytes` keeps the file small enough to stay pending. */
+  fits(file: PendingFile, offsetBytes: number, lengthBytes: number): boolean {
+    return file.state === 'local' && offsetBytes + lengthBytes <= PENDING_FILE_BYTES_MAX;
+  }
+
+  /**
+   * Writes into a pending file (the caller checked `fits`); waits only for memory. False when the
+   * file began to be sent meanwhile: the write must then go to the cluster's copy.
+   */
+  async write(file: PendingFile, data: Buffer, offsetBytes: number): Promise<boolean> {
+    const endBytes = offsetBytes + data.byteLength;
+    if (endBytes > file.data.byteLength) await this.grow(file, endBytes);
+    if (file.state !== 'local') return false;
+    data.copy(file.data, offsetBytes);
+    if (offsetBytes > file.sizeBytes) file.data.fill(0, file.sizeBytes, offsetBytes);
+    file.sizeBytes = Math.max(file.sizeBytes, endBytes);
+    file.mtimeMs = this.options.now();
+    return true;
+  }
+
+  read(file: PendingFile, into: Buffer, offsetBytes: number): number {
+    if (offsetBytes >= file.sizeBytes) return 0;
+    return file.data.copy(into, 0, offsetBytes, Math.min(file.sizeBytes, offsetBytes + into.byteLength));
+  }
+
+  /** Sets a pending file's length (the caller checked `fits`); false as for `write`. */
+  async truncate(file: PendingFile, lengthBytes: number): Promise<boolean> {
+    if (lengthBytes > file.data.byteLength) await this.grow(file, lengthBytes);
+    if (file.state !== 'local') return false;
+    if (lengthBytes > file.sizeBytes) file.data.fill(0, file.sizeBytes, lengthBytes);
+    file.sizeBytes = lengthBytes;
+    file.mtimeMs = this.options.now();
+    return true;
+  }
+
+  /** chmod of a pending file: kept for the send (a mode without the owner's write, after it). */
+  chmod(file: PendingFile, mode: number): void {
+    const unwritable = (mode & 0o200) === 0;
+    file.mode = unwritable ? mode | 0o200 : mode;
+    file.modeAtEnd = unwritable ? mode : undefined;
+  }
+
+  /** utimens of a pending file: shown now, and set at the master after the send. */
+  setMtime(file: PendingFile, mtimeMs: number): void {
+    file.mtimeMs = mtimeMs;
+    file.mtimeAtEnd = mtimeMs;
+  }
+
+  /** `from` (a file or a directory) is now `to`: descriptors of sent files open there follow. */
+  renamed(from: string, to: string): void {
+    const prefix = from === '/' ? '/' : `${from}/`;
+    for (const file of new Set(this.fds.values())) {
+      if (file.path === from || file.path.startsWith(prefix)) file.path = to + file.path.slice(from.length);
+    }
+  }
+
+  /** A pending file that was never sent is removed: it simply stops existing. */
+  drop(file: PendingFile): void {
+    if (file.state !== 'local') return;
+    this.files.delete(file.path);
+    this.forgetBytes(file);
+  }
+
+  /** Sends `file` now (or waits for the send under way); rejects with its failure. */
+  send(file: PendingFile): Promise<void> {
+    if (file.state === 'local') this.startSend(file);
+    return (file.sent ?? Promise.resolve()).then(() => {
+      if (file.state === 'failed') throw file.failure;
+    });
+  }
+
+  /** Sends every pending file in `dir` (recall, fsync of the directory); rejects with the first failure. */
+  async sendDir(dir: string): Promise<void> {
+    await this.sendAll(this.pendingIn(dir));
+  }
+
+  /**
+   * fsync of directory `dir`: everything pending there is sent, and a failure to send a file there
+   * since the last fsync of it is reported (once), as a failed write-back is on a local disk.
+   */
+  async syncDir(dir: string): Promise<void> {
+    await this.sendDir(dir);
+    const failure = this.failures.get(dir);
+    this.failures.delete(dir);
+    if (failure !== undefined) throw failure;
+  }
+
+  /** Sends every pending file under `path` (a directory being renamed or removed). */
+  async sendUnder(path: string): Promise<void> {
+    const prefix = path === '/' ? '/' : `${path}/`;
+    await this.sendAll([...this.files.values()].filter((file) => file.path.startsWith(prefix)));
+  }
+
+  /** Sends everything (the unmount); answers the failures. */
+  async sendEverything(): Promise<unknown[]> {
+    const results = await Promise.allSettled([...this.files.values()].map((file) => this.send(file)));
+    return results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private async sendAll(files: PendingFile[]): Promise<void> {
+    const results = await Promise.allSettled(files.map((file) => this.send(file)));
+    for (const result of results) if (result.status === 'rejected') throw result.reason;
+  }
+
+  private async grow(file: PendingFile, bytes: number): Promise<void> {
+    const capacity = Math.max(FIRST_BUFFER_BYTES, file.data.byteLength * 2, bytes);
+    const added = capacity - file.data.byteLength;
+    await this.options.budget.acquire(added);
+    this.pendingBytes += added;
+    const data = Buffer.allocUnsafe(capacity);
+    file.data.copy(data, 0, 0, file.sizeBytes);
+    file.data = data;
+  }
+
+  private forgetBytes(file: PendingFile): void {
+    const bytes = file.data.byteLength;
+    file.data = Buffer.alloc(0);
+    this.pendingBytes -= bytes;
+    this.options.budget.release(bytes);
+  }
+
+  /** Arms the background sender for when the mount is quiet, the oldest file old, or room short. */
+  private schedule(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.sendDue();
+    }, WRITE_BACK_IDLE_MS);
+    this.timer.unref();
+  }
+
+  private sendDue(): void {
+    const now = this.options.now();
+    const quiet = now - this.lastCreateMs >= WRITE_BACK_IDLE_MS;
+    const crowded = this.files.size > PENDING_FILES_MAX / 2 || this.pendingBytes > PENDING_BYTES_MAX / 2;
+    let waiting = false;
+    for (const file of this.files.values()) {
+      if (this.sending.size >= WRITE_BACK_FILES_IN_FLIGHT) {
+        waiting = true;
+        break;
+      }
+      if (file.state !== 'local') continue;
+      // Created and not yet opened (the kernel's mknod before its open), or still open: not yet.
+      if (!file.closed || file.openCount > 0) {
+        waiting = true;
+        continue;
+      }
+      if (quiet || crowded || now - file.createdAtMs >= WRITE_BACK_AGE_MS) this.startSend(file);
+      else waiting = true;
+    }
+    if (waiting) this.schedule();
+  }
+
+  private startSend(file: PendingFile): void {
+    file.state = 'sending';
+    const sending = this.sendFile(file).finally(() => {
+      this.sending.delete(sending);
+      this.files.delete(file.path);
+      this.forgetBytes(file);
+      if (this.files.size > 0) this.schedule();
+    });
+    this.sending.add(sending);
+    file.sent = sending;
+  }
+
+  private async sendFile(file: PendingFile): Promise<void> {
+    const { client } = this.options;
+    const data = file.data.subarray(0, file.sizeBytes);
+    try {
+      const { handle, entry, created } = await client.openOrCreate(file.path, {
+        mode: file.mode,
+        reserveChunk: true,
+      });
+      // Only this mount adds names here while it holds the delegation: a file already there is
+      // this send's own earlier attempt, cut short (a master restart), and is written over.
+      if (!created && entry.size > 0) await client.truncate(file.path, 0);
+      await handle.writeWhole(data);
+      if (file.mtimeAtEnd !== undefined) await client.utimes(file.path, file.mtimeAtEnd);
+      if (file.modeAtEnd !== undefined) await client.chmod(file.path, file.modeAtEnd);
+      file.handle = handle;
+      file.state = 'sent';
+      this.options.onSent(file, { ...entry, size: file.sizeBytes, mode: file.modeAtEnd ?? entry.mode });
+    } catch (error) {
+      file.state = 'failed';
+      file.failure = error;
+      const dir = parentPath(file.path);
+      if (!this.failures.has(dir)) this.failures.set(dir, error);
+      this.options.log.error({ err: error, path: file.path }, 'a closed file could not be written to the cluster');
+      this.options.onSent(file, undefined);
+    }
+  }
+}
