@@ -35,6 +35,7 @@ import { authenticateClients } from './http/authenticate.js';
 import { serveChunkRoutes } from './http/chunk-routes.js';
 import { ChunkTokenIssuer, CLONE_TOKEN_CLIENT } from './http/chunk-tokens.js';
 import { serveChunkserverRoutes } from './http/chunkserver-routes.js';
+import { serveDelegationRoutes } from './http/delegation-routes.js';
 import { serveHealthRoutes } from './http/health-routes.js';
 import { serveNamespaceRoutes } from './http/namespace-routes.js';
 import { serveOpsRoutes } from './http/ops-routes.js';
@@ -205,6 +206,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   if (keys !== null) requirePeerSignatures(app, new PeerVerifier(keys.peerRequest, logger), MASTER_PEER_ROUTES);
   authenticateClients(app, keys);
   serveNamespaceRoutes(app, node, tokens);
+  serveDelegationRoutes(app, node);
   serveAuthRoutes(app, keys);
   serveChunkRoutes(app, node, tokens);
   serveChunkserverRoutes(app, node, () => address);

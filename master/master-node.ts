@@ -1,5 +1,6 @@
 // The master's modules wired together, without HTTP: the durable state, the chunkserver
-// registry, the start-up gate, the lease manager, re-replication, the trash sweep and snapshots.
+// registry, the start-up gate, the lease manager, re-replication, the trash sweep, snapshots and
+// directory delegations.
 // Every mutation goes through commit(), which answers after the record is durable and then
 // carries out its effects (replica deletions).
 
@@ -9,6 +10,7 @@ import { RecentCreations } from './chunkservers/recent-creations.js';
 import { type ChunkserverInfo, ChunkserverRegistry } from './chunkservers/registry.js';
 import { adoptHeldVersions, processFullReport, type ReportContext } from './chunkservers/reports.js';
 import { StartupGate } from './chunkservers/startup-gate.js';
+import { Delegations } from './delegations/delegations.js';
 import { EventRing } from './events/event-ring.js';
 import { LivenessWatch } from './events/liveness-watch.js';
 import { TrashSweeper } from './gc/trash-sweeper.js';
@@ -77,6 +79,8 @@ export class MasterNode {
   readonly reportContext: ReportContext;
   /** Recent lease grants, chunkservers up and dead, clones (`GET /events`). */
   readonly events: EventRing;
+  /** Directory delegations against the clock, their recalls, and the routes' conflict check. */
+  readonly delegations: Delegations;
   private readonly liveness: LivenessWatch;
 
   private constructor(
@@ -161,6 +165,7 @@ export class MasterNode {
       logger: logger.child({ module: 'reports' }),
     };
     this.events = new EventRing(clock);
+    this.delegations = new Delegations(stateLog.state, clock);
     this.liveness = new LivenessWatch(this.registry, this.events);
     this.feedEvents();
   }

@@ -87,6 +87,12 @@ export class MasterMetrics {
       'Leases granted to a primary (new chunk, pooled chunk taken, or version bump)',
       () => node.leases.leases.grantedTotal,
     );
+    gauge('gfs_master_delegations', 'Directories delegated to a mount now', () => node.delegations.liveCount());
+    counter(
+      'gfs_master_delegation_recalls_total',
+      "Delegations recalled because another client's request touched the directory",
+      () => node.delegations.recallsTotal,
+    );
     gauge('gfs_master_log_seq', 'Sequence number of the last logged record', () => node.stateLog.seq);
     gauge(
       'gfs_master_checkpoint_seq',

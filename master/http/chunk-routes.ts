@@ -11,11 +11,13 @@ import type { MasterNode } from '../master-node.js';
 import { READ, requireAccess, WRITE } from '../permissions/path-checks.js';
 import { callerOf } from './caller.js';
 import type { ChunkTokenIssuer } from './chunk-tokens.js';
+import { requireUndelegated } from './delegation-check.js';
 import { visiblePath } from './visible-path.js';
 
 export function serveChunkRoutes(app: FastifyInstance, node: MasterNode, tokens: ChunkTokenIssuer | null): void {
   serveRoute(app, locateRoute, async (body, request) => {
     const path = visiblePath(body.path);
+    requireUndelegated(node.delegations, request, { near: [path] });
     if (!node.gate.isReady()) throw new GfsError('NOT_READY', 'master is waiting for chunk reports', path);
     const barrier = node.readBarrier();
     if (barrier !== undefined) await barrier;
@@ -27,6 +29,7 @@ export function serveChunkRoutes(app: FastifyInstance, node: MasterNode, tokens:
 
   serveRoute(app, leaseRoute, async (body, request) => {
     const path = visiblePath(body.path);
+    requireUndelegated(node.delegations, request, { near: [path] });
     const caller = callerOf(request);
     requireAccess(node.state, caller, path, WRITE);
     const grant = await node.leases.lease(path, body.index);
@@ -35,6 +38,7 @@ export function serveChunkRoutes(app: FastifyInstance, node: MasterNode, tokens:
 
   serveRoute(app, appendLeaseRoute, async (body, request) => {
     const path = visiblePath(body.path);
+    requireUndelegated(node.delegations, request, { near: [path] });
     const caller = callerOf(request);
     requireAccess(node.state, caller, path, WRITE);
     const grant = await node.leases.appendLease(path, body.after);
@@ -43,6 +47,7 @@ export function serveChunkRoutes(app: FastifyInstance, node: MasterNode, tokens:
 
   serveRoute(app, fileChunksRoute, async (body, request) => {
     const path = visiblePath(body.path);
+    requireUndelegated(node.delegations, request, { near: [path] });
     const barrier = node.readBarrier();
     if (barrier !== undefined) await barrier;
     requireAccess(node.state, callerOf(request), path, READ);

@@ -3,11 +3,11 @@
 // overwrites and replacing renames send the old entry to the trash while --trash-retention > 0;
 // the trash itself is hidden (visible-path.ts) and reached through the trash and restore routes.
 
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GfsError } from '../../shared/errors.js';
 import { serveRoute } from '../../shared/http/server.js';
 import { LIST_ENTRIES_MAX, TRASH_LIST_MAX } from '../../shared/limits.js';
-import { baseName, joinPath, normalizePath, ROOT_PATH } from '../../shared/paths.js';
+import { ancestorsOf, baseName, joinPath, normalizePath, ROOT_PATH } from '../../shared/paths.js';
 import {
   chmodRoute,
   chownRoute,
@@ -30,6 +30,7 @@ import {
 } from '../../shared/protocol/namespace.js';
 import { clusterStats } from '../chunkservers/capacity.js';
 import { requireFile } from '../chunkservers/locate.js';
+import type { Reach } from '../delegations/delegations.js';
 import type { MasterNode } from '../master-node.js';
 import { owns } from '../permissions/access.js';
 import {
@@ -49,6 +50,7 @@ import { DIR_MODE_DEFAULT, FILE_MODE_DEFAULT } from '../state/types.js';
 import { type Caller, callerOf } from './caller.js';
 import { chownFor } from './chown.js';
 import type { ChunkTokenIssuer } from './chunk-tokens.js';
+import { requireUndelegated } from './delegation-check.js';
 import { entryView } from './entry-view.js';
 import { visiblePath } from './visible-path.js';
 
@@ -67,9 +69,12 @@ function ownershipBy(caller: Caller): { owner: string; group: string } {
 export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode, tokens: ChunkTokenIssuer | null): void {
   const clock = node.options.clock;
   const state = node.state;
+  const undelegated = (request: FastifyRequest, reach: Reach) => requireUndelegated(node.delegations, request, reach);
 
   serveRoute(app, mkdirRoute, async (body, request) => {
     const path = normalizePath(body.path);
+    // mkdir -p adds a name to each directory it creates one in.
+    undelegated(request, { near: body.recursive ? [path, ...ancestorsOf(path)] : [path] });
     const caller = callerOf(request);
     // mkdir -p of what exists changes nothing: reaching it is all it takes.
     if (state.entries.has(path)) requireTraverse(state, caller, path);
@@ -87,6 +92,7 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode, tok
 
   serveRoute(app, createRoute, async (body, request) => {
     const path = normalizePath(body.path);
+    undelegated(request, { near: [path] });
     const caller = callerOf(request);
     requireParentWrite(state, caller, path);
     // Replacing a file's contents is writing it, as O_TRUNC is.
@@ -118,6 +124,7 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode, tok
 
   serveRoute(app, statRoute, async (body, request) => {
     const path = visiblePath(body.path);
+    undelegated(request, { near: [path] });
     const barrier = node.readBarrier();
     if (barrier !== undefined) await barrier;
     requireTraverse(state, callerOf(request), path);
@@ -128,6 +135,7 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode, tok
 
   serveRoute(app, lookupRoute, async (body, request) => {
     const path = normalizePath(body.path);
+    undelegated(request, { near: [path] });
     const barrier = node.readBarrier();
     if (barrier !== undefined) await barrier;
     requireTraverse(state, callerOf(request), path);
@@ -137,6 +145,7 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode, tok
 
   serveRoute(app, listRoute, async (body, request) => {
     const path = visiblePath(body.path);
+    undelegated(request, { near: [path] });
     const barrier = node.readBarrier();
     if (barrier !== undefined) await barrier;
     const caller = callerOf(request);
@@ -162,6 +171,7 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode, tok
   serveRoute(app, renameRoute, async (body, request) => {
     const from = normalizePath(body.from);
     const to = normalizePath(body.to);
+    undelegated(request, { subtree: [from, to] });
     const caller = callerOf(request);
     requireParentWrite(state, caller, from);
     requireParentWrite(state, caller, to);
@@ -172,6 +182,7 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode, tok
   serveRoute(app, snapshotRoute, async (body, request) => {
     const from = normalizePath(body.from);
     const to = normalizePath(body.to);
+    undelegated(request, { subtree: [from, to] });
     const caller = callerOf(request);
     // Reading the whole source tree, and adding a name beside the target. (Checked before the
     // fence: the snapshot's own checks run again when it is logged.)
@@ -184,6 +195,7 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode, tok
 
   serveRoute(app, deleteRoute, async (body, request) => {
     const path = normalizePath(body.path);
+    undelegated(request, { subtree: [path] });
     const caller = callerOf(request);
     requireParentWrite(state, caller, path);
     // Emptying a directory removes names from each directory in it (HDFS's subAccess).
@@ -221,6 +233,8 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode, tok
   serveRoute(app, restoreRoute, async (body, request) => {
     const path = visiblePath(body.path);
     const to = body.to === undefined ? path : normalizePath(body.to);
+    // Missing parents of the target are created, each a new name in the one above.
+    undelegated(request, { near: ancestorsOf(to), subtree: [to] });
     const caller = callerOf(request);
     requireCreateBelow(state, caller, to);
     // Finding the entry and applying the record happen in one synchronous step (commit applies
@@ -238,6 +252,7 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode, tok
 
   serveRoute(app, extendRoute, async (body, request) => {
     const path = normalizePath(body.path);
+    undelegated(request, { near: [path] });
     requireAccess(state, callerOf(request), path, WRITE);
     if (body.attach === undefined) await node.commit({ op: 'extend', path, length: body.length, mtimeMs: clock() });
     else await node.leases.attachFirstChunk(path, body.attach, body.length, clock());
@@ -247,6 +262,7 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode, tok
 
   serveRoute(app, truncateRoute, async (body, request) => {
     const path = visiblePath(body.path);
+    undelegated(request, { near: [path] });
     requireAccess(state, callerOf(request), path, WRITE);
     await node.truncator.truncate(path, body.length);
     return {};
@@ -254,6 +270,7 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode, tok
 
   serveRoute(app, reserveAppendRoute, async (body, request) => {
     const path = visiblePath(body.path);
+    undelegated(request, { near: [path] });
     const barrier = node.readBarrier();
     if (barrier !== undefined) await barrier;
     requireAccess(state, callerOf(request), path, WRITE);
@@ -268,6 +285,7 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode, tok
 
   serveRoute(app, chmodRoute, async (body, request) => {
     const path = normalizePath(body.path);
+    undelegated(request, { near: [path] });
     requireOwner(state, callerOf(request), path);
     await node.commit({ op: 'chmod', path, mode: body.mode });
     return {};
@@ -275,12 +293,14 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode, tok
 
   serveRoute(app, chownRoute, async (body, request) => {
     const path = normalizePath(body.path);
+    undelegated(request, { near: [path] });
     await node.commit(chownFor(state, callerOf(request), path, body));
     return {};
   });
 
   serveRoute(app, utimesRoute, async (body, request) => {
     const path = normalizePath(body.path);
+    undelegated(request, { near: [path] });
     const caller = callerOf(request);
     // Setting a time is the owner's; a writer may too (touch), as utimensat lets one set "now".
     try {

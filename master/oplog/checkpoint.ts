@@ -7,7 +7,7 @@
 // placeholder, so the body can be streamed out batch by batch without ever being one string
 // (V8 caps a string at ~512 MiB: ~3 M files). The body is lines of JSON: first the snapshot's
 // scalar fields, then `{"<field>":[item, ...]}` lines of at most BATCH_ITEMS items of its array
-// fields (entries parents first, chunks, trash, recentCreates), concatenated again on load. Every
+// fields (entries parents first, chunks, trash, recentCreates, delegations), concatenated again on load. Every
 // field of StateSnapshot travels this way, including ones added later; an optional field that an
 // older checkpoint lacks loads as absent, so adding one needs no new format number.
 // Format 1 (read only): the header line, then the whole snapshot as one JSON body.

@@ -84,6 +84,15 @@ export function apply(state: MasterState, record: LogRecord): ApplyEffects {
     }
     case 'replaceChunk':
       return applyReplaceChunk(state, record);
+    case 'delegate':
+      for (const path of record.paths) {
+        assert(state.entries.get(path)?.type === 'dir', `delegation of a directory ${path}`);
+        state.delegations.set(path, { holder: record.holder, expiresAtMs: record.expiresAtMs });
+      }
+      return NO_EFFECTS();
+    case 'undelegate':
+      state.delegations.delete(record.path);
+      return NO_EFFECTS();
   }
 }
 

@@ -8,7 +8,7 @@ import { REPLICATION_MAX } from '../../shared/limits.js';
 import { ancestorsOf, isSameOrBelow, parentPath, ROOT_PATH } from '../../shared/paths.js';
 import { MODE_BITS_MAX, MTIME_MS_ABS_MAX } from '../../shared/protocol/namespace.js';
 import { isTrashPath, TRASH_ROOT, trashedPathOf } from './trash.js';
-import type { LogRecord, MasterState, ReplaceChunkRecord, RestoreRecord } from './types.js';
+import type { DelegateRecord, LogRecord, MasterState, ReplaceChunkRecord, RestoreRecord } from './types.js';
 
 export function check(state: MasterState, record: LogRecord): boolean {
   switch (record.op) {
@@ -98,6 +98,10 @@ export function check(state: MasterState, record: LogRecord): boolean {
     case 'replaceChunk':
       requireOutsideTrash(record.path, 'NOT_FOUND');
       return checkReplaceChunk(state, record);
+    case 'delegate':
+      return checkDelegate(state, record);
+    case 'undelegate':
+      return state.delegations.has(record.path);
   }
 }
 
@@ -265,4 +269,18 @@ function checkReplaceChunk(state: MasterState, record: ReplaceChunkRecord): bool
   }
   requireVersion(record.version, 0, record.handle);
   return true;
+}
+
+/** Delegations are of existing directories outside the trash, other than `/` (too broad). */
+function checkDelegate(state: MasterState, record: DelegateRecord): boolean {
+  if (!Number.isFinite(record.expiresAtMs)) {
+    throw new GfsError('INVALID_ARGUMENT', 'a delegation expires at a finite time', record.holder);
+  }
+  for (const path of record.paths) {
+    requireOutsideTrash(path, 'NOT_FOUND');
+    if (path === ROOT_PATH) throw new GfsError('INVALID_ARGUMENT', 'the root directory is not delegated', path);
+    const entry = requireEntry(state, path);
+    if (entry.type !== 'dir') throw new GfsError('NOT_A_DIRECTORY', 'not a directory', path);
+  }
+  return record.paths.length > 0;
 }

@@ -25,6 +25,7 @@ export function createState(chunkSizeBytes: number): MasterState {
     fileCount: 0,
     trashFileCount: 0,
     recentCreates: new Map(),
+    delegations: new Map(),
   };
   putEntry(state, ROOT_PATH, { type: 'dir', mtimeMs: 0, mode: DIR_MODE_DEFAULT });
   return state;
@@ -49,6 +50,9 @@ export function removeEntry(state: MasterState, path: string): void {
   // A create id names the file its create made: once that file leaves the path (deleted, moved,
   // replaced), a retry of that create must not be answered with whatever lands there next.
   state.recentCreates.delete(path);
+  // A delegation is of a directory at a path: moved or gone, that directory is not the one whose
+  // entries the holder knows (a rename does not carry it along).
+  state.delegations.delete(path);
   if (previous.type === 'file') countFile(state, path, -1);
   else state.children.delete(path);
   state.children.get(parentPath(path))?.delete(baseName(path));

@@ -1,13 +1,13 @@
 // The state as plain JSON for checkpoints (and for comparing states in tests). Derived indexes
 // (children, file count) are not stored: they are rebuilt when a snapshot is loaded. The recent
-// creates' ids are stored although they too come from the log, because only the log after the
-// checkpoint is replayed (recent-creates.ts).
+// creates' ids and the delegations are stored although they too come from the log, because only
+// the log after the checkpoint is replayed (recent-creates.ts).
 
 import { assert } from '../../shared/assert.js';
 import { ROOT_PATH } from '../../shared/paths.js';
 import { putEntry } from './namespace-table.js';
 import { recentCreatesFrom } from './recent-creates.js';
-import type { ChunkMeta, MasterState, NamespaceEntry, TrashInfo } from './types.js';
+import type { ChunkMeta, Delegation, MasterState, NamespaceEntry, TrashInfo } from './types.js';
 
 export interface StateSnapshot {
   chunkSizeBytes: number;
@@ -23,6 +23,11 @@ export interface StateSnapshot {
    * restart (absent in checkpoints from before it was kept: an empty table).
    */
   recentCreates?: Array<[string, string]>;
+  /**
+   * MasterState.delegations, expired ones too (no clock here): absent in checkpoints from before
+   * delegations, which had none.
+   */
+  delegations?: Array<[string, Delegation]>;
 }
 
 export function toSnapshot(state: MasterState): StateSnapshot {
@@ -38,6 +43,7 @@ export function toSnapshot(state: MasterState): StateSnapshot {
     trash: [...state.trash].map(([name, info]) => [name, { ...info }]),
     nextTrashId: state.nextTrashId,
     recentCreates: [...state.recentCreates],
+    delegations: [...state.delegations].map(([path, delegation]) => [path, { ...delegation }]),
   };
 }
 
@@ -59,6 +65,7 @@ export function fromSnapshot(snapshot: StateSnapshot, options: { copy?: boolean 
     fileCount: 0,
     trashFileCount: 0,
     recentCreates: recentCreatesFrom(snapshot.recentCreates),
+    delegations: new Map((snapshot.delegations ?? []).map(([path, delegation]) => [path, { ...delegation }])),
   };
   for (const [path, entry] of snapshot.entries) {
     if (!copy) putEntry(state, path, entry);

@@ -48,6 +48,16 @@ export interface TrashInfo {
   deletedAtMs: number;
 }
 
+/**
+ * A directory's delegation (shared/protocol/delegations.ts): which client holds it, and until when
+ * unless renewed (the master's clock, ms). An expired one is simply ignored, and overwritten by
+ * the next grant.
+ */
+export interface Delegation {
+  holder: string;
+  expiresAtMs: number;
+}
+
 export interface MasterState {
   /** Fixed when the data dir is created. */
   readonly chunkSizeBytes: number;
@@ -72,6 +82,13 @@ export interface MasterState {
    * records and kept in checkpoints, so a retry is recognised across restarts.
    */
   readonly recentCreates: Map<string, string>;
+  /**
+   * Directory path → its delegation. Logged (and kept in checkpoints) so a restarted master goes
+   * on refusing other clients until each expires or is returned: the holder may not have sent
+   * what it answered from memory yet. An entry leaving its path (deleted, renamed, trashed) drops
+   * its delegation (namespace-table.ts removeEntry): a delegation never follows a rename.
+   */
+  readonly delegations: Map<string, Delegation>;
 }
 
 export const DIR_MODE_DEFAULT = 0o755;
@@ -234,6 +251,23 @@ export interface ReserveHandlesRecord {
   nextHandle: string;
 }
 
+/**
+ * Grants or renews the delegations of the directories `paths` to `holder`, until `expiresAtMs`:
+ * a renewal of several is one record.
+ */
+export interface DelegateRecord {
+  op: 'delegate';
+  holder: string;
+  paths: string[];
+  expiresAtMs: number;
+}
+
+/** Ends the delegation of the directory `path` (its holder returned it, or lost it to a recall). */
+export interface UndelegateRecord {
+  op: 'undelegate';
+  path: string;
+}
+
 export type LogRecord =
   | MkdirRecord
   | CreateRecord
@@ -250,7 +284,9 @@ export type LogRecord =
   | SetMtimeRecord
   | ReserveHandlesRecord
   | SnapshotRecord
-  | ReplaceChunkRecord;
+  | ReplaceChunkRecord
+  | DelegateRecord
+  | UndelegateRecord;
 
 /** What applying a record did beyond the state itself, for the I/O shell (e.g. replicas to delete). */
 export interface ApplyEffects {
