@@ -194,10 +194,12 @@ export class Delegations {
           await new Promise((resolve) => setTimeout(resolve, DELEGATION_TERM_MS / 10).unref());
           continue;
         }
-        for (const dir of recalled) {
-          this.options.log.debug({ dir }, 'delegation recalled');
-          void this.giveBack(dir);
-        }
+        // The master answers at once while a recall is pending: ask again only once these are back.
+        const returns = recalled.map((dir) => {
+          if (this.held.get(dir)?.returning === undefined) this.options.log.debug({ dir }, 'delegation recalled');
+          return this.giveBack(dir);
+        });
+        await Promise.allSettled(returns);
       }
     } finally {
       this.polling = false;
