@@ -121,7 +121,7 @@ export const RETIRED_HANDLES_MAX = 16;
  */
 export const FUSE_OP_TIMEOUT_MS = 5 * 60_000;
 /** On SIGINT/SIGTERM, how long buffered writes get to reach the cluster before the unmount. */
-export const UNMOUNT_FLUSH_WAIT_MS = 30_000;
+export const UNMOUNT_FLUSH_WAIT_MS = 60_000;
 
 assert(WRITE_GATHER_BYTES >= FUSE_REQUEST_BYTES_MAX, 'a gathered run holds at least one FUSE write');
 assert(WRITE_PAGE_BYTES <= WRITE_GATHER_BYTES, 'a window holds whole pages');

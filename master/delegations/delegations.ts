@@ -15,6 +15,9 @@
 
 import { GfsError } from '../../shared/errors.js';
 import { DELEGATION_RECALL_MS_MAX, DELEGATION_TERM_MS } from '../../shared/limits.js';
+
+/** How long before a master's start a delegation may have lapsed and still get the grace. */
+export const DELEGATION_GRACE_LOOKBACK_MS = 60 * 60_000;
 import { isSameOrBelow, parentPath } from '../../shared/paths.js';
 import type { Delegation, MasterState } from '../state/types.js';
 import { RecallWaiters } from './recall-waiters.js';
@@ -32,15 +35,35 @@ export class Delegations {
   /** Directory → when its delegation was recalled (master clock, ms). */
   private readonly recalls = new Map<string, number>();
 
+  /** Until when the delegations recovered at start count as live whatever their expiry (the grace). */
+  private readonly graceEndsMs: number;
+  /** Delegations recovered at start that get the grace: path → their expiry then. */
+  private readonly recovered = new Map<string, number>();
+
   constructor(
     private readonly state: Pick<MasterState, 'delegations'>,
     private readonly clock: () => number,
-  ) {}
+  ) {
+    // NFSv4's grace period: a delegation that lapsed while the master was down (its holder could
+    // not renew) is live for one more term after the start, so the holder can renew it before
+    // anyone else looks into a directory where it may still hold closed files not sent. Only
+    // delegations that were live within DELEGATION_GRACE_LOOKBACK_MS of the start get it: an old
+    // one's holder is long gone and would only stall its directory.
+    const startMs = clock();
+    this.graceEndsMs = startMs + DELEGATION_TERM_MS;
+    for (const [path, delegation] of state.delegations) {
+      if (delegation.expiresAtMs > startMs - DELEGATION_GRACE_LOOKBACK_MS) this.recovered.set(path, delegation.expiresAtMs);
+    }
+  }
 
   /** The delegation of `path` when one is live at `nowMs` (expired ones count for nothing). */
   live(path: string, nowMs = this.clock()): Delegation | undefined {
     const delegation = this.state.delegations.get(path);
-    return delegation !== undefined && nowMs < delegation.expiresAtMs ? delegation : undefined;
+    if (delegation === undefined) return undefined;
+    if (nowMs < delegation.expiresAtMs) return delegation;
+    // In the grace, as recovered: not renewed, returned or granted anew since the start.
+    const inGrace = nowMs < this.graceEndsMs && this.recovered.get(path) === delegation.expiresAtMs;
+    return inGrace ? delegation : undefined;
   }
 
   /** When the live delegation of `path` was recalled; undefined when it is not (or not live). */
