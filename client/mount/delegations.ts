@@ -4,7 +4,7 @@
 // long-poll for recalls. A recalled directory is handed to `onRecall` (which sends what is pending
 // there) and then given back. A burst of creates in a directory is what asks for one.
 
-import { DELEGATION_TERM_MS } from '../../shared/limits.js';
+import { DELEGATION_RECALL_MS_MAX, DELEGATION_TERM_MS } from '../../shared/limits.js';
 import type { Logger } from '../../shared/log.js';
 import { parentPath } from '../../shared/paths.js';
 import type { GfsClient } from '../sdk/client.js';
@@ -137,7 +137,19 @@ export class Delegations {
     if (delegated === undefined) return Promise.resolve();
     delegated.returning ??= (async () => {
       try {
-        await this.options.onRecall(dir);
+        // Files that could not be sent yet (the cluster unreachable) keep the delegation a while
+        // longer: given back, another client could look before they land.
+        const untilMs = this.options.now() + DELEGATION_RECALL_MS_MAX;
+        for (;;) {
+          try {
+            await this.options.onRecall(dir);
+            break;
+          } catch (error) {
+            if (this.options.now() >= untilMs || this.options.now() >= delegated.expiresAtMs) throw error;
+            this.options.log.warn({ err: error, dir }, 'files not sent yet; the delegation is kept meanwhile');
+            await new Promise((resolve) => setTimeout(resolve, DELEGATION_TERM_MS / 10));
+          }
+        }
       } finally {
         this.held.delete(dir);
         this.backoff.set(dir, this.options.now() + DELEGATE_BACKOFF_MS);

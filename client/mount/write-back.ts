@@ -12,6 +12,7 @@
 // write or a truncate is asked of it, it is sent first and from then on is a file like any other.
 
 import { GfsError } from '../../shared/errors.js';
+import { isUnreachable } from '../../shared/http/client.js';
 import type { Logger } from '../../shared/log.js';
 import { baseName, parentPath } from '../../shared/paths.js';
 import type { Entry } from '../../shared/protocol/namespace.js';
@@ -64,6 +65,19 @@ export interface WriteBackOptions {
   onSent: (file: PendingFile, entry: Entry | undefined) => void;
 }
 
+/** A send that found the cluster unreachable (after the SDK's own patience) is tried again after this. */
+const WRITE_BACK_RETRY_MS = 5_000;
+
+/**
+ * Failures after which the file stays pending: the master or the chunkservers could not be
+ * reached, or asked for patience, for longer than the SDK waits. Any other failure is final.
+ */
+function isTransient(error: unknown): boolean {
+  if (isUnreachable(error)) return true;
+  if (!(error instanceof GfsError)) return false;
+  return error.code === 'UNAVAILABLE' || error.code === 'NOT_READY' || error.code === 'BUSY' || error.code === 'DELEGATED';
+}
+
 /** Local descriptors are numbered from here, apart from the OpenFiles table's. */
 const LOCAL_FD_BASE = 0x40000000;
 /** Smallest buffer a pending file starts with; it doubles as it grows. */
@@ -76,6 +90,8 @@ export class WriteBack {
   private pendingBytes = 0;
   private lastCreateMs = 0;
   private timer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private readonly sending = new Set<Promise<void>>();
   /** Directory → the first failure to send a file there since the last fsync of it. */
   private readonly failures = new Map<string, unknown>();
@@ -239,11 +255,14 @@ export class WriteBack {
     this.forgetBytes(file);
   }
 
-  /** Sends `file` now (or waits for the send under way); rejects with its failure. */
+  /**
+   * Sends `file` now (or waits for the send under way); rejects with its failure, or with the
+   * failure that left it pending (the cluster unreachable: it is tried again later).
+   */
   send(file: PendingFile): Promise<void> {
     if (file.state === 'local') this.startSend(file);
     return (file.sent ?? Promise.resolve()).then(() => {
-      if (file.state === 'failed') throw file.failure;
+      if (file.state === 'failed' || file.state === 'local') throw file.failure;
     });
   }
 
@@ -276,8 +295,19 @@ export class WriteBack {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /** After a failure to reach the cluster: the background sender tries again in a while. */
+  private retryLater(): void {
+    if (this.stopped || this.retryTimer !== undefined) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.schedule();
+    }, WRITE_BACK_RETRY_MS);
+    this.retryTimer.unref();
   }
 
   private async sendAll(files: PendingFile[]): Promise<void> {
@@ -304,7 +334,7 @@ export class WriteBack {
 
   /** Arms the background sender for when the mount is quiet, the oldest file old, or room short. */
   private schedule(): void {
-    if (this.timer !== undefined) return;
+    if (this.timer !== undefined || this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.sendDue();
@@ -338,6 +368,11 @@ export class WriteBack {
     file.state = 'sending';
     const sending = this.sendFile(file).finally(() => {
       this.sending.delete(sending);
+      if (file.state === 'local') {
+        // Kept for a later attempt: the cluster could not be reached for the SDK's whole patience.
+        this.retryLater();
+        return;
+      }
       this.files.delete(file.path);
       this.forgetBytes(file);
       if (this.files.size > 0) this.schedule();
@@ -364,6 +399,12 @@ export class WriteBack {
       file.state = 'sent';
       this.options.onSent(file, { ...entry, size: file.sizeBytes, mode: file.modeAtEnd ?? entry.mode });
     } catch (error) {
+      if (isTransient(error)) {
+        file.state = 'local';
+        file.failure = error;
+        this.options.log.warn({ err: error, path: file.path }, 'a closed file not sent yet (the cluster is unreachable); retrying');
+        return;
+      }
       file.state = 'failed';
       file.failure = error;
       const dir = parentPath(file.path);
