@@ -3,8 +3,9 @@
 // holder's long-poll hears at once; the holder's own requests (its header) pass; once it returns
 // the delegation the other client passes and sees what the holder made. Renewals report held,
 // recalled and lost. A SIGKILLed and restarted master still refuses others until the holder
-// returns the delegation or it expires. A long-poll ends when the master stops or its client
-// leaves, and leaves nothing behind.
+// returns the delegation or it expires. Every route that takes a client path runs the check (and
+// a refused request changes nothing). A long-poll ends when the master stops or its client leaves,
+// and leaves nothing behind.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,8 +14,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningMaster, startMaster } from '../../master/main.js';
 import { GfsError } from '../../shared/errors.js';
 import { RpcClient } from '../../shared/http/client.js';
+import type { BodyOf, RouteDef } from '../../shared/http/route.js';
 import { DELEGATION_TERM_MS } from '../../shared/limits.js';
 import { silentLogger } from '../../shared/log.js';
+import { appendLeaseRoute, fileChunksRoute, leaseRoute, locateRoute } from '../../shared/protocol/chunks.js';
 import {
   delegateRoute,
   delegationRecallsRoute,
@@ -22,7 +25,25 @@ import {
   delegationReturnRoute,
   HOLDER_HEADER,
 } from '../../shared/protocol/delegations.js';
-import { createRoute, listRoute, lookupRoute, mkdirRoute, renameRoute } from '../../shared/protocol/namespace.js';
+import {
+  chmodRoute,
+  chownRoute,
+  createRoute,
+  deleteRoute,
+  extendRoute,
+  listRoute,
+  lookupRoute,
+  mkdirRoute,
+  renameRoute,
+  reserveAppendRoute,
+  restoreRoute,
+  snapshotRoute,
+  statfsRoute,
+  statRoute,
+  trashRoute,
+  truncateRoute,
+  utimesRoute,
+} from '../../shared/protocol/namespace.js';
 import { AdminRpcClient, adminHeaders } from '../harness/admin-rpc.js';
 import { TestCluster } from '../harness/cluster.js';
 import { codeOfAsync } from '../harness/error-code.js';
@@ -179,7 +200,7 @@ describe('directory delegations at a real master', () => {
   });
 });
 
-describe('the recall long-poll', () => {
+describe('at an in-process master', () => {
   let dir: string;
   let master: RunningMaster | undefined;
   let rpc: RpcClient;
@@ -233,5 +254,78 @@ describe('the recall long-poll', () => {
     await leaving.close(0);
     expect(await outcome).toBe('UNAVAILABLE');
     await waitFor('the long-poll to be forgotten', async () => (await pollsWaiting(running.address)) === 0, 5_000);
+  });
+
+  it('every route that takes a client path refuses a non-holder touching the directory, with no effect, and lets the holder through', async () => {
+    const address = (master as RunningMaster).address;
+    const holder = { [HOLDER_HEADER]: A };
+    await rpc.call(address, mkdirRoute, { path: '/top/d/sub', recursive: true });
+    await rpc.call(address, mkdirRoute, { path: '/e', recursive: false });
+    await rpc.call(address, createRoute, { path: '/top/d/f', overwrite: false });
+    expect((await rpc.call(address, delegateRoute, { path: '/top/d', holder: A })).granted).toBe(true);
+
+    /** A request, sent with the headers given (or none). */
+    const call =
+      <R extends RouteDef>(def: R, body: BodyOf<R>) =>
+      (headers?: Record<string, string>) =>
+        rpc.call(address, def, body, undefined, headers);
+    const touching: Array<[string, ReturnType<typeof call>]> = [
+      ['mkdir', call(mkdirRoute, { path: '/top/d/new', recursive: false })],
+      ['mkdir -p', call(mkdirRoute, { path: '/top/d/a/b', recursive: true })],
+      ['create', call(createRoute, { path: '/top/d/new', overwrite: false })],
+      ['stat', call(statRoute, { path: '/top/d/f' })],
+      ['stat of the directory', call(statRoute, { path: '/top/d' })],
+      ['lookup', call(lookupRoute, { path: '/top/d/missing' })],
+      ['list', call(listRoute, { path: '/top/d' })],
+      ['rename from', call(renameRoute, { from: '/top/d/f', to: '/e/f' })],
+      ['rename into', call(renameRoute, { from: '/e', to: '/top/d/e' })],
+      ['rename of a tree holding it', call(renameRoute, { from: '/top', to: '/top2' })],
+      ['delete', call(deleteRoute, { path: '/top/d/f', recursive: false })],
+      ['delete of a tree holding it', call(deleteRoute, { path: '/top', recursive: true })],
+      ['snapshot from', call(snapshotRoute, { from: '/top', to: '/copy' })],
+      ['snapshot into', call(snapshotRoute, { from: '/e', to: '/top/d/copy' })],
+      ['restore into', call(restoreRoute, { path: '/gone', to: '/top/d/back' })],
+      ['extend', call(extendRoute, { path: '/top/d/f', length: 0 })],
+      ['truncate', call(truncateRoute, { path: '/top/d/f', length: 0 })],
+      ['reserve-append', call(reserveAppendRoute, { path: '/top/d/f', length: 10 })],
+      ['chmod', call(chmodRoute, { path: '/top/d/f', mode: 0o600 })],
+      ['chown', call(chownRoute, { path: '/top/d/f', group: 'other' })],
+      ['utimes', call(utimesRoute, { path: '/top/d/f', mtimeMs: 1 })],
+      ['locate', call(locateRoute, { path: '/top/d/f', index: 0, count: 1 })],
+      ['lease', call(leaseRoute, { path: '/top/d/f', index: 0 })],
+      ['append lease', call(appendLeaseRoute, { path: '/top/d/f' })],
+      ['file chunks', call(fileChunksRoute, { path: '/top/d/f' })],
+    ];
+    for (const [what, request] of touching) expect(await codeOfAsync(request()), what).toBe('DELEGATED');
+
+    // Nothing changed: seen by the holder, whose own requests pass.
+    const seen = async (path: string) => (await rpc.call(address, lookupRoute, { path }, undefined, holder)).entry;
+    expect(
+      (await rpc.call(address, listRoute, { path: '/top/d' }, undefined, holder)).entries.map((e) => e.name),
+    ).toEqual(['f', 'sub']);
+    expect(await seen('/top/d/f')).toMatchObject({ size: 0, mode: 0o644 });
+    expect(await seen('/e')).toMatchObject({ type: 'dir' });
+    expect(await seen('/copy')).toBeNull();
+
+    // Not touching it: beside it, below its subdirectories, its parent, and what names no path.
+    const beside: Array<[string, ReturnType<typeof call>]> = [
+      ['lookup in a subdirectory', call(lookupRoute, { path: '/top/d/sub/x' })],
+      ['mkdir -p below an existing subdirectory', call(mkdirRoute, { path: '/top/d/sub/a/b', recursive: true })],
+      ['list of its parent', call(listRoute, { path: '/top' })],
+      ['create beside it', call(createRoute, { path: '/top/g', overwrite: false })],
+      ['statfs', call(statfsRoute, {})],
+      ['trash', call(trashRoute, {})],
+    ];
+    for (const [what, request] of beside) expect(await codeOfAsync(request()), what).toBeUndefined();
+
+    // The holder's own requests pass (they may fail otherwise: no chunkservers here). Those that
+    // take the directory away come last: its rename drops the delegation.
+    const takesItAway = ['rename of a tree holding it', 'delete of a tree holding it'];
+    const inOrder = [
+      ...touching.filter(([what]) => !takesItAway.includes(what)),
+      ...touching.filter(([what]) => takesItAway.includes(what)),
+    ];
+    for (const [what, request] of inOrder) expect(await codeOfAsync(request(holder)), what).not.toBe('DELEGATED');
+    expect(await codeOfAsync(rpc.call(address, lookupRoute, { path: '/top2/d/x' }))).toBeUndefined();
   });
 });
