@@ -70,11 +70,15 @@ describe('directory delegations at a real master', () => {
     cluster = undefined;
   });
 
-  it('refuses and recalls others, lets the holder through, and lets others in once it is returned', async () => {
+  /** A master without chunkservers (nothing here writes data), and a client of it. */
+  async function start(): Promise<{ client: AdminRpcClient; master: string; cluster: TestCluster }> {
     cluster = await TestCluster.start({ chunkservers: 0 });
     rpc = new AdminRpcClient();
-    const client = rpc;
-    const master = cluster.masterUrl;
+    return { client: rpc, master: cluster.masterUrl, cluster };
+  }
+
+  it('refuses and recalls others, lets the holder through, and lets others in once it is returned', async () => {
+    const { client, master } = await start();
     const holder = asHolder(A);
     await client.call(master, mkdirRoute, { path: '/d', recursive: false });
     await client.call(master, mkdirRoute, { path: '/other', recursive: false });
@@ -148,22 +152,16 @@ describe('directory delegations at a real master', () => {
   });
 
   it('asks write permission on the directory', async () => {
-    cluster = await TestCluster.start({ chunkservers: 0 });
-    rpc = new AdminRpcClient();
-    await rpc.call(cluster.masterUrl, mkdirRoute, { path: '/root-only', recursive: false });
+    const { client, master } = await start();
+    await client.call(master, mkdirRoute, { path: '/root-only', recursive: false });
     const alice = { authorization: `Bearer ${testToken({ user: 'alice' })}`, [HOLDER_HEADER]: A };
     expect(
-      await codeOfAsync(
-        rpc.call(cluster.masterUrl, delegateRoute, { path: '/root-only', holder: A }, undefined, alice),
-      ),
+      await codeOfAsync(client.call(master, delegateRoute, { path: '/root-only', holder: A }, undefined, alice)),
     ).toBe('PERMISSION_DENIED');
   });
 
   it('a SIGKILLed and restarted master still refuses others until the delegation is returned or expires', async () => {
-    cluster = await TestCluster.start({ chunkservers: 0 });
-    rpc = new AdminRpcClient();
-    const client = rpc;
-    const master = cluster.masterUrl;
+    const { client, master, cluster: started } = await start();
     const holder = asHolder(A);
     await client.call(master, mkdirRoute, { path: '/kept', recursive: false });
     await client.call(master, mkdirRoute, { path: '/lapses', recursive: false });
@@ -173,7 +171,7 @@ describe('directory delegations at a real master', () => {
     const lapsing = await client.call(master, delegateRoute, { path: '/lapses', holder: A }, undefined, holder);
     expect(lapsing.granted).toBe(true);
 
-    await cluster.restart(cluster.master);
+    await started.restart(started.master);
 
     expect(await codeOfAsync(client.call(master, lookupRoute, { path: '/kept/f' }))).toBe('DELEGATED');
     expect(await codeOfAsync(client.call(master, createRoute, { path: '/lapses/f', overwrite: false }))).toBe(
