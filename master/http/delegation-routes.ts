@@ -42,9 +42,7 @@ export function serveDelegationRoutes(app: FastifyInstance, node: MasterNode): v
     if (state.entries.get(path)?.type !== 'dir' || names === undefined || names.size > LIST_ENTRIES_MAX) return REFUSED;
     const nowMs = clock();
     const held = delegations.live(path, nowMs);
-    if (held !== undefined && (held.holder !== body.holder || delegations.recalledAtMs(path, nowMs) !== undefined)) {
-      return REFUSED;
-    }
+    if ((held !== undefined && held.holder !== body.holder) || !delegations.mayGrant(path, nowMs)) return REFUSED;
     const expiresAtMs = nowMs + DELEGATION_TERM_MS;
     delegations.forgetRecall(path);
     // The names as the record applies (commit applies before its first await): no create slips
@@ -70,7 +68,8 @@ export function serveDelegationRoutes(app: FastifyInstance, node: MasterNode): v
       const expiresAtMs = delegations.renewedExpiryMs(path, nowMs);
       byExpiry.set(expiresAtMs, [...(byExpiry.get(expiresAtMs) ?? []), path]);
     }
-    // One record per expiry: one for them all unless some are recalled (capped at their bound).
+    // One record per expiry: one for them all unless some are recalled (capped at their bound,
+    // before the `expiresAtMs` answered: the holder knows the bound, and is returning them).
     // Committed in one step, so no delete applies between them.
     await Promise.all(
       [...byExpiry].map(([expiresAtMs, paths]) =>
@@ -83,7 +82,7 @@ export function serveDelegationRoutes(app: FastifyInstance, node: MasterNode): v
   serveRoute(app, delegationReturnRoute, async (body) => {
     const path = normalizePath(body.path);
     if (state.delegations.get(path)?.holder !== body.holder) return {};
-    delegations.forgetRecall(path);
+    delegations.returned(path);
     await node.commit({ op: 'undelegate', path });
     return {};
   });

@@ -144,11 +144,16 @@ describe('directory delegations at a real master', () => {
     expect(await client.call(master, delegationRecallsRoute, { holder: A, waitMs: 50 }, undefined, holder)).toEqual({
       recalled: [],
     });
-    // And it can be taken again.
-    expect((await client.call(master, delegateRoute, { path: '/d', holder: A }, undefined, holder)).names).toEqual([
-      'x',
-      'y',
-    ]);
+    // Returned after a recall, it is not granted again at once: the recalling client goes first.
+    expect((await client.call(master, delegateRoute, { path: '/d', holder: A }, undefined, holder)).granted).toBe(
+      false,
+    );
+    // A directory returned without a recall is.
+    await client.call(master, delegateRoute, { path: '/other', holder: A }, undefined, holder);
+    await client.call(master, delegationReturnRoute, { holder: A, path: '/other' }, undefined, holder);
+    expect((await client.call(master, delegateRoute, { path: '/other', holder: A }, undefined, holder)).granted).toBe(
+      true,
+    );
   });
 
   it('asks write permission on the directory', async () => {
