@@ -93,6 +93,11 @@ export class MasterMetrics {
       "Delegations recalled because another client's request touched the directory",
       () => node.delegations.recallsTotal,
     );
+    gauge(
+      'gfs_master_delegation_recall_polls',
+      'Recall long-polls of delegation holders waiting now',
+      () => node.delegations.waiters.size,
+    );
     gauge('gfs_master_log_seq', 'Sequence number of the last logged record', () => node.stateLog.seq);
     gauge(
       'gfs_master_checkpoint_seq',

@@ -11,7 +11,8 @@
 // Recalls are not logged: after a restart the next conflicting request recalls again. A recalled
 // delegation is renewed only until DELEGATION_RECALL_MS_MAX after its recall (renewedExpiryMs caps
 // the logged expiry there), so a holder that never returns it blocks others for that long at most,
-// across restarts too.
+// across restarts too. One returned after a recall is not granted again for a few seconds
+// (REGRANT_AFTER_RECALL_MS), so the clients it was recalled for are not recalled out again.
 
 import { GfsError } from '../../shared/errors.js';
 import { DELEGATION_RECALL_MS_MAX, DELEGATION_TERM_MS } from '../../shared/limits.js';
@@ -28,12 +29,22 @@ export interface Reach {
   subtree?: readonly string[];
 }
 
+/**
+ * A directory whose delegation came back after a recall is not granted again for this long, so
+ * the clients it was recalled for get in first: they retry within the SDK's longest back-off
+ * (client/sdk/retry.ts, 2 s). Without it a busy holder takes it again at its next create, and a
+ * reader can be recalled out again and again until its patience runs out.
+ */
+export const REGRANT_AFTER_RECALL_MS = 5_000;
+
 export class Delegations {
   /** Recalls made by this process (a metric). */
   recallsTotal = 0;
   readonly waiters = new RecallWaiters();
   /** Directory → when its delegation was recalled (master clock, ms). */
   private readonly recalls = new Map<string, number>();
+  /** Directory → until when it is not granted again (returned after a recall). */
+  private readonly regrantAt = new Map<string, number>();
 
   /** Until when the delegations recovered at start count as live whatever their expiry (the grace). */
   private readonly graceEndsMs: number;
@@ -94,9 +105,21 @@ export class Delegations {
     return recalledAtMs === undefined ? termEndMs : Math.min(termEndMs, recalledAtMs + DELEGATION_RECALL_MS_MAX);
   }
 
-  /** A new grant (or a return) of `path`: an earlier recall no longer applies to it. */
+  /** A new grant of `path`: an earlier recall no longer applies to it. */
   forgetRecall(path: string): void {
     this.recalls.delete(path);
+  }
+
+  /** Its holder gave `path` back; when it had been recalled, it is not granted again for a while. */
+  returned(path: string, nowMs = this.clock()): void {
+    const recalled = this.recalls.delete(path);
+    for (const [stale, untilMs] of this.regrantAt) if (untilMs <= nowMs) this.regrantAt.delete(stale);
+    if (recalled) this.regrantAt.set(path, nowMs + REGRANT_AFTER_RECALL_MS);
+  }
+
+  /** Whether `path` may be granted now as far as recalls go (none pending, none just returned). */
+  mayGrant(path: string, nowMs = this.clock()): boolean {
+    return this.recalledAtMs(path, nowMs) === undefined && (this.regrantAt.get(path) ?? 0) <= nowMs;
   }
 
   /**

@@ -23,8 +23,10 @@ export function serveDelegationRoutes(app: FastifyInstance, node: MasterNode): v
   const clock = node.options.clock;
   const state = node.state;
   const delegations = node.delegations;
+  let stopping = false;
   // Long-polls end before the server waits for requests in flight to finish.
   app.addHook('preClose', (done) => {
+    stopping = true;
     delegations.close();
     done();
   });
@@ -40,9 +42,7 @@ export function serveDelegationRoutes(app: FastifyInstance, node: MasterNode): v
     if (state.entries.get(path)?.type !== 'dir' || names === undefined || names.size > LIST_ENTRIES_MAX) return REFUSED;
     const nowMs = clock();
     const held = delegations.live(path, nowMs);
-    if (held !== undefined && (held.holder !== body.holder || delegations.recalledAtMs(path, nowMs) !== undefined)) {
-      return REFUSED;
-    }
+    if ((held !== undefined && held.holder !== body.holder) || !delegations.mayGrant(path, nowMs)) return REFUSED;
     const expiresAtMs = nowMs + DELEGATION_TERM_MS;
     delegations.forgetRecall(path);
     // The names as the record applies (commit applies before its first await): no create slips
@@ -68,7 +68,8 @@ export function serveDelegationRoutes(app: FastifyInstance, node: MasterNode): v
       const expiresAtMs = delegations.renewedExpiryMs(path, nowMs);
       byExpiry.set(expiresAtMs, [...(byExpiry.get(expiresAtMs) ?? []), path]);
     }
-    // One record per expiry: one for them all unless some are recalled (capped at their bound).
+    // One record per expiry: one for them all unless some are recalled (capped at their bound,
+    // before the `expiresAtMs` answered: the holder knows the bound, and is returning them).
     // Committed in one step, so no delete applies between them.
     await Promise.all(
       [...byExpiry].map(([expiresAtMs, paths]) =>
@@ -81,18 +82,28 @@ export function serveDelegationRoutes(app: FastifyInstance, node: MasterNode): v
   serveRoute(app, delegationReturnRoute, async (body) => {
     const path = normalizePath(body.path);
     if (state.delegations.get(path)?.holder !== body.holder) return {};
-    delegations.forgetRecall(path);
+    delegations.returned(path);
     await node.commit({ op: 'undelegate', path });
     return {};
   });
 
-  serveRoute(app, delegationRecallsRoute, async (body, request) => {
-    const closed = closeSignal(request);
-    try {
-      return { recalled: await delegations.recallsFor(body.holder, body.waitMs, closed.signal) };
-    } finally {
-      closed.release();
-    }
+  // In a context of its own, so that its hook costs the other routes nothing.
+  app.register(async (longPolls) => {
+    // A long-poll ended by the stop answers while the server is closing: its connection is busy
+    // then, so closing the idle ones leaves it open, and the stop would wait for the client to
+    // drop it (a keep-alive timeout). Told to close, the client drops it at once.
+    longPolls.addHook('onSend', (_request, reply, payload, done) => {
+      if (stopping) void reply.header('connection', 'close');
+      done(null, payload);
+    });
+    serveRoute(longPolls, delegationRecallsRoute, async (body, request) => {
+      const closed = closeSignal(request);
+      try {
+        return { recalled: await delegations.recallsFor(body.holder, body.waitMs, closed.signal) };
+      } finally {
+        closed.release();
+      }
+    });
   });
 }
 

@@ -70,11 +70,12 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode, tok
   const clock = node.options.clock;
   const state = node.state;
   const undelegated = (request: FastifyRequest, reach: Reach) => requireUndelegated(node.delegations, request, reach);
+  // What mkdir -p and restore create on the way: each a new name in the directory above it.
+  const missingAncestors = (path: string) => ancestorsOf(path).filter((ancestor) => !state.entries.has(ancestor));
 
   serveRoute(app, mkdirRoute, async (body, request) => {
     const path = normalizePath(body.path);
-    // mkdir -p adds a name to each directory it creates one in.
-    undelegated(request, { near: body.recursive ? [path, ...ancestorsOf(path)] : [path] });
+    undelegated(request, { near: body.recursive ? [path, ...missingAncestors(path)] : [path] });
     const caller = callerOf(request);
     // mkdir -p of what exists changes nothing: reaching it is all it takes.
     if (state.entries.has(path)) requireTraverse(state, caller, path);
@@ -233,8 +234,7 @@ export function serveNamespaceRoutes(app: FastifyInstance, node: MasterNode, tok
   serveRoute(app, restoreRoute, async (body, request) => {
     const path = visiblePath(body.path);
     const to = body.to === undefined ? path : normalizePath(body.to);
-    // Missing parents of the target are created, each a new name in the one above.
-    undelegated(request, { near: ancestorsOf(to), subtree: [to] });
+    undelegated(request, { near: missingAncestors(to), subtree: [to] });
     const caller = callerOf(request);
     requireCreateBelow(state, caller, to);
     // Finding the entry and applying the record happen in one synchronous step (commit applies

@@ -8,12 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readCheckpoint, writeCheckpoint } from '../../../master/oplog/checkpoint.js';
+import { StateLog } from '../../../master/oplog/state-log.js';
 import { apply } from '../../../master/state/apply.js';
 import { check } from '../../../master/state/check.js';
 import { createState } from '../../../master/state/namespace-table.js';
 import { fromSnapshot, toSnapshot } from '../../../master/state/snapshot.js';
 import type { LogRecord, MasterState } from '../../../master/state/types.js';
+import { silentLogger } from '../../../shared/log.js';
 import { codeOf } from '../../harness/error-code.js';
+import { createFiles } from './create-files.js';
 import { runScript } from './script.js';
 
 const CHUNK = 1024 * 1024;
@@ -130,6 +133,30 @@ describe('delegations in checkpoints', () => {
     // The loaded state goes on like the live one.
     for (const next of [state, loaded]) runScript(next, 'rm -r /x');
     expect(delegated(loaded)).toEqual(['/a holder-one 1700000000000', '/e holder-two 5']);
+  });
+
+  it('a master restarted from a checkpoint built after the grant, and the log after it, still has it', async () => {
+    const open = () =>
+      StateLog.open({ dataDir: dir, chunkSizeBytes: CHUNK, checkpointEveryRecords: 1_000, logger: silentLogger() });
+    const log = await open();
+    await log.commit({ op: 'mkdir', path: '/d', parents: false, mode: 0o755, mtimeMs: 1 });
+    await log.commit({ op: 'mkdir', path: '/e', parents: false, mode: 0o755, mtimeMs: 1 });
+    await log.commit({ op: 'mkdir', path: '/g', parents: false, mode: 0o755, mtimeMs: 1 });
+    await log.commit(delegate('holder-one', 1_000, '/d', '/e', '/g'));
+    await createFiles(log, 0, 10);
+    await log.checkpoint();
+    // After the checkpoint: a renewal of one, a return of another; the third only the checkpoint has.
+    await log.commit(delegate('holder-one', 2_000, '/d'));
+    await log.commit({ op: 'undelegate', path: '/e' });
+    await log.close();
+
+    const reopened = await open();
+    try {
+      expect(reopened.lastCheckpointSeq).toBe(14);
+      expect(delegated(reopened.state)).toEqual(['/d holder-one 2000', '/g holder-one 1000']);
+    } finally {
+      await reopened.close();
+    }
   });
 
   it('a checkpoint from before delegations loads with none', () => {

@@ -1,10 +1,11 @@
 // The delegation conflict check (master/delegations): which requests of a non-holder a live
 // delegation refuses (near: the directory or a name in it; subtree: also a tree holding it), that
 // its holder and expired delegations refuse nobody, that a refusal recalls (once, waking the
-// holder's long-poll), and how long a recalled delegation may still be renewed.
+// holder's long-poll), how long a recalled delegation may still be renewed, and that one returned
+// after a recall is not granted again at once.
 
 import { describe, expect, it } from 'vitest';
-import { Delegations, type Reach } from '../../../master/delegations/delegations.js';
+import { Delegations, REGRANT_AFTER_RECALL_MS, type Reach } from '../../../master/delegations/delegations.js';
 import { apply } from '../../../master/state/apply.js';
 import { createState } from '../../../master/state/namespace-table.js';
 import type { MasterState } from '../../../master/state/types.js';
@@ -142,5 +143,27 @@ describe('recalls', () => {
     delegations.forgetRecall('/top/d');
     expect(renew()).toBe(clock.now + DELEGATION_TERM_MS);
     expect(delegations.recalledOf(HOLDER)).toEqual([]);
+  });
+
+  it('returned after a recall, a directory is not granted again until the recalling clients had their turn', () => {
+    const { state, delegations, clock } = setup();
+    expect(delegations.mayGrant('/top/d')).toBe(true);
+    refusal(delegations, undefined, { near: ['/top/d/f'] });
+    expect(delegations.mayGrant('/top/d')).toBe(false);
+    delegations.returned('/top/d');
+    state.delegations.delete('/top/d');
+    expect(delegations.recalledOf(HOLDER)).toEqual([]);
+    expect(delegations.mayGrant('/top/d')).toBe(false);
+    clock.now += REGRANT_AFTER_RECALL_MS;
+    expect(delegations.mayGrant('/top/d')).toBe(true);
+    // Returned without a recall: at once.
+    apply(state, {
+      op: 'delegate',
+      holder: HOLDER,
+      paths: ['/elsewhere'],
+      expiresAtMs: clock.now + DELEGATION_TERM_MS,
+    });
+    delegations.returned('/elsewhere');
+    expect(delegations.mayGrant('/elsewhere')).toBe(true);
   });
 });
