@@ -221,7 +221,7 @@ export class GfsMountFs {
   async unlink(path: string): Promise<void> {
     this.refuseIfReadOnly();
     const pending = this.writeBack?.file(path);
-    if (pending?.state === 'local') {
+    if (pending?.state === 'local' && pending.openCount === 0) {
       // Never sent: it goes as it came, without the cluster hearing of it.
       this.writeBack?.drop(pending);
       return;

@@ -46,8 +46,12 @@ export interface PendingFile {
   /** Closed at least once since it was created: eligible for sending in the background. */
   closed: boolean;
   state: PendingState;
-  /** Settles when the file is sent (or has failed to be). */
-  sent: Promise<void> | undefined;
+  /** Not sent in the background before this (a send found the cluster unreachable). */
+  notBeforeMs: number;
+  /** Asked for (fsync, a recall…): sent before any other, whether closed or not. */
+  urgent: boolean;
+  /** Settles when the current (or next) attempt to send the file ends. */
+  attempt: { done: Promise<void>; end: () => void };
   /** The SDK handle the send wrote through: fsync syncs it. */
   handle: GfsFileHandle | undefined;
   failure: unknown;
@@ -76,6 +80,14 @@ function isTransient(error: unknown): boolean {
   if (isUnreachable(error)) return true;
   if (!(error instanceof GfsError)) return false;
   return error.code === 'UNAVAILABLE' || error.code === 'NOT_READY' || error.code === 'BUSY' || error.code === 'DELEGATED';
+}
+
+function newAttempt(): { done: Promise<void>; end: () => void } {
+  let end: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    end = resolve;
+  });
+  return { done, end };
 }
 
 /** Local descriptors are numbered from here, apart from the OpenFiles table's. */
@@ -144,7 +156,9 @@ export class WriteBack {
       openCount: 0,
       closed: false,
       state: 'local',
-      sent: undefined,
+      notBeforeMs: 0,
+      urgent: false,
+      attempt: newAttempt(),
       handle: undefined,
       failure: undefined,
     };
@@ -260,10 +274,17 @@ export class WriteBack {
    * failure that left it pending (the cluster unreachable: it is tried again later).
    */
   send(file: PendingFile): Promise<void> {
-    if (file.state === 'local') this.startSend(file);
-    return (file.sent ?? Promise.resolve()).then(() => {
-      if (file.state === 'failed' || file.state === 'local') throw file.failure;
-    });
+    if (file.state === 'sent' || file.state === 'failed') return this.outcome(file);
+    const { done } = file.attempt;
+    if (file.state === 'local') {
+      file.urgent = true;
+      this.pump();
+    }
+    return done.then(() => this.outcome(file));
+  }
+
+  private async outcome(file: PendingFile): Promise<void> {
+    if (file.state === 'failed' || file.state === 'local') throw file.failure;
   }
 
   /** Sends every pending file in `dir` (recall, fsync of the directory); rejects with the first failure. */
@@ -337,48 +358,59 @@ export class WriteBack {
     if (this.timer !== undefined || this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.sendDue();
+      this.pump();
     }, WRITE_BACK_IDLE_MS);
     this.timer.unref();
   }
 
-  private sendDue(): void {
+  /**
+   * Starts sends while there is room in flight: first the files asked for, then closed files that
+   * are due (the mount quiet, the file old, or the pending files crowded). Runs again at every
+   * send's end, so the slots never idle while files are due; a timer covers files not due yet.
+   */
+  private pump(): void {
+    if (this.stopped) return;
+    for (const file of this.files.values()) {
+      if (this.sending.size >= WRITE_BACK_FILES_IN_FLIGHT) return;
+      if (file.state === 'local' && file.urgent) this.startSend(file);
+    }
     const now = this.options.now();
     const quiet = now - this.lastCreateMs >= WRITE_BACK_IDLE_MS;
     const crowded = this.files.size > PENDING_FILES_MAX / 2 || this.pendingBytes > PENDING_BYTES_MAX / 2;
     let waiting = false;
     for (const file of this.files.values()) {
-      if (this.sending.size >= WRITE_BACK_FILES_IN_FLIGHT) {
-        waiting = true;
-        break;
-      }
+      if (this.sending.size >= WRITE_BACK_FILES_IN_FLIGHT) return;
       if (file.state !== 'local') continue;
       // Created and not yet opened (the kernel's mknod before its open), or still open: not yet.
-      if (!file.closed || file.openCount > 0) {
+      const due = quiet || crowded || now - file.createdAtMs >= WRITE_BACK_AGE_MS;
+      if (!file.closed || file.openCount > 0 || !due || file.notBeforeMs > now) {
         waiting = true;
         continue;
       }
-      if (quiet || crowded || now - file.createdAtMs >= WRITE_BACK_AGE_MS) this.startSend(file);
-      else waiting = true;
+      this.startSend(file);
     }
     if (waiting) this.schedule();
   }
 
   private startSend(file: PendingFile): void {
     file.state = 'sending';
+    const attempt = file.attempt;
     const sending = this.sendFile(file).finally(() => {
       this.sending.delete(sending);
       if (file.state === 'local') {
         // Kept for a later attempt: the cluster could not be reached for the SDK's whole patience.
+        file.urgent = false;
+        file.attempt = newAttempt();
+        file.notBeforeMs = this.options.now() + WRITE_BACK_RETRY_MS;
         this.retryLater();
-        return;
+      } else {
+        this.files.delete(file.path);
+        this.forgetBytes(file);
       }
-      this.files.delete(file.path);
-      this.forgetBytes(file);
-      if (this.files.size > 0) this.schedule();
+      attempt.end();
+      this.pump();
     });
     this.sending.add(sending);
-    file.sent = sending;
   }
 
   private async sendFile(file: PendingFile): Promise<void> {
