@@ -8,6 +8,7 @@ import { crc32cOf } from '../../../shared/checksum.js';
 import { INLINE_WRITE_BYTES_MAX } from '../../../shared/limits.js';
 import { AddressSchema, HandleSchema, PathSchema } from '../../../shared/protocol/common.js';
 import { BODY_CRC_HEADER, DataIdSchema, WANT_BODY_CRC_HEADER } from '../../../shared/protocol/data.js';
+import { delegationRecallsRoute } from '../../../shared/protocol/delegations.js';
 import { applyMutation, brokenJsonText, edgeNumber, hostileString, mutation } from './hostile.js';
 import type { FuzzRequest } from './raw-http.js';
 import type { Route, RouteEntry } from './routes.js';
@@ -42,7 +43,11 @@ export function requestsFor(entry: RouteEntry, targets: FuzzTargets): fc.Arbitra
   const route: Route = entry.route;
   switch (route.kind) {
     case 'json':
-      return jsonRequest(entry, arbitraryOf(route.def.body, vocabulary(values)));
+      return jsonRequest(
+        entry,
+        arbitraryOf(route.def.body, vocabulary(values)),
+        route.def === delegationRecallsRoute ? shortWait : undefined,
+      );
     case 'push':
       return pushRequest(values);
     case 'read':
@@ -142,12 +147,35 @@ const contentType: fc.Arbitrary<string | undefined> = fc.oneof(
   },
 );
 
-function jsonRequest(entry: RouteEntry, valid: fc.Arbitrary<unknown>): fc.Arbitrary<FuzzRequest> {
+/** The longest wait a fuzzed recall long-poll asks for (the schema allows a minute). */
+const RECALL_WAIT_MS_MAX = 200;
+const RECALL_WAIT_SCHEMA_MAX = delegationRecallsRoute.body.properties.waitMs.maximum ?? Number.MAX_SAFE_INTEGER;
+
+/**
+ * A recall long-poll whose `waitMs` passes validation answers only after that wait when nothing is
+ * recalled: up to a minute, past the fuzzer's answer timeout, which would count a wait the route
+ * was asked for as a hang. Valid waits are folded into 0..RECALL_WAIT_MS_MAX; invalid ones
+ * (negative, fractional, past the maximum, not numbers) are left for the validation to refuse.
+ */
+function shortWait(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const waitMs: unknown = (body as Record<string, unknown>).waitMs;
+  if (typeof waitMs !== 'number' || !Number.isInteger(waitMs) || waitMs <= RECALL_WAIT_MS_MAX) return body;
+  // Spread keeps an own `__proto__` key a mutation added (CreateDataProperty, not a setter).
+  return waitMs > RECALL_WAIT_SCHEMA_MAX ? body : { ...body, waitMs: waitMs % (RECALL_WAIT_MS_MAX + 1) };
+}
+
+/** `adjust` bounds what a route would otherwise take longer than the fuzzer waits for. */
+function jsonRequest(
+  entry: RouteEntry,
+  valid: fc.Arbitrary<unknown>,
+  adjust: (body: unknown) => unknown = (body) => body,
+): fc.Arbitrary<FuzzRequest> {
   const bodyText = fc.oneof(
-    { weight: 4, arbitrary: valid.map((body) => JSON.stringify(body)) },
+    { weight: 4, arbitrary: valid.map((body) => JSON.stringify(adjust(body))) },
     {
       weight: 4,
-      arbitrary: fc.tuple(valid, mutation).map(([body, change]) => JSON.stringify(applyMutation(body, change))),
+      arbitrary: fc.tuple(valid, mutation).map(([body, change]) => JSON.stringify(adjust(applyMutation(body, change)))),
     },
     { weight: 2, arbitrary: brokenJsonText },
   );

@@ -10,6 +10,7 @@ import type { RouteDef } from '../../../shared/http/route.js';
 import * as auth from '../../../shared/protocol/auth.js';
 import * as chunks from '../../../shared/protocol/chunks.js';
 import * as data from '../../../shared/protocol/data.js';
+import * as delegations from '../../../shared/protocol/delegations.js';
 import * as events from '../../../shared/protocol/events.js';
 import * as health from '../../../shared/protocol/health.js';
 import * as heartbeat from '../../../shared/protocol/heartbeat.js';
@@ -65,7 +66,7 @@ function publicFiles(): string[] {
 
 export function routesFromCode(): RouteEntry[] {
   return [
-    ...jsonRoutes('master', [namespace, chunks, heartbeat, health, events, auth]),
+    ...jsonRoutes('master', [namespace, delegations, chunks, heartbeat, health, events, auth]),
     ...opsRoutes('master'),
     ...jsonRoutes('chunkserver', [data]),
     { role: 'chunkserver', method: 'PUT', url: `${data.PUSH_URL_PREFIX}:dataId`, route: { kind: 'push' } },
