@@ -282,7 +282,8 @@ export class GfsMountFs {
     this.refuseIfReadOnly();
     const pending = this.writeBack?.file(path);
     if (pending !== undefined) {
-      if (this.writeBack?.fits(pending, lengthBytes, 0) && (await this.writeBack.truncate(pending, lengthBytes))) return;
+      if (this.writeBack?.fits(pending, lengthBytes, 0) && (await this.writeBack.truncate(pending, lengthBytes)))
+        return;
       await this.settled(pending);
     }
     const file = this.files.file(path);

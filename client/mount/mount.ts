@@ -48,7 +48,10 @@ export async function runMount(options: MountCommandOptions): Promise<void> {
 
   const log = createLogger({ role: 'mount', node: mountPoint }, { level: options.logLevel });
   const writeBack = options.writeBack && !options.readOnly;
-  const client = options.client(log.child({ module: 'sdk' }), writeBack ? randomBytes(12).toString('base64url') : undefined);
+  const client = options.client(
+    log.child({ module: 'sdk' }),
+    writeBack ? randomBytes(12).toString('base64url') : undefined,
+  );
   // One question answers two: the master is reachable, and its chunk size (runs are cut at chunks).
   const { chunkSize } = await client.status();
   // Before the mount: a port already taken is an error with nothing mounted yet.

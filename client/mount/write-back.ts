@@ -79,7 +79,9 @@ const WRITE_BACK_RETRY_MS = 5_000;
 function isTransient(error: unknown): boolean {
   if (isUnreachable(error)) return true;
   if (!(error instanceof GfsError)) return false;
-  return error.code === 'UNAVAILABLE' || error.code === 'NOT_READY' || error.code === 'BUSY' || error.code === 'DELEGATED';
+  return (
+    error.code === 'UNAVAILABLE' || error.code === 'NOT_READY' || error.code === 'BUSY' || error.code === 'DELEGATED'
+  );
 }
 
 function newAttempt(): { done: Promise<void>; end: () => void } {
@@ -434,7 +436,10 @@ export class WriteBack {
       if (isTransient(error)) {
         file.state = 'local';
         file.failure = error;
-        this.options.log.warn({ err: error, path: file.path }, 'a closed file not sent yet (the cluster is unreachable); retrying');
+        this.options.log.warn(
+          { err: error, path: file.path },
+          'a closed file not sent yet (the cluster is unreachable); retrying',
+        );
         return;
       }
       file.state = 'failed';

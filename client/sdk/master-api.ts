@@ -14,9 +14,9 @@ import { randomBytes } from 'node:crypto';
 import { GfsError } from '../../shared/errors.js';
 import { isUnreachable, type RpcClient, wasNeverSent } from '../../shared/http/client.js';
 import type { BodyOf, ReplyOf, RouteDef } from '../../shared/http/route.js';
+import { DELEGATED_PATIENCE_MS } from '../../shared/limits.js';
 import { createTokenRoute, whoamiRoute } from '../../shared/protocol/auth.js';
 import { appendLeaseRoute, fileChunksRoute, leaseRoute, locateRoute } from '../../shared/protocol/chunks.js';
-import { eventsRoute } from '../../shared/protocol/events.js';
 import {
   delegateRoute,
   delegationRecallsRoute,
@@ -24,6 +24,7 @@ import {
   delegationReturnRoute,
   HOLDER_HEADER,
 } from '../../shared/protocol/delegations.js';
+import { eventsRoute } from '../../shared/protocol/events.js';
 import { cloneLogRoute, fsckRoute } from '../../shared/protocol/health.js';
 import { statusRoute } from '../../shared/protocol/heartbeat.js';
 import {
@@ -45,7 +46,6 @@ import {
   truncateRoute,
   utimesRoute,
 } from '../../shared/protocol/namespace.js';
-import { DELEGATED_PATIENCE_MS } from '../../shared/limits.js';
 import { delay, withRetries } from './retry.js';
 
 export type LocateReply = ReplyOf<typeof locateRoute>;

@@ -19,6 +19,7 @@ import { DELEGATION_RECALL_MS_MAX, DELEGATION_TERM_MS } from '../../shared/limit
 
 /** How long before a master's start a delegation may have lapsed and still get the grace. */
 export const DELEGATION_GRACE_LOOKBACK_MS = 60 * 60_000;
+
 import { isSameOrBelow, parentPath } from '../../shared/paths.js';
 import type { Delegation, MasterState } from '../state/types.js';
 import { RecallWaiters } from './recall-waiters.js';
@@ -63,7 +64,8 @@ export class Delegations {
     const startMs = clock();
     this.graceEndsMs = startMs + DELEGATION_TERM_MS;
     for (const [path, delegation] of state.delegations) {
-      if (delegation.expiresAtMs > startMs - DELEGATION_GRACE_LOOKBACK_MS) this.recovered.set(path, delegation.expiresAtMs);
+      if (delegation.expiresAtMs > startMs - DELEGATION_GRACE_LOOKBACK_MS)
+        this.recovered.set(path, delegation.expiresAtMs);
     }
   }
 

@@ -57,7 +57,10 @@ function makeFiles(dir: string, count: number): Promise<string> {
 async function gfsLines(args: string[]): Promise<string[]> {
   const result = await cluster.gfs(args);
   expect(result.code, result.stderr.toString()).toBe(0);
-  return result.stdout.toString().split('\n').filter((line) => line !== '');
+  return result.stdout
+    .toString()
+    .split('\n')
+    .filter((line) => line !== '');
 }
 
 describe('write-back in a delegated directory', () => {
@@ -143,9 +146,12 @@ describe('write-back in a delegated directory', () => {
       await shOk(`diff -r "${local}" "${view}"`);
       const modes = await shOk(`cd "${view}" && stat -c '%n %a %s %Y' f5 f6 f3 f4 | sort`);
       const expected = await shOk(`cd "${local}" && stat -c '%n %a %s' f5 f3 f4 | sort`);
-      expect(modes.split('\n').filter((line) => line.startsWith('f6'))[0]?.split(' ')[3]).toBe(
-        String(Date.parse('2020-01-02T03:04:05') / 1000),
-      );
+      expect(
+        modes
+          .split('\n')
+          .filter((line) => line.startsWith('f6'))[0]
+          ?.split(' ')[3],
+      ).toBe(String(Date.parse('2020-01-02T03:04:05') / 1000));
       for (const line of expected.trim().split('\n')) expect(modes).toContain(line);
     }
     expect(sha256(await readFile(join(b.dir, 'ops', 'big.bin')))).toBe(sha256(big));
