@@ -154,8 +154,8 @@ export class GfsMountFs {
     const pending = this.writeBack?.pendingIn(path) ?? [];
     const pendingNames = new Set(pending.map((file) => baseName(file.path)));
     for (const entry of entries) {
-      if (pendingNames.has(entry.name)) continue;
       const childPath = joinPath(path, entry.name);
+      if (pendingNames.has(entry.name) || this.writeBack?.removal(childPath) !== undefined) continue;
       this.attrs.set(childPath, entry);
       const open = this.files.file(childPath);
       if (open !== undefined) open.observed(entry);
@@ -171,6 +171,7 @@ export class GfsMountFs {
 
   async mkdir(path: string, mode: number): Promise<void> {
     this.refuseIfReadOnly();
+    this.writeBack?.changed();
     try {
       await this.client.mkdir(path);
     } finally {
@@ -193,6 +194,7 @@ export class GfsMountFs {
     // most likely written next: the master sets a chunk aside for it (a small file's first close
     // is then one chunk write and one master call).
     const unwritable = this.owners.createsUnwritable(mode);
+    await this.writeBack?.removal(path);
     if (this.createsLocally(path)) {
       const bits = mode & 0o7777;
       this.writeBack?.create(path, bits | (unwritable ? 0o200 : 0), unwritable ? bits : undefined);
@@ -220,13 +222,21 @@ export class GfsMountFs {
 
   async unlink(path: string): Promise<void> {
     this.refuseIfReadOnly();
+    this.writeBack?.changed();
     const pending = this.writeBack?.file(path);
     if (pending?.state === 'local' && pending.openCount === 0) {
       // Never sent: it goes as it came, without the cluster hearing of it.
       this.writeBack?.drop(pending);
       return;
     }
+    if (pending?.state === 'sending' && pending.openCount === 0) {
+      this.writeBack?.removeAfterSend(pending);
+      this.named(path, false);
+      this.forget(path);
+      return;
+    }
     if (pending !== undefined) await this.settled(pending);
+    await this.writeBack?.removal(path);
     if (this.knownMissing(path)) throw new GfsError('NOT_FOUND', 'no such file or directory', path);
     if (this.attrs.get(path)?.type === 'dir') throw new GfsError('IS_A_DIRECTORY', 'is a directory', path);
     try {
@@ -239,6 +249,7 @@ export class GfsMountFs {
 
   async rmdir(path: string): Promise<void> {
     this.refuseIfReadOnly();
+    this.writeBack?.changed();
     const entry = await this.freshEntry(path);
     if (entry.type !== 'dir') throw new GfsError('NOT_A_DIRECTORY', 'not a directory', path);
     // Files pending in it, and its delegation, go first: the master refuses a directory not empty.
@@ -254,6 +265,7 @@ export class GfsMountFs {
   /** rename(2), atomic at the master; open files below `from` are flushed first and follow it. */
   async rename(from: string, to: string): Promise<void> {
     this.refuseIfReadOnly();
+    this.writeBack?.changed();
     // What is pending at either name, or in a directory being moved, reaches the cluster first.
     await Promise.all([
       ...[from, to].map((path) => {
@@ -262,6 +274,8 @@ export class GfsMountFs {
       }),
       this.delegations?.settleUnder(from),
       this.delegations?.settleUnder(to),
+      this.writeBack?.removal(from),
+      this.writeBack?.removal(to),
     ]);
     await Promise.all(this.files.under(from).map((file) => file.flush()));
     try {
@@ -374,6 +388,7 @@ export class GfsMountFs {
       }
       await this.settled(pending);
     }
+    await this.writeBack?.removal(path);
     if (this.knownMissing(path)) throw new GfsError('NOT_FOUND', 'no such file or directory', path);
     const created = this.created.get(path);
     this.created.delete(path);
@@ -512,7 +527,9 @@ export class GfsMountFs {
   private async entryOf(path: string): Promise<Entry> {
     const pending = this.writeBack?.file(path);
     if (pending !== undefined) return this.pendingEntry(pending);
-    if (this.knownMissing(path)) throw new GfsError('NOT_FOUND', 'no such file or directory', path);
+    if (this.knownMissing(path) || this.writeBack?.removal(path) !== undefined) {
+      throw new GfsError('NOT_FOUND', 'no such file or directory', path);
+    }
     return this.files.file(path)?.attributes() ?? this.attrs.get(path) ?? this.freshEntry(path);
   }
 
@@ -545,9 +562,16 @@ export class GfsMountFs {
     else names.delete(baseName(path));
   }
 
-  /** Waits until a pending file is sent; a failure to send it was logged, and the master's view is what counts now. */
+  /**
+   * Waits until a pending file is sent. A final failure to send it was logged and reported to the
+   * directory's fsync: the master's view (no such file) is what counts from then on. A file that
+   * could not be sent for now (the cluster unreachable) is still pending here: that failure is the
+   * caller's, or the cluster would see the call before the file.
+   */
   private async settled(file: PendingFile): Promise<void> {
-    await this.writeBack?.send(file).catch(() => undefined);
+    await this.writeBack?.send(file).catch((error: unknown) => {
+      if (file.state === 'local') throw error;
+    });
   }
 
   /** The descriptor a local one has once its file is sent (sent first, when still pending). */

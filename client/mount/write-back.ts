@@ -1,7 +1,7 @@
 // Files this mount created in a directory it holds the delegation of (delegations.ts), kept in
 // memory and sent to the cluster later: create, write and close are answered here, as a local
-// disk answers them from its page cache. A closed file goes out once the mount has been quiet for
-// WRITE_BACK_IDLE_MS, or has waited WRITE_BACK_AGE_MS, or the pending files fill half their bound;
+// disk answers them from its page cache. A closed file goes out once the mount has made no change
+// to the namespace (create, unlink, rename, mkdir, rmdir) for WRITE_BACK_IDLE_MS, or has waited WRITE_BACK_AGE_MS, or the pending files fill half their bound;
 // at once when a process asks (fsync, fsync of the directory, an open elsewhere in the mount that
 // needs the cluster's copy) or the master recalls the directory. Sending is one create (with the
 // create's id, so a resent one is recognised), one write into the chunk it reserved, one extend:
@@ -48,6 +48,8 @@ export interface PendingFile {
   state: PendingState;
   /** Not sent in the background before this (a send found the cluster unreachable). */
   notBeforeMs: number;
+  /** Unlinked while being sent: hidden here, removed at the master once sent. */
+  removed: boolean;
   /** Asked for (fsync, a recall…): sent before any other, whether closed or not. */
   urgent: boolean;
   /** Settles when the current (or next) attempt to send the file ends. */
@@ -102,11 +104,14 @@ export class WriteBack {
   private readonly fds = new Map<number, PendingFile>();
   private nextFd = LOCAL_FD_BASE;
   private pendingBytes = 0;
-  private lastCreateMs = 0;
+  /** When this mount last changed the namespace (create, unlink, rename, mkdir, rmdir). */
+  private lastChangeMs = 0;
   private timer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly sending = new Set<Promise<void>>();
+  /** Path → the removal of a file unlinked while it was being sent. */
+  private readonly removals = new Map<string, Promise<void>>();
   /** Directory → the first failure to send a file there since the last fsync of it. */
   private readonly failures = new Map<string, unknown>();
 
@@ -123,12 +128,50 @@ export class WriteBack {
   }
 
   file(path: string): PendingFile | undefined {
-    return this.files.get(path);
+    const file = this.files.get(path);
+    return file === undefined || file.removed ? undefined : file;
+  }
+
+  /**
+   * The mount changed the namespace (an unlink, a rename…): sending waits until it is quiet, as it
+   * does during a burst of creates. `rm -rf` right after a burst then drops the files not sent yet
+   * instead of racing the sender (whose sends it would have to undo, one master call each).
+   */
+  changed(): void {
+    this.lastChangeMs = this.options.now();
   }
 
   /** The pending files in directory `dir` (a listing shows them). */
   pendingIn(dir: string): PendingFile[] {
-    return [...this.files.values()].filter((file) => parentPath(file.path) === dir);
+    return [...this.files.values()].filter((file) => !file.removed && parentPath(file.path) === dir);
+  }
+
+  /** The removal under way of a file unlinked while it was being sent (removeAfterSend). */
+  removal(path: string): Promise<void> | undefined {
+    return this.removals.get(path);
+  }
+
+  /**
+   * unlink(2) of a file being sent: gone here at once, removed at the master once its send ends
+   * (waiting for the send would hold `rm -rf` to the pace of sending). The directory's fsync, a
+   * recall and the unmount wait for the removal, so nobody else sees the file in between.
+   */
+  removeAfterSend(file: PendingFile): void {
+    file.removed = true;
+    const { path } = file;
+    const removal = file.attempt.done
+      .then(async () => {
+        if (file.state === 'sent') await this.options.client.rm(path);
+        else if (file.state === 'local') this.drop(file);
+      })
+      .catch((error: unknown) => {
+        this.noteFailure(path, error);
+        this.options.log.error({ err: error, path }, 'a file unlinked while it was being sent is still in the cluster');
+      })
+      .finally(() => {
+        if (this.removals.get(path) === removal) this.removals.delete(path);
+      });
+    this.removals.set(path, removal);
   }
 
   isLocalFd(fd: number): boolean {
@@ -145,7 +188,7 @@ export class WriteBack {
   /** A new, empty file at `path`, known only here. */
   create(path: string, mode: number, modeAtEnd: number | undefined): PendingFile {
     const now = this.options.now();
-    this.lastCreateMs = now;
+    this.lastChangeMs = now;
     const file: PendingFile = {
       path,
       mode,
@@ -159,6 +202,7 @@ export class WriteBack {
       closed: false,
       state: 'local',
       notBeforeMs: 0,
+      removed: false,
       urgent: false,
       attempt: newAttempt(),
       handle: undefined,
@@ -266,7 +310,7 @@ export class WriteBack {
 
   /** A pending file that was never sent is removed: it simply stops existing. */
   drop(file: PendingFile): void {
-    if (file.state !== 'local') return;
+    if (file.state !== 'local' || this.files.get(file.path) !== file) return;
     this.files.delete(file.path);
     this.forgetBytes(file);
   }
@@ -292,6 +336,7 @@ export class WriteBack {
   /** Sends every pending file in `dir` (recall, fsync of the directory); rejects with the first failure. */
   async sendDir(dir: string): Promise<void> {
     await this.sendAll(this.pendingIn(dir));
+    await Promise.all([...this.removals].filter(([path]) => parentPath(path) === dir).map(([, removal]) => removal));
   }
 
   /**
@@ -305,15 +350,11 @@ export class WriteBack {
     if (failure !== undefined) throw failure;
   }
 
-  /** Sends every pending file under `path` (a directory being renamed or removed). */
-  async sendUnder(path: string): Promise<void> {
-    const prefix = path === '/' ? '/' : `${path}/`;
-    await this.sendAll([...this.files.values()].filter((file) => file.path.startsWith(prefix)));
-  }
-
   /** Sends everything (the unmount); answers the failures. */
   async sendEverything(): Promise<unknown[]> {
-    const results = await Promise.allSettled([...this.files.values()].map((file) => this.send(file)));
+    const pending = [...this.files.values()].filter((file) => !file.removed);
+    const results = await Promise.allSettled(pending.map((file) => this.send(file)));
+    await Promise.all(this.removals.values());
     return results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
   }
 
@@ -331,6 +372,11 @@ export class WriteBack {
       this.schedule();
     }, WRITE_BACK_RETRY_MS);
     this.retryTimer.unref();
+  }
+
+  private noteFailure(path: string, error: unknown): void {
+    const dir = parentPath(path);
+    if (!this.failures.has(dir)) this.failures.set(dir, error);
   }
 
   private async sendAll(files: PendingFile[]): Promise<void> {
@@ -374,15 +420,15 @@ export class WriteBack {
     if (this.stopped) return;
     for (const file of this.files.values()) {
       if (this.sending.size >= WRITE_BACK_FILES_IN_FLIGHT) return;
-      if (file.state === 'local' && file.urgent) this.startSend(file);
+      if (file.state === 'local' && file.urgent && !file.removed) this.startSend(file);
     }
     const now = this.options.now();
-    const quiet = now - this.lastCreateMs >= WRITE_BACK_IDLE_MS;
+    const quiet = now - this.lastChangeMs >= WRITE_BACK_IDLE_MS;
     const crowded = this.files.size > PENDING_FILES_MAX / 2 || this.pendingBytes > PENDING_BYTES_MAX / 2;
     let waiting = false;
     for (const file of this.files.values()) {
       if (this.sending.size >= WRITE_BACK_FILES_IN_FLIGHT) return;
-      if (file.state !== 'local') continue;
+      if (file.state !== 'local' || file.removed) continue;
       // Created and not yet opened (the kernel's mknod before its open), or still open: not yet.
       const due = quiet || crowded || now - file.createdAtMs >= WRITE_BACK_AGE_MS;
       if (!file.closed || file.openCount > 0 || !due || file.notBeforeMs > now) {
@@ -444,8 +490,7 @@ export class WriteBack {
       }
       file.state = 'failed';
       file.failure = error;
-      const dir = parentPath(file.path);
-      if (!this.failures.has(dir)) this.failures.set(dir, error);
+      this.noteFailure(file.path, error);
       this.options.log.error({ err: error, path: file.path }, 'a closed file could not be written to the cluster');
       this.options.onSent(file, undefined);
     }

@@ -160,6 +160,18 @@ describe('write-back in a delegated directory', () => {
     );
   });
 
+  it('rm -rf while the files are being sent: every one is gone, and none comes back', async () => {
+    const a = await mount();
+    await makeFiles(`${a.dir}/short-lived`, 300);
+    // Sending has begun (the mount is quiet): some files are sent, some in flight, some pending.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await shOk(`rm -rf "${a.dir}/short-lived"`);
+    expect(await shOk(`ls "${a.dir}"`)).not.toContain('short-lived');
+    await shOk(`mkdir "${a.dir}/short-lived" && sync "${a.dir}/short-lived"`);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await gfsLines(['ls', 'gfs:/short-lived'])).toEqual([]);
+  });
+
   it('a master restart while files are pending: they reach the cluster, and other clients still wait for them', async () => {
     const a = await mount();
     await makeFiles(`${a.dir}/restart`, 100);

@@ -43,6 +43,9 @@ class FakeCluster {
       return { handle, entry: { path, size: 0, mode: options.mode ?? 0o644 }, created };
     },
     truncate: async () => undefined,
+    rm: async (path: string) => {
+      this.files.delete(path);
+    },
     chmod: async (path: string, mode: number) => {
       const file = this.files.get(path);
       if (file !== undefined) file.mode = mode;
@@ -148,6 +151,24 @@ describe('WriteBack', () => {
     await sending;
     expect(cluster.files.get('/d/open')?.data.toString()).toBe('first');
     wb.release(fd);
+    wb.stop();
+  });
+
+  it('a file unlinked while being sent is hidden at once and removed at the master once sent; fsync of its directory waits for that', async () => {
+    const cluster = new FakeCluster();
+    cluster.writeMs = 100;
+    const wb = writeBack(cluster);
+    const file = await closedFile(wb, '/d/gone', 'bytes');
+    const sending = wb.send(file);
+    expect(file.state).toBe('sending');
+    wb.removeAfterSend(file);
+    expect(wb.file('/d/gone')).toBeUndefined();
+    expect(wb.pendingIn('/d')).toEqual([]);
+    expect(wb.removal('/d/gone')).toBeDefined();
+    await wb.syncDir('/d');
+    expect(cluster.files.has('/d/gone')).toBe(false);
+    expect(wb.removal('/d/gone')).toBeUndefined();
+    await sending;
     wb.stop();
   });
 
