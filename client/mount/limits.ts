@@ -165,3 +165,8 @@ export const WRITE_BACK_IDLE_MS = 200;
 export const WRITE_BACK_AGE_MS = 5_000;
 /** Pending files sent at once (each: a create, a write into its reserved chunk, an extend). */
 export const WRITE_BACK_FILES_IN_FLIGHT = 8;
+/**
+ * File descriptors the mount hands out: those of open files (open-files.ts) are below this, those
+ * of pending files (write-back.ts) from it up, so each call finds its table by the number alone.
+ */
+export const LOCAL_FD_BASE = 0x40000000;

@@ -5,6 +5,7 @@
 import { isSameOrBelow } from '../../shared/paths.js';
 import type { GfsFileHandle } from '../sdk/file-handle.js';
 import { errnoError } from './errno.js';
+import { LOCAL_FD_BASE } from './limits.js';
 import type { OpenFile } from './open-file.js';
 
 export interface Descriptor {
@@ -71,10 +72,11 @@ export class OpenFiles {
   /** Registers a new descriptor on a claimed file and returns its number. */
   add(file: OpenFile, append: boolean): number {
     if (this.descriptors.size >= this.descriptorsMax) throw errnoError('ENFILE', 'too many open files in the mount');
-    // fuse-native treats 0 as "no handle"; numbers wrap well before 2^31 and skip those in use.
+    // fuse-native treats 0 as "no handle"; numbers wrap below the write-back's (LOCAL_FD_BASE)
+    // and skip those in use.
     let fd = this.nextFd;
-    while (fd === 0 || this.descriptors.has(fd)) fd = (fd + 1) % 0x7fffffff;
-    this.nextFd = (fd + 1) % 0x7fffffff;
+    while (fd === 0 || this.descriptors.has(fd)) fd = (fd + 1) % LOCAL_FD_BASE;
+    this.nextFd = (fd + 1) % LOCAL_FD_BASE;
     this.descriptors.set(fd, { file, append });
     file.openCount += 1;
     return fd;

@@ -19,7 +19,9 @@ import type { Entry } from '../../shared/protocol/namespace.js';
 import type { GfsClient } from '../sdk/client.js';
 import type { GfsFileHandle } from '../sdk/file-handle.js';
 import type { ByteBudget } from './byte-budget.js';
+import { errnoError } from './errno.js';
 import {
+  LOCAL_FD_BASE,
   PENDING_BYTES_MAX,
   PENDING_FILE_BYTES_MAX,
   PENDING_FILES_MAX,
@@ -94,8 +96,6 @@ function newAttempt(): { done: Promise<void>; end: () => void } {
   return { done, end };
 }
 
-/** Local descriptors are numbered from here, apart from the OpenFiles table's. */
-const LOCAL_FD_BASE = 0x40000000;
 /** Smallest buffer a pending file starts with; it doubles as it grows. */
 const FIRST_BUFFER_BYTES = 4096;
 
@@ -181,7 +181,7 @@ export class WriteBack {
   /** The pending file of a local descriptor (EBADF when unknown). */
   fileOf(fd: number): PendingFile {
     const file = this.fds.get(fd);
-    if (file === undefined) throw new GfsError('INVALID_ARGUMENT', `no open file ${fd}`, String(fd));
+    if (file === undefined) throw errnoError('EBADF', `no open file ${fd}`);
     return file;
   }
 
