@@ -19,6 +19,12 @@ import { callerOf } from './caller.js';
 
 const REFUSED = { granted: false, expiresAtMs: 0, names: [] };
 
+/**
+ * Chunks the pool fills up to when a directory is delegated: what a mount sends at once and then
+ * some (its 8 in flight draw on the pool while the refill runs).
+ */
+const WRITE_BACK_CHUNKS_ANTICIPATED = 32;
+
 export function serveDelegationRoutes(app: FastifyInstance, node: MasterNode): void {
   const clock = node.options.clock;
   const state = node.state;
@@ -49,6 +55,8 @@ export function serveDelegationRoutes(app: FastifyInstance, node: MasterNode): v
     // in between the listing and the grant.
     const listed = [...names].sort();
     await node.commit({ op: 'delegate', holder: body.holder, paths: [path], expiresAtMs });
+    // Its holder will send the files it creates there several at a time: chunks ready for them.
+    node.leases.pool.anticipate(WRITE_BACK_CHUNKS_ANTICIPATED);
     return { granted: true, expiresAtMs, names: listed };
   });
 

@@ -190,6 +190,19 @@ export class ChunkPool {
     return chunk.grantedAtMs + this.deps.leaseMs;
   }
 
+  /**
+   * A burst of new files is coming (a mount took a directory's delegation: it will send the files
+   * it answers from memory several at a time): fill the pool as if `count` chunks had just been
+   * taken, rather than starting from the few an idle master keeps and missing most of the burst.
+   */
+  anticipate(count: number): void {
+    const now = this.deps.clock();
+    for (let i = 0; i < count; i++) this.takenAtMs.push(now);
+    this.takenAtMs.splice(0, Math.max(0, this.takenAtMs.length - this.deps.chunksMax));
+    this.demand++;
+    this.refill();
+  }
+
   /** Waits for a refill in flight (tests). */
   async settled(): Promise<void> {
     while (this.refilling !== undefined) await this.refilling;

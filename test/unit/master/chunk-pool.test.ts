@@ -268,6 +268,22 @@ describe('the pool’s size', () => {
     expect(h.node.leases.pool.readyCount).toBeLessThanOrEqual(64);
     expect(h.node.leases.pool.counts.taken).toBeGreaterThan(30);
   });
+
+  it('anticipates a burst: a delegated directory fills it ahead of the files its holder will send', async () => {
+    const h = await harness(LEASE_MS, 64);
+    await filledOrWarm(h);
+    expect(h.node.leases.pool.readyCount).toBe(CHUNK_POOL_READY_MIN);
+    h.node.leases.pool.anticipate(32);
+    await h.node.leases.pool.settled();
+    // Twice the anticipated takes, as for takes that happened: the burst's sends find chunks ready.
+    expect(h.node.leases.pool.readyCount).toBe(64);
+    // Nothing more is created until files take them.
+    const granted = h.grants.length;
+    h.advance(2_000);
+    h.node.leases.pool.expire();
+    await h.node.leases.pool.settled();
+    expect(h.grants.length).toBe(granted);
+  });
 });
 
 describe('short leases', () => {
