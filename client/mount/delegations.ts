@@ -59,7 +59,7 @@ export class Delegations {
   }
 
   /** The delegation of directory `dir`, while it is safe to answer from it. */
-  usable(dir: string): DelegatedDir | undefined {
+  private usable(dir: string): DelegatedDir | undefined {
     const delegated = this.held.get(dir);
     if (delegated === undefined) return undefined;
     return this.options.now() < delegated.expiresAtMs - DELEGATION_SAFETY_MS ? delegated : undefined;
@@ -101,12 +101,6 @@ export class Delegations {
   async returnAll(): Promise<void> {
     this.stopped = true;
     await Promise.all([...this.held.keys()].map((dir) => this.giveBack(dir)));
-    this.stopLoops();
-  }
-
-  /** Stops asking and renewing (what is held lapses at the master by itself). */
-  stop(): void {
-    this.stopped = true;
     this.stopLoops();
   }
 

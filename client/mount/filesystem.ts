@@ -118,10 +118,11 @@ export class GfsMountFs {
         log,
         owner: identity?.user ?? 'root',
         group: identity?.groups[0] ?? identity?.user ?? 'root',
-        onSent: (file, entry) => {
+        onSent: (file) => {
           this.attrs.delete(file.path);
+          // Sent, or failed somewhere after its create: either way the name may be at the master.
           this.named(file.path, true);
-          if (entry !== undefined && file.handle !== undefined) this.files.retire(file.path, [file.handle]);
+          if (file.state === 'sent' && file.handle !== undefined) this.files.retire(file.path, [file.handle]);
         },
       });
       const writeBack = this.writeBack;

@@ -69,8 +69,8 @@ export interface WriteBackOptions {
   /** Owner and group a pending file shows (the client's identity; the master records the same). */
   owner: string;
   group: string;
-  /** A file was sent: it is the master's now (the handle serves fsync; null when it failed). */
-  onSent: (file: PendingFile, entry: Entry | undefined) => void;
+  /** A send ended: the file is the master's now (state 'sent', its handle serves fsync) or it failed. */
+  onSent: (file: PendingFile) => void;
 }
 
 /** A send that found the cluster unreachable (after the SDK's own patience) is tried again after this. */
@@ -477,7 +477,7 @@ export class WriteBack {
       if (file.modeAtEnd !== undefined) await client.chmod(file.path, file.modeAtEnd);
       file.handle = handle;
       file.state = 'sent';
-      this.options.onSent(file, { ...entry, size: file.sizeBytes, mode: file.modeAtEnd ?? entry.mode });
+      this.options.onSent(file);
     } catch (error) {
       if (isTransient(error)) {
         file.state = 'local';
@@ -492,7 +492,7 @@ export class WriteBack {
       file.failure = error;
       this.noteFailure(file.path, error);
       this.options.log.error({ err: error, path: file.path }, 'a closed file could not be written to the cluster');
-      this.options.onSent(file, undefined);
+      this.options.onSent(file);
     }
   }
 }
